@@ -1,0 +1,112 @@
+package io.clipguard.streams;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Every {@code clipguard.*} setting of the service. Defaults live in application.properties (documented there);
+ * each can be overridden by an environment variable, e.g. {@code CLIPGUARD_ENGINE_MAX_BATCH_SIZE=64}.
+ */
+@ConfigMapping(prefix = "clipguard")
+public interface ClipguardConfig {
+
+    Topics topics();
+
+    Engine engine();
+
+    Alert alert();
+
+    Fetch fetch();
+
+    Registry registry();
+
+    /**
+     * Largest upload record accepted, in bytes. The pending store's changelog and the producer are sized to it; the
+     * broker's and the input topic's own limits (message.max.bytes, max.message.bytes) must allow it too.
+     */
+    @WithDefault("16777216")
+    int maxRecordBytes();
+
+    /** Topic names; defaults are the constants in {@link ModerationTopology}. */
+    interface Topics {
+        @WithDefault(ModerationTopology.UPLOADS_TOPIC)
+        String uploads();
+
+        @WithDefault(ModerationTopology.VERDICTS_TOPIC)
+        String verdicts();
+
+        @WithDefault(ModerationTopology.ALERTS_TOPIC)
+        String alerts();
+
+        @WithDefault(ModerationTopology.DLQ_TOPIC)
+        String deadLetter();
+    }
+
+    interface Engine {
+        Path modelDir();
+
+        /** Defaults to head.json inside the model folder. */
+        Optional<Path> headFile();
+
+        @WithDefault("auto")
+        String device();
+
+        @WithDefault("32")
+        int maxBatchSize();
+
+        @WithDefault("20ms")
+        Duration maxQueueDelay();
+
+        @WithDefault("0")
+        int intraOpThreads();
+
+        /** 0 = all cores. */
+        @WithDefault("0")
+        int decodeThreads();
+
+        @WithDefault("52428800")
+        long maxImageBytes();
+
+        @WithDefault("100000000")
+        long maxImagePixels();
+    }
+
+    interface Alert {
+        /** A verdict whose probability reaches this also goes to the alerts topic. */
+        @WithDefault("0.9")
+        double probabilityThreshold();
+    }
+
+    interface Registry {
+        /**
+         * Apicurio Registry's root URL. The service registers its output schemas under subject topic + "-value"
+         * through /apis/ccompat/v7 at start, and reads schemas through /apis/registry/v3; both serve the same ids.
+         */
+        @WithDefault("http://localhost:8081")
+        String url();
+    }
+
+    interface Fetch {
+        /** Folders that file: URIs may point under; none by default (file: refused). */
+        Optional<List<Path>> fileRoots();
+
+        @WithDefault("2s")
+        Duration connectTimeout();
+
+        @WithDefault("10s")
+        Duration readTimeout();
+
+        @WithDefault("52428800")
+        long maxBytes();
+
+        @WithDefault("false")
+        boolean allowPrivateNetworks();
+
+        @WithDefault("3")
+        int maxRedirects();
+    }
+}

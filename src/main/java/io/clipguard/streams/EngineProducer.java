@@ -1,0 +1,87 @@
+package io.clipguard.streams;
+
+import io.clipguard.fetch.FetchPolicy;
+import io.clipguard.fetch.ImageFetcher;
+import io.clipguard.image.ImageLimits;
+import io.clipguard.scoring.Device;
+import io.clipguard.scoring.EngineConfig;
+import io.clipguard.model.ModelLoadException;
+import io.clipguard.scoring.ScoringEngine;
+import io.clipguard.inference.BatchListener;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.TimeUnit;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Produces;
+import java.time.Clock;
+import java.util.List;
+import java.util.Locale;
+
+/** Builds the one scoring engine of this JVM (shared by every stream thread) and what the topology calls it through. */
+@ApplicationScoped
+public class EngineProducer {
+
+    @Produces
+    @ApplicationScoped
+    ScoringEngine engine(ClipguardConfig config, MeterRegistry registry) throws ModelLoadException {
+        ClipguardConfig.Engine e = config.engine();
+        ScoringEngine engine = ScoringEngine.open(new EngineConfig(
+                e.modelDir(),
+                e.headFile().orElse(e.modelDir().resolve("head.json")),
+                Device.valueOf(e.device().toUpperCase(Locale.ROOT)),
+                e.maxBatchSize(),
+                e.maxQueueDelay(),
+                e.intraOpThreads(),
+                e.decodeThreads() > 0 ? e.decodeThreads() : Runtime.getRuntime().availableProcessors(),
+                new ImageLimits(e.maxImageBytes(), e.maxImagePixels())), batchMeters(registry));
+        registry.gauge("clipguard.engine.device", Tags.of("device", engine.info().device(), "model", engine.info().modelId()), 1);
+        return engine;
+    }
+
+    /** Batch size and inference latency, as the engine's dynamic batcher reports them. */
+    private static BatchListener batchMeters(MeterRegistry registry) {
+        DistributionSummary batchSize = DistributionSummary.builder("clipguard.inference.batch.size")
+                .description("Images per ONNX Runtime run").serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128).register(registry);
+        Timer inference = Timer.builder("clipguard.inference.latency").description("ONNX Runtime run per batch")
+                .publishPercentileHistogram().register(registry);
+        Timer queueWait = Timer.builder("clipguard.inference.queue.wait").description("Oldest request's wait for its batch")
+                .publishPercentileHistogram().register(registry);
+        Counter failed = Counter.builder("clipguard.inference.failed.batches").register(registry);
+        return (size, queueWaitNanos, inferenceNanos, failure) -> {
+            batchSize.record(size);
+            inference.record(inferenceNanos, TimeUnit.NANOSECONDS);
+            queueWait.record(queueWaitNanos, TimeUnit.NANOSECONDS);
+            if (failure != null) {
+                failed.increment();
+            }
+        };
+    }
+
+    void close(@Disposes ScoringEngine engine) {
+        engine.close();
+    }
+
+    @Produces
+    @ApplicationScoped
+    ModerationMetrics metrics(MeterRegistry registry) {
+        return new ModerationMetrics(registry);
+    }
+
+    @Produces
+    @ApplicationScoped
+    UploadScorer scorer(ScoringEngine engine, ClipguardConfig config, ModerationMetrics metrics) {
+        ClipguardConfig.Fetch f = config.fetch();
+        ImageFetcher fetcher = new ImageFetcher(new FetchPolicy(f.fileRoots().orElse(List.of()), f.connectTimeout(),
+                f.readTimeout(), f.maxBytes(), f.allowPrivateNetworks(), f.maxRedirects()));
+        return new UploadScorer(engine, fetcher, metrics,
+                ModerationTopology.serdeConfig(config.registry().url()), Clock.systemUTC());
+    }
+
+    void close(@Disposes UploadScorer scorer) {
+        scorer.close();
+    }
+}

@@ -1,0 +1,74 @@
+package io.clipguard.streams;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The service's Prometheus meters (scraped at /q/metrics). Engine-side meters (batch size, inference latency, device)
+ * are registered by {@link EngineProducer}.
+ */
+public final class ModerationMetrics {
+    private final MeterRegistry registry;
+    private final Counter recordsIn;
+    private final Counter verdictsOut;
+    private final Counter alertsOut;
+    private final Timer endToEndLatency;
+    private final DistributionSummary probability;
+    private final AtomicLong pending = new AtomicLong();
+
+    public ModerationMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.recordsIn = Counter.builder("clipguard.records.in").description("Upload records consumed").register(registry);
+        this.verdictsOut = Counter.builder("clipguard.verdicts.out").description("Verdicts produced").register(registry);
+        this.alertsOut = Counter.builder("clipguard.alerts.out").description("High-score alerts produced").register(registry);
+        this.endToEndLatency = Timer.builder("clipguard.end.to.end.latency")
+                .description("From the upload record's timestamp to its verdict")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofMinutes(1))
+                .register(registry);
+        this.probability = DistributionSummary.builder("clipguard.score.probability")
+                .description("Calibrated probability that an upload is synthetic")
+                .serviceLevelObjectives(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
+                .register(registry);
+        registry.gauge("clipguard.pending.uploads", pending);
+    }
+
+    void recordIn() {
+        recordsIn.increment();
+        pending.incrementAndGet();
+    }
+
+    void verdict(double p, long endToEndMillis) {
+        verdictsOut.increment();
+        probability.record(p);
+        endToEndLatency.record(Duration.ofMillis(Math.max(0, endToEndMillis)));
+    }
+
+    void alert() {
+        alertsOut.increment();
+    }
+
+    void deadLetter(String reason) {
+        registry.counter("clipguard.dead.letters", "reason", reason).increment();
+    }
+
+    /** Records handed on (verdict or dead letter) leave the pending count. */
+    void flushed(int n) {
+        pending.addAndGet(-n);
+    }
+
+    /** Records restored from the changelog after a restart or rebalance count as pending again. */
+    void restored(int n) {
+        pending.addAndGet(n);
+    }
+
+    /** Uploads consumed by this instance and not yet answered. */
+    public long pending() {
+        return pending.get();
+    }
+}

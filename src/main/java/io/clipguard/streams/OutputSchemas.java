@@ -1,0 +1,86 @@
+package io.clipguard.streams;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.apicurio.registry.serde.avro.AvroSerde;
+import io.apicurio.registry.serde.config.SerdeConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serde;
+
+/**
+ * Registers each output schema whole, through the registry's Confluent-compatible API, and pins our serializers to
+ * exactly that version.
+ *
+ * <p>Why not let the Apicurio serializer auto-register: it registers named nested types (our enums) as separate
+ * schema references, and a Confluent-style consumer that only reads {@code GET /schemas/ids/{id}} then cannot parse
+ * the schema. Registered whole, the schema behind the id in every record is self-contained, as a Confluent producer
+ * would have registered it. Registering the same schema again is idempotent (the registry returns the same id).
+ */
+public final class OutputSchemas {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final String registryBaseUrl;
+    private final Map<String, Object> baseConfig;
+
+    /** @param registryBaseUrl the registry's root, e.g. http://localhost:8081 (APIs are under /apis/...) */
+    public OutputSchemas(String registryBaseUrl, Map<String, Object> baseConfig) {
+        this.registryBaseUrl = registryBaseUrl.replaceAll("/+$", "");
+        this.baseConfig = baseConfig;
+    }
+
+    /** Subject for a topic's values (Confluent's TopicNameStrategy; Apicurio's TopicIdStrategy agrees). */
+    public static String subject(String topic) {
+        return topic + "-value";
+    }
+
+    /** Registers {@code schema} under the topic's subject and returns a serde writing with exactly that version's id. */
+    public <T extends SpecificRecord> Serde<T> pinnedSerde(String topic, Schema schema) {
+        String version = register(subject(topic), schema);
+        Map<String, Object> config = new HashMap<>(baseConfig);
+        config.put(SerdeConfig.AUTO_REGISTER_ARTIFACT, false);
+        config.put(SerdeConfig.EXPLICIT_ARTIFACT_GROUP_ID, "default");
+        config.put(SerdeConfig.EXPLICIT_ARTIFACT_ID, subject(topic));
+        config.put(SerdeConfig.EXPLICIT_ARTIFACT_VERSION, version);
+        AvroSerde<T> serde = new AvroSerde<>();
+        serde.configure(config, false);
+        return serde;
+    }
+
+    /** Returns the subject version that holds {@code schema}, registering it if it is new. */
+    String register(String subject, Schema schema) {
+        String body = JSON.createObjectNode().put("schema", schema.toString()).toString();
+        String base = registryBaseUrl + "/apis/ccompat/v7/subjects/" + subject;
+        post(base + "/versions", body);
+        // Look the schema up to learn which version of the subject it is (registration only answers the id).
+        return post(base, body).get("version").asText();
+    }
+
+    private JsonNode post(String url, String body) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                .header("Content-Type", CONTENT_TYPE).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        try {
+            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException("schema registry answered " + response.statusCode() + " to POST " + url + ": "
+                        + response.body());
+            }
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot reach the schema registry at " + registryBaseUrl
+                    + " (set clipguard.registry.url / CLIPGUARD_REGISTRY_URL): " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while registering schemas", e);
+        }
+    }
+}

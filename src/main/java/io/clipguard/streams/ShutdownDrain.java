@@ -1,0 +1,42 @@
+package io.clipguard.streams;
+
+import io.quarkus.runtime.ShutdownEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * On shutdown, before Kafka Streams is closed, asks every batching processor to flush at its next tick and waits
+ * (bounded) until nothing consumed is left unanswered. What is still pending after the timeout is safe in the
+ * changelogged store and is scored after the restart.
+ */
+@ApplicationScoped
+public class ShutdownDrain {
+    private static final Logger LOG = Logger.getLogger(ShutdownDrain.class);
+    private volatile boolean draining;
+
+    @Inject
+    ModerationMetrics metrics;
+
+    @ConfigProperty(name = "clipguard.shutdown-drain-timeout", defaultValue = "10s")
+    Duration timeout;
+
+    public boolean draining() {
+        return draining;
+    }
+
+    // Priority below the Kafka Streams extension's own shutdown observer, so this runs while the streams still run.
+    void onShutdown(@Observes @Priority(1) ShutdownEvent event) throws InterruptedException {
+        draining = true;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (metrics.pending() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        LOG.infof("shutdown drain finished with %d upload(s) still pending (kept in the changelogged store for the next start)",
+                metrics.pending());
+    }
+}

@@ -1,0 +1,170 @@
+package io.clipguard.streams;
+
+import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
+import io.clipguard.avro.FailureReason;
+import io.clipguard.avro.ImageReference;
+import io.clipguard.avro.ImageUploaded;
+import io.clipguard.avro.InlineImage;
+import io.clipguard.avro.ModerationVerdict;
+import io.clipguard.avro.ScoringFailure;
+import io.clipguard.avro.VerdictLabel;
+import io.clipguard.fetch.FetchException;
+import io.clipguard.fetch.ImageFetcher;
+import io.clipguard.scoring.EngineInfo;
+import io.clipguard.scoring.ScoreOutcome;
+import io.clipguard.scoring.ScoringEngine;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * Turns pending upload records into outcomes: reads the event, resolves the image bytes (inline or by URI), has the
+ * shared {@link ScoringEngine} score them, and builds the verdict or the dead letter. Knows nothing of pixels (the
+ * engine does) nor of state stores and commits (the processor does).
+ */
+public final class UploadScorer implements AutoCloseable {
+    private final ScoringEngine engine;
+    private final ImageFetcher fetcher;
+    private final ModerationMetrics metrics;
+    private final Clock clock;
+    private final AvroKafkaDeserializer<ImageUploaded> eventReader = new AvroKafkaDeserializer<>();
+    // URI fetches block on the network, so they get their own threads rather than the engine's decode pool.
+    private final ExecutorService fetchPool = Executors.newFixedThreadPool(16, Thread.ofPlatform().daemon().name("clipguard-fetch-", 0).factory());
+
+    public UploadScorer(ScoringEngine engine, ImageFetcher fetcher, ModerationMetrics metrics, Map<String, Object> registryConfig, Clock clock) {
+        this.engine = engine;
+        this.fetcher = fetcher;
+        this.metrics = metrics;
+        this.clock = clock;
+        eventReader.configure(registryConfig, false);
+    }
+
+    /** Scores a batch; the outcomes come back in the same order. All uploads of the batch reach the engine together. */
+    List<ModerationOutcome> score(List<PendingUpload> batch) {
+        List<CompletableFuture<ModerationOutcome>> outcomes = new ArrayList<>(batch.size());
+        for (PendingUpload upload : batch) {
+            outcomes.add(scoreOne(upload));
+        }
+        return outcomes.stream().map(CompletableFuture::join).toList();
+    }
+
+    private CompletableFuture<ModerationOutcome> scoreOne(PendingUpload upload) {
+        ImageUploaded event;
+        try {
+            if (upload.value() == null) {
+                return done(deadLetter(upload, null, FailureReason.MALFORMED_EVENT, "record has no value (tombstone)"));
+            }
+            event = eventReader.deserialize(upload.topic(), upload.value());
+        } catch (RuntimeException e) {
+            return done(deadLetter(upload, null, FailureReason.MALFORMED_EVENT, "not an ImageUploaded Avro record in the registry's wire format: " + e));
+        }
+        CompletableFuture<byte[]> bytes = event.getImage() instanceof InlineImage inline
+                ? CompletableFuture.completedFuture(toArray(inline.getBytes()))
+                : CompletableFuture.supplyAsync(() -> fetch(((ImageReference) event.getImage()).getUri()), fetchPool);
+        return bytes.thenCompose(image -> engine.submit(image).thenApply(result -> outcome(upload, event, image, result)))
+                .exceptionally(e -> {
+                    Throwable cause = e.getCause() != null ? e.getCause() : e;
+                    if (cause instanceof FetchFailure f) {
+                        return deadLetter(upload, event.getUploadId(), f.reason, f.getMessage());
+                    }
+                    return deadLetter(upload, event.getUploadId(), FailureReason.OTHER, "unexpected: " + cause);
+                });
+    }
+
+    private byte[] fetch(String uri) {
+        try {
+            return fetcher.fetch(uri);
+        } catch (FetchException e) {
+            throw new FetchFailure(e.refused() ? FailureReason.FETCH_REFUSED : FailureReason.FETCH_FAILED, e.getMessage());
+        }
+    }
+
+    private ModerationOutcome outcome(PendingUpload upload, ImageUploaded event, byte[] image, ScoreOutcome result) {
+        return switch (result) {
+            case ScoreOutcome.Failed failed -> deadLetter(upload, event.getUploadId(),
+                    FailureReason.valueOf(failed.reason().name()), failed.message());
+            case ScoreOutcome.Scored scored -> {
+                EngineInfo info = engine.info();
+                long now = clock.millis();
+                long latency = now - upload.timestamp();
+                metrics.verdict(scored.probability(), latency);
+                yield new ModerationOutcome.Verdict(ModerationVerdict.newBuilder()
+                        .setUploadId(event.getUploadId())
+                        .setUploaderId(event.getUploaderId())
+                        .setImageSha256(sha256(image))
+                        .setLlr(scored.llr())
+                        .setProbability(scored.probability())
+                        .setLabel(scored.synthetic() ? VerdictLabel.SYNTHETIC : VerdictLabel.REAL)
+                        .setThreshold(info.threshold())
+                        .setModelId(info.modelId())
+                        .setHeadVersion(info.headVersion())
+                        .setScoredAt(java.time.Instant.ofEpochMilli(now))
+                        .setEndToEndLatencyMs(latency)
+                        .setSourcePartition(upload.partition())
+                        .setSourceOffset(upload.offset())
+                        .build());
+            }
+        };
+    }
+
+    private ModerationOutcome.DeadLetter deadLetter(PendingUpload upload, String uploadId, FailureReason reason, String message) {
+        metrics.deadLetter(reason.name());
+        if (uploadId == null && upload.key() != null) {
+            uploadId = new String(upload.key(), StandardCharsets.UTF_8);
+        }
+        return new ModerationOutcome.DeadLetter(upload.key(), ScoringFailure.newBuilder()
+                .setReason(reason)
+                .setMessage(message)
+                .setUploadId(uploadId)
+                .setOriginalKey(upload.key() == null ? null : ByteBuffer.wrap(upload.key()))
+                .setOriginalValue(upload.value() == null ? null : ByteBuffer.wrap(upload.value()))
+                .setSourceTopic(upload.topic())
+                .setSourcePartition(upload.partition())
+                .setSourceOffset(upload.offset())
+                .setFailedAt(clock.instant())
+                .build());
+    }
+
+    private static CompletableFuture<ModerationOutcome> done(ModerationOutcome outcome) {
+        return CompletableFuture.completedFuture(outcome);
+    }
+
+    private static byte[] toArray(ByteBuffer buffer) {
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.duplicate().get(bytes);
+        return bytes;
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        fetchPool.shutdownNow();
+        eventReader.close();
+    }
+
+    /** Carries a fetch failure's reason through the future chain. */
+    private static final class FetchFailure extends RuntimeException {
+        final FailureReason reason;
+
+        FetchFailure(FailureReason reason, String message) {
+            super(message, null, false, false);
+            this.reason = reason;
+        }
+    }
+}

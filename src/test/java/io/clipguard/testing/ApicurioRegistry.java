@@ -1,0 +1,94 @@
+package io.clipguard.testing;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The real Apicurio Registry 3.3.3 server (io.apicurio:apicurio-registry-app, unpacked by the build into
+ * target/apicurio-registry) started as a child process on a free loopback port, in-memory storage.
+ */
+public final class ApicurioRegistry implements AutoCloseable {
+    private final Process process;
+    private final int port;
+
+    private ApicurioRegistry(Process process, int port) {
+        this.process = process;
+        this.port = port;
+    }
+
+    public static ApicurioRegistry start(Path logFile) throws Exception {
+        Path home = Path.of(System.getProperty("apicurio.home", "target/apicurio-registry"));
+        Path runner = home.resolve("quarkus-run.jar");
+        if (!Files.isRegularFile(runner)) {
+            throw new IllegalStateException(runner + " is missing: run the tests through Maven (./mvnw verify), which unpacks "
+                    + "io.apicurio:apicurio-registry-app:tar.gz:all there");
+        }
+        int port = freePort();
+        int managementPort = freePort();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-jar", runner.toString())
+                .directory(home.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(logFile.toFile());
+        pb.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1");
+        pb.environment().put("QUARKUS_HTTP_PORT", String.valueOf(port));
+        pb.environment().put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
+        pb.environment().put("QUARKUS_MANAGEMENT_PORT", String.valueOf(managementPort));
+        ApicurioRegistry registry = new ApicurioRegistry(pb.start(), port);
+        registry.awaitReady(Duration.ofSeconds(90), logFile);
+        return registry;
+    }
+
+    private void awaitReady(Duration timeout, Path logFile) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("Apicurio Registry exited with " + process.exitValue() + "; see " + logFile);
+            }
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(ccompatUrl() + "/subjects")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // still starting
+            }
+            Thread.sleep(200);
+        }
+        close();
+        throw new IllegalStateException("Apicurio Registry did not start within " + timeout + "; see " + logFile);
+    }
+
+    /** Root URL, as clipguard.registry.url takes it. */
+    public String url() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    /** Base URL of the Confluent-compatible API that Confluent clients are pointed at. */
+    public String ccompatUrl() {
+        return url() + "/apis/ccompat/v7";
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor();
+        }
+    }
+}

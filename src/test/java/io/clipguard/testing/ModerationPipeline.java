@@ -1,0 +1,109 @@
+package io.clipguard.testing;
+
+import io.clipguard.fetch.FetchPolicy;
+import io.clipguard.fetch.ImageFetcher;
+import io.clipguard.scoring.Device;
+import io.clipguard.scoring.EngineConfig;
+import io.clipguard.scoring.ScoringEngine;
+import io.clipguard.streams.ModerationMetrics;
+import io.clipguard.streams.ModerationTopology;
+import io.clipguard.streams.OutputSchemas;
+import io.clipguard.streams.UploadScorer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * The service's topology on a real broker and registry, outside Quarkus: the same {@link ModerationTopology#build},
+ * the same engine and the same {@code kafka-streams.*} settings as application.properties, so tests can start, kill
+ * and restart instances at will.
+ */
+public final class ModerationPipeline implements AutoCloseable {
+    public static final Path TINY_MODEL = Path.of("models/tiny-clip-test");
+
+    private final ScoringEngine engine;
+    private final UploadScorer scorer;
+    private final KafkaStreams streams;
+    private final ModerationMetrics metrics;
+
+    public ModerationPipeline(String bootstrap, String registryUrl, String applicationId, Path stateDir,
+                              ModerationTopology.Settings settings, FetchPolicy fetchPolicy) throws Exception {
+        engine = ScoringEngine.open(EngineConfig.builder(TINY_MODEL).device(Device.CPU)
+                .maxBatchSize(settings.maxBatchSize()).maxQueueDelay(Duration.ofMillis(5)).build());
+        metrics = new ModerationMetrics(new SimpleMeterRegistry());
+        var serdeConfig = ModerationTopology.serdeConfig(registryUrl);
+        scorer = new UploadScorer(engine, new ImageFetcher(fetchPolicy), metrics, serdeConfig, Clock.systemUTC());
+        Properties props = streamsProperties();
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "2");
+        streams = new KafkaStreams(ModerationTopology.build(settings, scorer, metrics, new OutputSchemas(registryUrl, serdeConfig), () -> false), props);
+    }
+
+    public static ModerationTopology.Settings settings(String suffix, int maxBatchSize, Duration maxQueueDelay, double alertThreshold) {
+        return new ModerationTopology.Settings(ModerationTopology.UPLOADS_TOPIC + suffix, ModerationTopology.VERDICTS_TOPIC + suffix,
+                ModerationTopology.ALERTS_TOPIC + suffix, ModerationTopology.DLQ_TOPIC + suffix, maxBatchSize, maxQueueDelay,
+                alertThreshold, 16 * 1024 * 1024);
+    }
+
+    public static FetchPolicy fetchPolicy(List<Path> fileRoots) {
+        return new FetchPolicy(fileRoots, Duration.ofSeconds(1), Duration.ofSeconds(3), 16 * 1024 * 1024, false, 3);
+    }
+
+    public ModerationPipeline start(Duration timeout) throws InterruptedException {
+        streams.start();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (streams.state() != KafkaStreams.State.RUNNING) {
+            if (System.nanoTime() > deadline || streams.state() == KafkaStreams.State.ERROR) {
+                throw new IllegalStateException("streams did not reach RUNNING: " + streams.state());
+            }
+            Thread.sleep(50);
+        }
+        return this;
+    }
+
+    public ScoringEngine engine() {
+        return engine;
+    }
+
+    public ModerationMetrics metrics() {
+        return metrics;
+    }
+
+    /** The {@code kafka-streams.*} entries of application.properties, with ${...} references resolved in that file. */
+    static Properties streamsProperties() {
+        Properties app = new Properties();
+        try (InputStream in = ModerationPipeline.class.getResourceAsStream("/application.properties")) {
+            app.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Pattern ref = Pattern.compile("\\$\\{([^}]+)}");
+        Properties streams = new Properties();
+        for (String key : app.stringPropertyNames()) {
+            if (key.startsWith("kafka-streams.")) {
+                Matcher m = ref.matcher(app.getProperty(key));
+                streams.put(key.substring("kafka-streams.".length()), m.replaceAll(r -> Matcher.quoteReplacement(app.getProperty(r.group(1)))));
+            }
+        }
+        return streams;
+    }
+
+    @Override
+    public void close() {
+        streams.close(Duration.ofSeconds(30));
+        scorer.close();
+        engine.close();
+    }
+}

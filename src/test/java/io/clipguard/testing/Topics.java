@@ -1,0 +1,113 @@
+package io.clipguard.testing;
+
+import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
+import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
+import io.clipguard.avro.ImageReference;
+import io.clipguard.avro.ImageUploaded;
+import io.clipguard.avro.InlineImage;
+import io.clipguard.streams.ModerationTopology;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.function.Predicate;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/** Producing upload events and reading the service's outputs the way other teams' clients would. */
+public final class Topics {
+    private Topics() {}
+
+    public static ImageUploaded inline(String uploadId, byte[] image) {
+        return event(uploadId, new InlineImage(ByteBuffer.wrap(image)));
+    }
+
+    public static ImageUploaded byReference(String uploadId, String uri) {
+        return event(uploadId, new ImageReference(uri));
+    }
+
+    private static ImageUploaded event(String uploadId, Object image) {
+        return ImageUploaded.newBuilder()
+                .setUploadId(uploadId)
+                .setUploaderId("user-" + uploadId.hashCode() % 7)
+                .setUploadedAt(Instant.now())
+                .setContentType(null)
+                .setImage(image)
+                .setAttributes(Map.of("test", "true"))
+                .build();
+    }
+
+    public static String newId() {
+        return UUID.randomUUID().toString();
+    }
+
+    /** An upload pipeline's producer: Avro values through the registry, in the Confluent wire format. */
+    public static KafkaProducer<String, ImageUploaded> uploadProducer(String bootstrap, String registryUrl) {
+        AvroKafkaSerializer<ImageUploaded> serializer = new AvroKafkaSerializer<>();
+        Map<String, Object> config = new java.util.HashMap<>(ModerationTopology.serdeConfig(registryUrl));
+        config.put(io.apicurio.registry.serde.config.SerdeConfig.AUTO_REGISTER_ARTIFACT, true);
+        serializer.configure(config, false);
+        return new KafkaProducer<>(producerProps(bootstrap), new StringSerializer(), serializer);
+    }
+
+    /** Raw bytes, for events that are not what the service expects. */
+    public static KafkaProducer<byte[], byte[]> rawProducer(String bootstrap) {
+        return new KafkaProducer<>(producerProps(bootstrap), new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static Properties producerProps(String bootstrap) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        return p;
+    }
+
+    public static <K, V> RecordMetadata send(KafkaProducer<K, V> producer, String topic, K key, V value) {
+        try {
+            return producer.send(new ProducerRecord<>(topic, key, value)).get();
+        } catch (Exception e) {
+            throw new IllegalStateException("send to " + topic + " failed", e);
+        }
+    }
+
+    public static <T extends SpecificRecord> Deserializer<T> avroReader(String registryUrl) {
+        AvroKafkaDeserializer<T> d = new AvroKafkaDeserializer<>();
+        d.configure(ModerationTopology.serdeConfig(registryUrl), false);
+        return d;
+    }
+
+    /** Reads a topic from the beginning under read_committed until {@code done} holds for what came, or the timeout passed. */
+    public static <V> List<ConsumerRecord<byte[], V>> readCommitted(String bootstrap, String topic, Deserializer<V> values,
+                                                                   Predicate<List<ConsumerRecord<byte[], V>>> done, Duration timeout) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 * 1024 * 1024);
+        List<ConsumerRecord<byte[], V>> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], V> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), values)) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!done.test(out) && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+            }
+        }
+        return out;
+    }
+}
