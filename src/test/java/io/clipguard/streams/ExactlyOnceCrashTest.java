@@ -1,0 +1,109 @@
+package io.clipguard.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.clipguard.avro.ImageUploaded;
+import io.clipguard.avro.ModerationVerdict;
+import io.clipguard.avro.ScoringFailure;
+import io.clipguard.testing.ApicurioRegistry;
+import io.clipguard.testing.KafkaBroker;
+import io.clipguard.testing.ModerationPipeline;
+import io.clipguard.testing.StreamsWorker;
+import io.clipguard.testing.Topics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Nothing lost, nothing doubled: an instance is killed with SIGKILL while uploads wait in its batch (and while others
+ * are being scored); a new instance takes over; under read_committed every upload has exactly one verdict or dead letter.
+ */
+class ExactlyOnceCrashTest {
+    static final String SUFFIX = "-eos";
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void killedMidBatchThenRestartedEveryUploadAnsweredExactlyOnce() throws Exception {
+        byte[] photo = Files.readAllBytes(Path.of("src/test/resources/golden/images/grace_hopper.jpg"));
+        byte[] corrupt = java.util.Arrays.copyOf(photo, 1000);
+        try (KafkaBroker broker = KafkaBroker.start(); ApicurioRegistry registry = ApicurioRegistry.start(tmp.resolve("registry.log"))) {
+            ModerationTopology.Settings s = ModerationPipeline.settings(SUFFIX, 16, Duration.ofSeconds(1), 0.5);
+            broker.createTopics(3, s.uploadsTopic(), s.verdictsTopic(), s.alertsTopic(), s.deadLetterTopic());
+            String[] args = {broker.bootstrapServers(), registry.url(), "clipguard-eos", tmp.resolve("state-1").toString(), SUFFIX,
+                    "16", "3000"};
+
+            List<String> ids = new ArrayList<>();
+            Process first = StreamsWorker.start(tmp.resolve("worker-1.log"), args);
+            try (KafkaProducer<String, ImageUploaded> producer = Topics.uploadProducer(broker.bootstrapServers(), registry.url())) {
+                // First wave: scored and committed before the crash.
+                for (int i = 0; i < 40; i++) {
+                    ids.add(send(producer, s, "w1-" + i, i % 10 == 9 ? corrupt : photo));
+                }
+                awaitAnswered(broker, registry, s, Set.copyOf(ids.subList(0, 32)));
+                // Second wave: waits in the batch (3 s queue delay, batches of 16) when the instance is killed.
+                for (int i = 0; i < 45; i++) {
+                    ids.add(send(producer, s, "w2-" + i, i % 10 == 9 ? corrupt : photo));
+                }
+                Thread.sleep(800); // consumed and committed into the changelogged pending store, not yet scored
+                first.destroyForcibly().waitFor();
+
+                // Third wave arrives while no instance runs.
+                for (int i = 0; i < 15; i++) {
+                    ids.add(send(producer, s, "w3-" + i, photo));
+                }
+            }
+            args[3] = tmp.resolve("state-2").toString(); // a fresh machine: the store must come back from its changelog
+            Process second = StreamsWorker.start(tmp.resolve("worker-2.log"), args);
+            try {
+                Map<String, Integer> answers = awaitAnswered(broker, registry, s, Set.copyOf(ids));
+                Thread.sleep(2000);
+                answers = countAnswers(broker, registry, s, got -> false, Duration.ofSeconds(3));
+                assertThat(answers.keySet()).containsExactlyInAnyOrderElementsOf(ids);
+                assertThat(answers.values()).allMatch(n -> n == 1);
+                assertThat(Files.readString(tmp.resolve("worker-2.log"))).containsPattern("restored pending uploads: [1-9]");
+            } finally {
+                second.destroy();
+                second.waitFor();
+            }
+        }
+    }
+
+    private static String send(KafkaProducer<String, ImageUploaded> producer, ModerationTopology.Settings s, String id, byte[] image) {
+        Topics.send(producer, s.uploadsTopic(), id, Topics.inline(id, image));
+        return id;
+    }
+
+    private static Map<String, Integer> awaitAnswered(KafkaBroker broker, ApicurioRegistry registry, ModerationTopology.Settings s,
+                                                      Set<String> ids) {
+        return countAnswers(broker, registry, s, got -> got.keySet().containsAll(ids), Duration.ofSeconds(90));
+    }
+
+    /** upload id → number of verdicts + dead letters for it, read under read_committed. */
+    private static Map<String, Integer> countAnswers(KafkaBroker broker, ApicurioRegistry registry, ModerationTopology.Settings s,
+                                                     java.util.function.Predicate<Map<String, Integer>> done, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Map<String, Integer> counts;
+        do {
+            List<ConsumerRecord<byte[], ModerationVerdict>> verdicts = Topics.readCommitted(broker.bootstrapServers(),
+                    s.verdictsTopic(), Topics.<ModerationVerdict>avroReader(registry.url()), got -> false, Duration.ofSeconds(2));
+            List<ConsumerRecord<byte[], ScoringFailure>> letters = Topics.readCommitted(broker.bootstrapServers(),
+                    s.deadLetterTopic(), Topics.<ScoringFailure>avroReader(registry.url()), got -> false, Duration.ofSeconds(2));
+            counts = Stream.concat(verdicts.stream().map(r -> r.value().getUploadId()), letters.stream().map(r -> r.value().getUploadId()))
+                    .collect(Collectors.toMap(id -> id, id -> 1, Integer::sum, HashMap::new));
+        } while (!done.test(counts) && System.nanoTime() < deadline);
+        return counts;
+    }
+}

@@ -1,0 +1,40 @@
+package io.clipguard.testing;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * One service instance in its own JVM, so that a test can kill it abruptly (SIGKILL: no close, no commit, no flush).
+ * Args: bootstrap registryUrl applicationId stateDir topicSuffix maxBatchSize maxQueueDelayMs.
+ */
+public final class StreamsWorker {
+    public static void main(String[] args) throws Exception {
+        ModerationPipeline pipeline = new ModerationPipeline(args[0], args[1], args[2], Path.of(args[3]),
+                ModerationPipeline.settings(args[4], Integer.parseInt(args[5]), Duration.ofMillis(Long.parseLong(args[6])), 0.5),
+                ModerationPipeline.fetchPolicy(List.of()));
+        pipeline.start(Duration.ofSeconds(60));
+        System.out.println("WORKER RUNNING, restored pending uploads: " + pipeline.metrics().pending());
+        System.out.flush();
+        Thread.currentThread().join();
+    }
+
+    /** Starts a worker JVM on this test run's classpath and waits until its streams run. */
+    public static Process start(Path log, String... args) throws Exception {
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new java.util.ArrayList<>(List.of(javaBin, "-Xmx1g", "-cp", System.getProperty("java.class.path"),
+                StreamsWorker.class.getName()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (!Files.readString(log).contains("WORKER RUNNING")) {
+            if (!p.isAlive() || System.nanoTime() > deadline) {
+                p.destroyForcibly();
+                throw new IllegalStateException("worker did not start; its log:\n" + Files.readString(log));
+            }
+            Thread.sleep(100);
+        }
+        return p;
+    }
+}
