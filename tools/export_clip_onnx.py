@@ -255,14 +255,14 @@ def run_check(model_dir: str, samples: dict, args, progress: Progress) -> str:
     raise ExportError(
         "cannot check the ONNX against PyTorch: onnxruntime is not importable and the Java verifier "
         f"{args.verifier} is missing or not executable. Install onnxruntime for this Python "
-        "(pip install onnxruntime), or build the Java CLI (./mvnw -o package) so tools/clipguard works, "
+        "(pip install onnxruntime), or build the Java CLI so tools/clipguard verify-model runs, "
         "or pass --skip-check to write the model unchecked.")
 
 
 def default_description(args, display: str, dtype: str) -> str:
     if args.manifest_only:
         return (f"open_clip {display} image tower, next-to-last (ln_post class-token) features, {dtype}. "
-                f"model.onnx is not committed: download open_clip_pytorch_model.bin of {args.weights_name} and run "
+                f"model.onnx is not committed: download the weights ({args.weights_name}) and run "
                 f"tools/export_clip_onnx.py --weights open_clip_pytorch_model.bin --arch {args.arch}"
                 f"{' --dtype fp16' if args.dtype == 'fp16' else ''} --out {args.out.rstrip('/')}")
     if args.random_init:
