@@ -48,6 +48,13 @@ def main(argv=None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.set_grad_enabled(False)
+    if not os.path.isdir(args.images):
+        raise SystemExit(f"reference_llr.py: image folder {args.images} does not exist (run from the repository "
+                         "root, or pass --images DIR)")
+    for path in (os.path.join(args.model_dir, "manifest.json"), args.head or os.path.join(args.model_dir, "head.json"),
+                 args.weights or os.path.join(args.model_dir, "weights.pt")):
+        if not os.path.isfile(path):
+            raise SystemExit(f"reference_llr.py: {path} not found (see --help for --model-dir, --head, --weights)")
     manifest = ref.read_json(os.path.join(args.model_dir, "manifest.json"))
     head = ref.read_json(args.head or os.path.join(args.model_dir, "head.json"))
     if head.get("model_id") != manifest["id"]:
