@@ -252,8 +252,8 @@ def run_check(model_dir: str, samples: dict, args, progress: Progress) -> str:
             proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             if proc.returncode != 0:
                 raise ExportError(f"{args.verifier} verify-model failed (exit {proc.returncode}):\n{proc.stdout}")
-            return f"{args.verifier} verify-model: " + proc.stdout.strip().splitlines()[-1:][0] \
-                if proc.stdout.strip() else f"{args.verifier} verify-model passed"
+            last_line = (proc.stdout.strip().splitlines() or ["passed"])[-1]
+            return f"{args.verifier} verify-model: {last_line}"
     raise ExportError(
         "cannot check the ONNX against PyTorch: onnxruntime is not importable and the Java verifier "
         f"{args.verifier} is missing or not executable. Install onnxruntime for this Python "
