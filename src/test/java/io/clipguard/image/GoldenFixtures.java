@@ -84,7 +84,11 @@ final class GoldenFixtures {
     }
 
     /** How two same-size uint8 images differ. */
-    record Difference(long samples, long identical, int maxAbs) {
+    record Difference(long samples, long identical, int maxAbs, long sumAbs) {
+        double meanAbs() {
+            return (double) sumAbs / samples;
+        }
+
         double identicalFraction() {
             return (double) identical / samples;
         }
@@ -96,6 +100,7 @@ final class GoldenFixtures {
             byte[] x = a.rgb();
             byte[] y = b.rgb();
             long same = 0;
+            long sum = 0;
             int max = 0;
             for (int i = 0; i < x.length; i++) {
                 int d = Math.abs((x[i] & 0xFF) - (y[i] & 0xFF));
@@ -103,8 +108,9 @@ final class GoldenFixtures {
                     same++;
                 }
                 max = Math.max(max, d);
+                sum += d;
             }
-            return new Difference(x.length, same, max);
+            return new Difference(x.length, same, max, sum);
         }
     }
 }
