@@ -1,0 +1,390 @@
+#!/usr/bin/python3
+"""Export the open_clip ViT image tower (next-to-last ln_post features) to ONNX as a clipguard model folder.
+
+Writes OUT/model.onnx and OUT/manifest.json (clipguard-model/v1), only after the ONNX graph has been checked
+against the PyTorch tower on random images. The check runs with onnxruntime (Python) if importable, otherwise
+with the Java engine (`tools/clipguard verify-model --model-dir DIR --samples verification.json`); without either
+the export fails unless --skip-check is given.
+
+Examples:
+  # the real detector backbone (weights downloaded by you from laion/CLIP-ViT-L-14-CommonPool.XL-s13B-b90K)
+  tools/export_clip_onnx.py --weights open_clip_pytorch_model.bin --arch vit-l-14 --out models/clip-vit-l14-commonpool
+  tools/export_clip_onnx.py --weights open_clip_pytorch_model.bin --arch vit-l-14 --dtype fp16 \\
+      --out models/clip-vit-l14-commonpool-fp16
+  # the bundled test model
+  tools/export_clip_onnx.py --random-init --seed 0 --arch tiny --out models/tiny-clip-test \\
+      --save-state-dict models/tiny-clip-test/weights.pt --head-random-init \\
+      --head-calibration-images /usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg ...
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+import torch  # noqa: E402
+
+import clip_reference as ref  # noqa: E402
+import clip_tower as ct  # noqa: E402
+import onnx_fp16  # noqa: E402
+
+OPSET = 17
+INPUT_NAME = "pixel_values"
+OUTPUT_NAME = "features"
+VERIFICATION_FORMAT = "clipguard-verification/v1"
+DEFAULT_TOLERANCE = {"fp32": 1e-4, "fp16": 1e-2}
+DTYPE_NAMES = {"fp32": "float32", "fp16": "float16"}
+DEFAULT_VERIFIER = os.path.join(ref.REPO_ROOT, "tools", "clipguard")
+
+
+class ExportError(Exception):
+    pass
+
+
+class Progress:
+    """One line per stage with elapsed time: the long stages (tracing, hashing) are single library calls."""
+
+    def __init__(self, total: int, quiet: bool = False):
+        self.total, self.step, self.quiet, self.t0 = total, 0, quiet, time.monotonic()
+
+    def stage(self, text: str) -> None:
+        self.step += 1
+        self.say(f"[{self.step}/{self.total}] {text}")
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            print(f"{time.monotonic() - self.t0:7.1f}s  {text}", flush=True)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="export_clip_onnx.py", description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    src = p.add_argument_group("weights (one of)")
+    g = src.add_mutually_exclusive_group(required=True)
+    g.add_argument("--weights", metavar="BIN", help="open_clip checkpoint (open_clip_pytorch_model.bin; a bare or "
+                   "'state_dict'-wrapped dict, 'module.' prefixes allowed); only 'visual.*' keys are used")
+    g.add_argument("--random-init", action="store_true", help="random weights from --seed (test/benchmark towers)")
+    g.add_argument("--manifest-only", action="store_true",
+                   help="write only OUT/manifest.json with sha256 null (for a folder whose ONNX users export)")
+    src.add_argument("--seed", type=int, default=0, help="seed for --random-init (default 0)")
+    src.add_argument("--weights-name", metavar="TEXT",
+                     help="provenance.weights text (default: the --weights file name, or 'random-init seed=N')")
+
+    a = p.add_argument_group("architecture")
+    a.add_argument("--arch", choices=sorted(ct.ARCHS),
+                   help="tower shape; required with --random-init/--manifest-only; with --weights it is checked "
+                        "against the checkpoint's shapes (default: inferred, heads = width/64)")
+    a.add_argument("--quick-gelu", action="store_true",
+                   help="QuickGELU activation (OpenAI checkpoints); default exact erf GELU (LAION/DataComp)")
+    a.add_argument("--l2-normalize-in-graph", action="store_true",
+                   help="L2-normalise features inside the graph (manifest l2_normalize=graph); default: engine does it")
+
+    o = p.add_argument_group("output")
+    o.add_argument("--out", required=True, metavar="DIR", help="model folder, e.g. models/<id>/ (created)")
+    o.add_argument("--model-id", help="manifest id (default: the --out folder name)")
+    o.add_argument("--description", help="manifest description (default: generated)")
+    o.add_argument("--dtype", choices=["fp32", "fp16"], default="fp32",
+                   help="fp16 graphs have float16 input and output (default fp32)")
+    o.add_argument("--save-state-dict", metavar="PT", help="also save the tower's weights (open_clip key layout + "
+                   "config) so tools/reference_llr.py can rebuild the same PyTorch tower")
+    o.add_argument("--force", action="store_true", help="overwrite an existing OUT/model.onnx")
+
+    c = p.add_argument_group("check against PyTorch")
+    c.add_argument("--samples", type=int, default=2, help="random images in the check, run as one batch (default 2)")
+    c.add_argument("--tolerance", type=float, help="atol = rtol for |onnx - torch| <= atol + rtol*|torch| "
+                   "(default 1e-4 fp32, 1e-2 fp16)")
+    c.add_argument("--verifier", default=DEFAULT_VERIFIER,
+                   help="Java CLI used when onnxruntime is not importable (default tools/clipguard)")
+    c.add_argument("--write-samples", metavar="JSON", help="also keep the verification sample file here")
+    c.add_argument("--skip-check", action="store_true", help="write the model unchecked (onnx.checker still runs)")
+
+    h = p.add_argument_group("random linear head (for test models)")
+    h.add_argument("--head-random-init", action="store_true", help="write OUT/head.json: random direction")
+    h.add_argument("--head-seed", type=int, help="seed of the head direction (default --seed)")
+    h.add_argument("--head-calibration-images", nargs="+", metavar="IMG", default=[],
+                   help="choose head bias/scale so these images' LLRs have mean 0 and std --head-std "
+                        "(via the reference preprocessing and the PyTorch tower)")
+    h.add_argument("--head-std", type=float, default=1.0, help="LLR spread on the calibration images (default 1)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    args = p.parse_args(argv)
+    if (args.random_init or args.manifest_only) and not args.arch:
+        p.error("--arch is required with --random-init and --manifest-only")
+    if args.manifest_only and (args.save_state_dict or args.head_random_init):
+        p.error("--manifest-only writes no weights or head")
+    if args.samples < 1:
+        p.error("--samples must be at least 1")
+    return args
+
+
+def build_tower(args, progress: Progress):
+    l2 = args.l2_normalize_in_graph
+    if args.random_init:
+        cfg = ct.ARCHS[args.arch]
+        if args.quick_gelu:
+            cfg = ct.dataclasses.replace(cfg, quick_gelu=True)
+        return ct.random_init(cfg, args.seed, l2_normalize=l2), None
+    if not os.path.isfile(args.weights):
+        raise ExportError(f"--weights {args.weights}: no such file")
+    progress.say(f"hashing {args.weights}")
+    source_sha = ref.sha256_file(args.weights)
+    progress.say(f"loading {args.weights} (sha256 {source_sha[:12]}…)")
+    try:
+        tower = ct.load_tower(args.weights, arch=args.arch, quick_gelu=args.quick_gelu, l2_normalize=l2)
+    except ct.TowerConfigError as e:
+        raise ExportError(str(e)) from e
+    return tower, source_sha
+
+
+def random_pixel_batch(n: int, size: int, seed: int) -> torch.Tensor:
+    """Random 8-bit images, CLIP-normalised: the value range the model sees in service."""
+    g = torch.Generator().manual_seed(seed)
+    pixels = torch.randint(0, 256, (n, 3, size, size), generator=g, dtype=torch.int64).float() / 255.0
+    mean = torch.tensor(ref.CLIP_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(ref.CLIP_STD).view(1, 3, 1, 1)
+    return (pixels - mean) / std
+
+
+def export_onnx(tower, path: str, size: int, width: int) -> None:
+    dummy = random_pixel_batch(2, size, seed=12345)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=torch.jit.TracerWarning)
+        torch.onnx.export(tower, dummy, path, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+                          dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+                          opset_version=OPSET, do_constant_folding=True)
+    # The tracer leaves the feature width symbolic; the engine reads it from the graph, so state it.
+    model = onnx.load(path)
+    out_dims = model.graph.output[0].type.tensor_type.shape.dim
+    out_dims[1].Clear()
+    out_dims[1].dim_value = width
+    onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+    onnx.save(model, path)
+
+
+def check_graph(path: str, dtype: str, size: int, dim: int) -> None:
+    """onnx.checker plus the interface the engine relies on (names, element type, shapes, dynamic batch)."""
+    onnx.checker.check_model(path)
+    model = onnx.load(path, load_external_data=False)
+    elem = onnx.TensorProto.FLOAT16 if dtype == "fp16" else onnx.TensorProto.FLOAT
+    inputs = [i for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
+
+    def describe(v):
+        t = v.type.tensor_type
+        return v.name, t.elem_type, [d.dim_param or d.dim_value for d in t.shape.dim]
+
+    got = [describe(v) for v in inputs], [describe(v) for v in model.graph.output]
+    want = [(INPUT_NAME, elem, ["batch", 3, size, size])], [(OUTPUT_NAME, elem, ["batch", dim])]
+    if got != want:
+        raise ExportError(f"exported graph interface {got} differs from the expected {want}")
+    opsets = {o.domain: o.version for o in model.opset_import}
+    if opsets.get("", opsets.get("ai.onnx")) != OPSET:
+        raise ExportError(f"exported opset {opsets} is not {OPSET}")
+
+
+def encode_f32(array: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(array, dtype="<f4").tobytes()).decode("ascii")
+
+
+def verification_samples(tower, args, model_id: str, size: int, onnx_sha: str, tolerance: float) -> dict:
+    """Random inputs and the PyTorch (fp32) outputs, in the clipguard-verification/v1 format (see README)."""
+    x = random_pixel_batch(args.samples, size, seed=args.seed + 1).numpy()
+    if args.dtype == "fp16":
+        x = onnx_fp16.float16_exact(x)  # the fp16 model must see exactly these numbers
+    with torch.no_grad():
+        y = tower.float()(torch.from_numpy(x)).numpy()
+    return {
+        "format": VERIFICATION_FORMAT,
+        "model_id": model_id,
+        "model_sha256": onnx_sha,
+        "model_dtype": DTYPE_NAMES[args.dtype],
+        "comment": "float32 little-endian base64 arrays, row-major; pass iff |actual-expected| <= atol + rtol*|expected| "
+                   "for every element; expected = PyTorch fp32 tower on the same input",
+        "tolerance": {"atol": tolerance, "rtol": tolerance},
+        "input": {"name": INPUT_NAME, "shape": list(x.shape), "data": encode_f32(x)},
+        "expected": {"name": OUTPUT_NAME, "shape": list(y.shape), "data": encode_f32(y)},
+    }
+
+
+def compare(actual: np.ndarray, samples: dict) -> str:
+    exp = samples["expected"]
+    expected = np.frombuffer(base64.b64decode(exp["data"]), dtype="<f4").reshape(exp["shape"])
+    actual = np.asarray(actual, dtype=np.float32).reshape(expected.shape)
+    tol = samples["tolerance"]
+    diff = np.abs(actual - expected)
+    bad = diff > tol["atol"] + tol["rtol"] * np.abs(expected)
+    summary = f"max |diff| {diff.max():.3g} over {diff.size} values (atol {tol['atol']}, rtol {tol['rtol']})"
+    if bad.any():
+        raise ExportError(f"ONNX output differs from PyTorch: {int(bad.sum())} values out of tolerance; {summary}")
+    return summary
+
+
+def run_check(model_dir: str, samples: dict, args, progress: Progress) -> str:
+    try:
+        import onnxruntime as ort  # noqa: F401
+    except ImportError:
+        ort = None
+    if ort is not None:
+        inp = samples["input"]
+        x = np.frombuffer(base64.b64decode(inp["data"]), dtype="<f4").reshape(inp["shape"])
+        if args.dtype == "fp16":
+            x = x.astype(np.float16)
+        session = ort.InferenceSession(os.path.join(model_dir, "model.onnx"), providers=["CPUExecutionProvider"])
+        (y,) = session.run([OUTPUT_NAME], {INPUT_NAME: x})
+        return "onnxruntime (Python): " + compare(y, samples)
+    if os.path.isfile(args.verifier) and os.access(args.verifier, os.X_OK):
+        with tempfile.TemporaryDirectory(prefix="clipguard-verify-") as tmp:
+            sample_path = os.path.join(tmp, "verification.json")
+            ref.write_json(samples, sample_path)
+            cmd = [args.verifier, "verify-model", "--model-dir", model_dir, "--samples", sample_path]
+            progress.say("onnxruntime not importable; running " + " ".join(cmd))
+            proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            if proc.returncode != 0:
+                raise ExportError(f"{args.verifier} verify-model failed (exit {proc.returncode}):\n{proc.stdout}")
+            return f"{args.verifier} verify-model: " + proc.stdout.strip().splitlines()[-1:][0] \
+                if proc.stdout.strip() else f"{args.verifier} verify-model passed"
+    raise ExportError(
+        "cannot check the ONNX against PyTorch: onnxruntime is not importable and the Java verifier "
+        f"{args.verifier} is missing or not executable. Install onnxruntime for this Python "
+        "(pip install onnxruntime), or build the Java CLI (./mvnw -o package) so tools/clipguard works, "
+        "or pass --skip-check to write the model unchecked.")
+
+
+def default_description(args, display: str, dtype: str) -> str:
+    if args.manifest_only:
+        return (f"open_clip {display} image tower, next-to-last (ln_post class-token) features, {dtype}. "
+                f"model.onnx is not committed: download open_clip_pytorch_model.bin of {args.weights_name} and run "
+                f"tools/export_clip_onnx.py --weights open_clip_pytorch_model.bin --arch {args.arch}"
+                f"{' --dtype fp16' if args.dtype == 'fp16' else ''} --out {args.out.rstrip('/')}")
+    if args.random_init:
+        return (f"Random-init {display} image tower (seed {args.seed}), {dtype}, ln_post class-token features. "
+                "Detects nothing: for tests, demos and benchmarks.")
+    return f"open_clip {display} image tower from {args.weights_name}, next-to-last (ln_post) features, {dtype}."
+
+
+def architecture_text(arch_key: str, quick_gelu: bool, l2_graph: bool) -> str:
+    text = f"open_clip {ct.ARCH_DISPLAY.get(arch_key, arch_key)} visual tower, next-to-last (ln_post) features"
+    if quick_gelu:
+        text += ", QuickGELU"
+    if l2_graph:
+        text += ", L2-normalised in graph"
+    return text
+
+
+def arch_key_of(cfg: ct.TowerConfig) -> str:
+    for key, known in ct.ARCHS.items():
+        if ct.dataclasses.replace(known, quick_gelu=cfg.quick_gelu) == cfg:
+            return key
+    return cfg.describe()
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    out = args.out.rstrip("/") or args.out
+    model_id = args.model_id or os.path.basename(os.path.abspath(out))
+    dtype = DTYPE_NAMES[args.dtype]
+    l2_mode = "graph" if args.l2_normalize_in_graph else "engine"
+    if args.weights_name is None:
+        args.weights_name = (f"random-init seed={args.seed}" if args.random_init
+                             else os.path.basename(args.weights) if args.weights else "unknown")
+    os.makedirs(out, exist_ok=True)
+
+    if args.manifest_only:
+        cfg = ct.ARCHS[args.arch]
+        m = ref.manifest(model_id, args.description or default_description(args, ct.ARCH_DISPLAY[args.arch], dtype),
+                         dtype, cfg.width, cfg.image_size,
+                         architecture_text(args.arch, args.quick_gelu, args.l2_normalize_in_graph),
+                         args.weights_name, None, None, l2_mode, OPSET)
+        ref.write_json(m, os.path.join(out, "manifest.json"))
+        print(f"wrote {os.path.join(out, 'manifest.json')} (sha256 null: export model.onnx yourself)")
+        return 0
+
+    final_onnx = os.path.join(out, "model.onnx")
+    if os.path.exists(final_onnx) and not args.force:
+        raise ExportError(f"{final_onnx} exists; pass --force to overwrite")
+    progress = Progress(total=6, quiet=args.quiet)
+    torch.set_grad_enabled(False)
+
+    progress.stage("building tower")
+    tower, source_sha = build_tower(args, progress)
+    cfg = tower.cfg
+    arch_key = arch_key_of(cfg)
+    n_params = sum(p.numel() for p in tower.parameters())
+    progress.say(f"{cfg.describe()}; {n_params / 1e6:.2f} M parameters ({arch_key})")
+
+    staging = tempfile.mkdtemp(prefix=".export-", dir=out)
+    try:
+        staged_onnx = os.path.join(staging, "model.onnx")
+        progress.stage(f"tracing and exporting to ONNX (opset {OPSET}, dynamic batch)")
+        export_onnx(tower, staged_onnx, cfg.image_size, cfg.width)
+        if args.dtype == "fp16":
+            progress.say("converting the graph's float tensors to float16")
+            model = onnx_fp16.convert_float_to_float16(onnx.load(staged_onnx))
+            onnx.save(model, staged_onnx)
+            del model
+
+        progress.stage("onnx.checker and interface check")
+        check_graph(staged_onnx, args.dtype, cfg.image_size, cfg.width)
+        size_mb = os.path.getsize(staged_onnx) / 1e6
+        onnx_sha = ref.sha256_file(staged_onnx)
+        progress.say(f"model.onnx {size_mb:.2f} MB, sha256 {onnx_sha}")
+
+        m = ref.manifest(model_id, args.description or default_description(args, ct.ARCH_DISPLAY.get(arch_key, arch_key),
+                                                                            dtype),
+                         dtype, cfg.width, cfg.image_size, architecture_text(arch_key, cfg.quick_gelu,
+                                                                             args.l2_normalize_in_graph),
+                         args.weights_name, source_sha, onnx_sha, l2_mode, OPSET)
+        ref.write_json(m, os.path.join(staging, "manifest.json"))
+
+        tolerance = args.tolerance if args.tolerance is not None else DEFAULT_TOLERANCE[args.dtype]
+        progress.stage(f"checking ONNX against PyTorch on {args.samples} random images")
+        samples = verification_samples(tower, args, model_id, cfg.image_size, onnx_sha, tolerance)
+        if args.write_samples:
+            ref.write_json(samples, args.write_samples)
+            progress.say(f"verification samples written to {args.write_samples}")
+        if args.skip_check:
+            progress.say("SKIPPED (--skip-check): the graph was not run; only onnx.checker and its interface passed")
+        else:
+            progress.say("passed: " + run_check(staging, samples, args, progress))
+
+        progress.stage(f"writing {out}/")
+        os.replace(staged_onnx, final_onnx)
+        os.replace(os.path.join(staging, "manifest.json"), os.path.join(out, "manifest.json"))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if args.save_state_dict:
+        ct.save_tower(tower, args.save_state_dict, seed=args.seed if args.random_init else None,
+                      weights=args.weights_name)
+        progress.say(f"tower weights saved to {args.save_state_dict}")
+
+    progress.stage("head" if args.head_random_init else "done")
+    if args.head_random_init:
+        head_seed = args.head_seed if args.head_seed is not None else args.seed
+        features = None
+        if args.head_calibration_images:
+            images = [ref.load_rgb(p) for p in args.head_calibration_images]
+            features = ref.tower_features(tower.float(), images, cfg.image_size)
+            features = features / np.linalg.norm(features, axis=1, keepdims=True)
+        head_obj = ref.calibrated_random_head(model_id, head_seed, features, cfg.width, args.head_std,
+                                              version=f"random-seed{head_seed}")
+        ref.write_json(head_obj, os.path.join(out, "head.json"))
+        progress.say(f"wrote {out}/head.json (bias {head_obj['bias']:.4f})")
+    progress.say(f"done: {out}/model.onnx + manifest.json")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (ExportError, ct.TowerConfigError) as e:
+        print(f"export_clip_onnx.py: error: {e}", file=sys.stderr)
+        sys.exit(1)

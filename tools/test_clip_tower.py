@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""Checks of the shared tower module (run: /usr/bin/python3 tools/test_clip_tower.py). CI does not run Python;
+run this after touching clip_tower.py."""
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+import clip_tower as ct  # noqa: E402
+
+
+def open_clip_style_forward(tower: ct.ClipVisionTower, x: torch.Tensor) -> torch.Tensor:
+    """The same computation written as open_clip does it (seq-first nn.MultiheadAttention), from the same weights."""
+    cfg = tower.cfg
+    x = tower.conv1(x).reshape(x.shape[0], cfg.width, -1).permute(0, 2, 1)
+    cls = tower.class_embedding + torch.zeros(x.shape[0], 1, cfg.width)
+    x = torch.cat([cls, x], dim=1) + tower.positional_embedding
+    x = tower.ln_pre(x).permute(1, 0, 2)  # LND
+    for block in tower.transformer.resblocks:
+        mha = torch.nn.MultiheadAttention(cfg.width, cfg.heads)
+        mha.load_state_dict({"in_proj_weight": block.attn.in_proj_weight, "in_proj_bias": block.attn.in_proj_bias,
+                             "out_proj.weight": block.attn.out_proj.weight, "out_proj.bias": block.attn.out_proj.bias})
+        h = block.ln_1(x)
+        x = x + mha(h, h, h, need_weights=False)[0]
+        h = block.ln_2(x)
+        act = (lambda t: t * torch.sigmoid(1.702 * t)) if cfg.quick_gelu else F.gelu
+        x = x + block.mlp.c_proj(act(block.mlp.c_fc(h)))
+    x = x.permute(1, 0, 2)
+    return tower.ln_post(x[:, 0, :])
+
+
+class TowerTest(unittest.TestCase):
+    def setUp(self):
+        torch.set_grad_enabled(False)
+        self.x = torch.randn(3, 3, 224, 224)
+
+    def test_matches_open_clip_formulation(self):
+        for quick in (False, True):
+            cfg = ct.dataclasses.replace(ct.ARCHS["tiny"], quick_gelu=quick)
+            tower = ct.random_init(cfg, seed=0)
+            torch.testing.assert_close(tower(self.x), open_clip_style_forward(tower, self.x), rtol=1e-5, atol=1e-5)
+
+    def test_quick_gelu_changes_output(self):
+        plain = ct.random_init(ct.ARCHS["tiny"], seed=0)
+        quick = ct.random_init(ct.dataclasses.replace(ct.ARCHS["tiny"], quick_gelu=True), seed=0)
+        self.assertGreater((plain(self.x) - quick(self.x)).abs().max().item(), 1e-3)
+
+    def test_random_init_is_deterministic_and_seeded(self):
+        a, b, c = (ct.random_init(ct.ARCHS["tiny"], seed=s) for s in (0, 0, 1))
+        torch.testing.assert_close(a(self.x), b(self.x), rtol=0, atol=0)
+        self.assertGreater((a(self.x) - c(self.x)).abs().max().item(), 1e-2)
+
+    def test_l2_normalize_in_graph(self):
+        tower = ct.random_init(ct.ARCHS["tiny"], seed=0, l2_normalize=True)
+        torch.testing.assert_close(tower(self.x).norm(dim=1), torch.ones(3))
+
+    def test_open_clip_checkpoint_roundtrip_with_wrappers_and_text_keys(self):
+        tower = ct.random_init(ct.ARCHS["tiny"], seed=3)
+        state = {"module.visual." + k: v for k, v in tower.state_dict().items()}
+        state["module.logit_scale"] = torch.tensor(4.6)  # text-side keys are ignored
+        state["module.token_embedding.weight"] = torch.zeros(10, 8)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "ckpt.bin")
+            torch.save({"state_dict": state}, path)
+            loaded = ct.load_tower(path, arch="tiny")
+            torch.testing.assert_close(loaded(self.x), tower(self.x), rtol=0, atol=0)
+            with self.assertRaisesRegex(ct.TowerConfigError, "not a vit-b-16 tower.*width: weights 64 vs vit-b-16 768"):
+                ct.load_tower(path, arch="vit-b-16")
+            saved = os.path.join(tmp, "weights.pt")
+            ct.save_tower(tower, saved, seed=3)
+            again = ct.load_tower(saved)  # config travels with the file: 4 heads, not width // 64 = 1
+            self.assertEqual(again.cfg, tower.cfg)
+            torch.testing.assert_close(again(self.x), tower(self.x), rtol=0, atol=0)
+
+    def test_unsupported_keys_are_refused(self):
+        tower = ct.random_init(ct.ARCHS["tiny"], seed=0)
+        state = {"visual." + k: v for k, v in tower.state_dict().items()}
+        state["visual.transformer.resblocks.0.ls_1.gamma"] = torch.ones(64)  # layer scale: not in this layout
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "ckpt.bin")
+            torch.save(state, path)
+            with self.assertRaisesRegex(ct.TowerConfigError, "unsupported.*ls_1.gamma"):
+                ct.load_tower(path, arch="tiny")
+            torch.save({"text.only": torch.zeros(1)}, path)
+            with self.assertRaisesRegex(ct.TowerConfigError, "no 'visual.\\*' keys"):
+                ct.load_tower(path)
+
+
+if __name__ == "__main__":
+    unittest.main()
