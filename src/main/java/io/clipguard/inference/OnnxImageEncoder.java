@@ -15,12 +15,17 @@ import io.clipguard.model.ModelLoadException;
 import io.clipguard.model.ModelManifest;
 import io.clipguard.model.TensorDType;
 import io.clipguard.scoring.Device;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -92,7 +97,7 @@ public final class OnnxImageEncoder implements AutoCloseable {
                 session = createSession(env, modelPath, intraOpThreads, true);
                 deviceName = "CUDA:0";
             } catch (OrtException e) {
-                cudaReason = oneLine(e.getMessage());
+                cudaReason = oneLine(e.getMessage()) + cudaLibraryDiagnosis().map(d -> " (" + d + ")").orElse("");
                 if (device == Device.CUDA) {
                     throw new ModelLoadException("device CUDA requested but ONNX Runtime's CUDA execution provider could"
                             + " not start: " + cudaReason + ". onnxruntime_gpu 1.23 needs CUDA 12 (libcublasLt.so.12)"
@@ -116,6 +121,40 @@ public final class OnnxImageEncoder implements AutoCloseable {
             throw e;
         }
         return new OnnxImageEncoder(env, session, manifest, deviceName, cudaReason, maxBatchSize);
+    }
+
+    /**
+     * ORT's exception only says the CUDA provider library failed to load; the dynamic loader knows which dependency is
+     * missing (e.g. libcublasLt.so.12). Loading the provider library ORT just extracted reproduces the loader's error.
+     */
+    private static Optional<String> cudaLibraryDiagnosis() {
+        String providerLib = "libonnxruntime_providers_cuda.so";
+        List<Path> candidates = new ArrayList<>();
+        String nativePath = System.getProperty("onnxruntime.native.path");
+        if (nativePath != null) {
+            candidates.add(Path.of(nativePath, providerLib));
+        }
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(Path.of(System.getProperty("java.io.tmpdir")),
+                "onnxruntime-java*")) {
+            for (Path dir : dirs) {
+                candidates.add(dir.resolve(providerLib));
+            }
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+        Optional<Path> newest = candidates.stream().filter(Files::isRegularFile)
+                .max(Comparator.comparing(p -> p.toFile().lastModified()));
+        if (newest.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            System.load(newest.get().toString());
+            return Optional.empty();
+        } catch (UnsatisfiedLinkError e) {
+            String message = e.getMessage() == null ? "" : e.getMessage();
+            int colon = message.indexOf(": ", message.indexOf(providerLib));
+            return Optional.of(colon > 0 ? message.substring(colon + 2) : message);
+        }
     }
 
     private static OrtSession createSession(OrtEnvironment env, String modelPath, int intraOpThreads, boolean cuda)
