@@ -139,24 +139,20 @@ public final class DynamicBatcher implements AutoCloseable {
     private void runBatch(List<Request> batch) {
         long start = System.nanoTime();
         long queueWait = start - batch.getFirst().enqueuedNanos();
+        float[][] features = null;
         Throwable failure = null;
         try {
             List<RgbImage> crops = new ArrayList<>(batch.size());
             for (Request r : batch) {
                 crops.add(r.crop());
             }
-            float[][] features = encoder.encode(crops);
-            for (int i = 0; i < batch.size(); i++) {
-                batch.get(i).result().complete(features[i]);
-            }
+            features = encoder.encode(crops);
         } catch (Throwable t) { // any failure, even an Error, must complete the futures: callers never hang
             failure = t instanceof InferenceException ? t
-                    : new InferenceException("inference of a batch of " + batch.size() + " failed: " + t, t);
-            for (Request r : batch) {
-                r.result().completeExceptionally(failure);
-            }
+                    : new InferenceException("inference of a batch of " + batch.size() + " failed: " + t.getMessage(), t);
             LOG.log(Level.WARNING, "batch of " + batch.size() + " images failed: " + failure.getMessage());
         }
+        // Counters and listener first, so whoever sees a result also sees its batch counted.
         long elapsed = System.nanoTime() - start;
         batches.increment();
         images.add(batch.size());
@@ -168,6 +164,13 @@ public final class DynamicBatcher implements AutoCloseable {
             listener.onBatch(batch.size(), queueWait, elapsed, failure);
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "batch listener failed", e);
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            if (failure == null) {
+                batch.get(i).result().complete(features[i]);
+            } else {
+                batch.get(i).result().completeExceptionally(failure);
+            }
         }
     }
 

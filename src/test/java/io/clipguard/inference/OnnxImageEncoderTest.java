@@ -45,6 +45,7 @@ class OnnxImageEncoderTest {
 
     /** Real images decoded and cropped by the image package, as the engine feeds them. */
     static List<RgbImage> crops(List<String> names) throws Exception {
+        ModelManifest manifest = ModelManifest.load(TestModels.TINY);
         ImageDecoder decoder = new ImageDecoder(ImageLimits.DEFAULT);
         ClipPreprocessor pre = new ClipPreprocessor(manifest.preprocessSpec());
         List<RgbImage> crops = new ArrayList<>();
