@@ -1,0 +1,102 @@
+package io.clipguard.image;
+
+import java.nio.FloatBuffer;
+
+/**
+ * The reference preprocessing (torchvision 0.14 on PIL 9.4 images): {@code Resize(size, BICUBIC)} with the shorter side
+ * to {@code size} and the longer to {@code int(size * long / short)}, {@code CenterCrop(crop)} with Python's
+ * round-half-even offsets, {@code ToTensor()} and {@code Normalize(mean, std)} in float32.
+ *
+ * <p>Thread-safe and stateless apart from the spec; resizing computes only the pixels inside the crop window.
+ */
+public final class ClipPreprocessor {
+    private final PreprocessSpec spec;
+    /** normalised[c][v] = (v / 255f - mean[c]) / std[c], in float32 exactly as torchvision computes it. */
+    private final float[][] normalised = new float[3][256];
+
+    public ClipPreprocessor(PreprocessSpec spec) {
+        this.spec = spec;
+        float[] mean = spec.mean();
+        float[] std = spec.std();
+        for (int c = 0; c < 3; c++) {
+            for (int v = 0; v < 256; v++) {
+                normalised[c][v] = ((float) v / 255f - mean[c]) / std[c];
+            }
+        }
+    }
+
+    public PreprocessSpec spec() {
+        return spec;
+    }
+
+    /** PIL-exact bicubic resize (shorter side → spec size, torchvision truncation rule) + center crop; uint8 result cropSize². */
+    public RgbImage resizeAndCrop(RgbImage image) {
+        int inW = image.width();
+        int inH = image.height();
+        int shorter = spec.resizeShorterSide();
+        int crop = spec.cropSize();
+        int outW;
+        int outH;
+        // torchvision _compute_resized_output_size: new_long = int(size * long / short) (float division, truncated).
+        if (inW <= inH) {
+            outW = shorter;
+            outH = (int) ((double) shorter * inH / inW);
+        } else {
+            outH = shorter;
+            outW = (int) ((double) shorter * inW / inH);
+        }
+        // torchvision center_crop: int(round((size - crop) / 2.0)), Python's round = half to even = Math.rint.
+        int top = (int) Math.rint((outH - crop) / 2.0);
+        int left = (int) Math.rint((outW - crop) / 2.0);
+
+        boolean horizontal = outW != inW;
+        boolean vertical = outH != inH;
+        byte[] in = image.rgb();
+        int rowLength = crop * 3;
+
+        // Input rows the vertical pass reads (or the crop rows themselves when height is unchanged).
+        PilBicubic.Coefficients vCoeffs = vertical ? PilBicubic.coefficients(inH, outH, top, crop) : null;
+        int rowFirst = vertical ? vCoeffs.firstInput() : top;
+        int rowCount = vertical ? vCoeffs.endInput() - rowFirst : crop;
+
+        byte[] rows = new byte[rowCount * rowLength];
+        if (horizontal) {
+            PilBicubic.horizontal(in, inW, rowFirst, rowCount, PilBicubic.coefficients(inW, outW, left, crop), rows);
+        } else {
+            for (int y = 0; y < rowCount; y++) {
+                System.arraycopy(in, ((rowFirst + y) * inW + left) * 3, rows, y * rowLength, rowLength);
+            }
+        }
+        if (!vertical) {
+            return new RgbImage(crop, crop, rows);
+        }
+        byte[] out = new byte[crop * rowLength];
+        PilBicubic.vertical(rows, rowLength, rowFirst, vCoeffs, out);
+        return new RgbImage(crop, crop, out);
+    }
+
+    /** ÷255, (x-mean)/std, CHW, written straight into `tensor` at element offset index*3*crop*crop. */
+    public void normalizeInto(RgbImage crop, FloatBuffer tensor, int index) {
+        int size = spec.cropSize();
+        if (crop.width() != size || crop.height() != size) {
+            throw new IllegalArgumentException("expected a " + size + "x" + size + " crop, got " + crop.width() + "x"
+                    + crop.height() + " (use resizeAndCrop first)");
+        }
+        int plane = size * size;
+        long end = ((long) index + 1) * 3 * plane;
+        if (index < 0 || end > tensor.limit()) {
+            throw new IndexOutOfBoundsException("tensor of " + tensor.limit() + " floats has no room for image "
+                    + index + " (needs " + end + ")");
+        }
+        int base = index * 3 * plane;
+        byte[] rgb = crop.rgb();
+        float[] r = normalised[0];
+        float[] g = normalised[1];
+        float[] b = normalised[2];
+        for (int p = 0, s = 0; p < plane; p++, s += 3) {
+            tensor.put(base + p, r[rgb[s] & 0xFF]);
+            tensor.put(base + plane + p, g[rgb[s + 1] & 0xFF]);
+            tensor.put(base + 2 * plane + p, b[rgb[s + 2] & 0xFF]);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+"""Measure the reference preprocessing (PIL 9.4 + torchvision 0.14) in images/s on ONE core, for comparison with
+src/test/java/io/clipguard/bench/PreprocessBenchmark.java (JMH) on the same golden fixtures.
+
+Two measurements per file, mirroring the JMH benchmarks:
+  decodeResizeCropNormalize: Image.open(BytesIO(bytes)).convert('RGB') -> Resize(224, BICUBIC) -> CenterCrop(224)
+                             -> ToTensor() -> Normalize(CLIP mean/std)
+  resizeCropNormalize:       the same on an image decoded once beforehand
+
+torch.set_num_threads(1); run with /usr/bin/python3. --json prints machine-readable results (used by tools/bench-preprocess).
+"""
+import argparse
+import io
+import json
+import os
+import sys
+import time
+
+FIXTURES = ["grace_hopper.jpg", "photo_4096x3072.jpg", "rgb_640x427.png"]
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+def rate(fn, seconds, warmup):
+    """Calls per second of fn over `seconds` after `warmup` seconds of warm-up."""
+    end = time.perf_counter() + warmup
+    while time.perf_counter() < end:
+        fn()
+    calls, start = 0, time.perf_counter()
+    while True:
+        fn()
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return calls / elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test",
+                                                         "resources", "golden", "images"),
+                        help="folder holding the fixtures (default: the golden images)")
+    parser.add_argument("--fixtures", nargs="+", default=FIXTURES, help="file names (default: %(default)s)")
+    parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per case (default: %(default)s)")
+    parser.add_argument("--warmup", type=float, default=1.0, help="warm-up time per case (default: %(default)s)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = parser.parse_args()
+
+    import torch
+    import torchvision.transforms as T
+    from PIL import Image
+
+    torch.set_num_threads(1)
+    transform = T.Compose([T.Resize(224, interpolation=T.InterpolationMode.BICUBIC), T.CenterCrop(224), T.ToTensor(),
+                           T.Normalize(CLIP_MEAN, CLIP_STD)])
+    results = []
+    for i, name in enumerate(args.fixtures, 1):
+        print(f"[{i}/{len(args.fixtures)}] {name}", file=sys.stderr)
+        with open(os.path.join(args.images, name), "rb") as f:
+            data = f.read()
+        decoded = Image.open(io.BytesIO(data)).convert("RGB")
+        full = rate(lambda: transform(Image.open(io.BytesIO(data)).convert("RGB")), args.seconds, args.warmup)
+        no_decode = rate(lambda: transform(decoded), args.seconds, args.warmup)
+        results.append({"fixture": name, "decodeResizeCropNormalize": full, "resizeCropNormalize": no_decode})
+    if args.json:
+        print(json.dumps(results))
+    else:
+        print(f"{'fixture':<24} {'decode+preprocess img/s':>24} {'preprocess only img/s':>22}")
+        for r in results:
+            print(f"{r['fixture']:<24} {r['decodeResizeCropNormalize']:>24.1f} {r['resizeCropNormalize']:>22.1f}")
+
+
+if __name__ == "__main__":
+    main()
