@@ -274,12 +274,7 @@ public final class OnnxImageEncoder implements AutoCloseable {
             InputBuffer buffer = acquire();
             try {
                 for (int i = 0; i < count; i++) {
-                    RgbImage crop = crops.get(start + i);
-                    if (crop.width() != imageSize || crop.height() != imageSize) {
-                        throw new IllegalArgumentException("crop " + (start + i) + " is " + crop.width() + "x"
-                                + crop.height() + ", the model takes " + imageSize + "x" + imageSize);
-                    }
-                    preprocessor.normalizeInto(crop, buffer.floats, i);
+                    preprocessor.normalizeInto(crops.get(start + i), buffer.floats, i); // checks the crop size
                 }
                 System.arraycopy(run(buffer, count), 0, features, start, count);
             } finally {
