@@ -6,6 +6,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import ai.onnxruntime.ValueInfo;
@@ -87,7 +88,8 @@ public final class OnnxImageEncoder implements AutoCloseable {
         if (intraOpThreads < 0) {
             throw new IllegalArgumentException("intraOpThreads must be >= 0 (0 = ORT default), got " + intraOpThreads);
         }
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        // ORT would also print its own native error for a missing CUDA library; our fallback line says it once, with the reason.
+        OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "clipguard");
         String modelPath = manifest.onnxFile(modelDir).toString();
         OrtSession session = null;
         String deviceName = "CPU";
