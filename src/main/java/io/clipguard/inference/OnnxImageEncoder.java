@@ -1,0 +1,405 @@
+package io.clipguard.inference;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import ai.onnxruntime.ValueInfo;
+import io.clipguard.image.ClipPreprocessor;
+import io.clipguard.image.RgbImage;
+import io.clipguard.model.ModelLoadException;
+import io.clipguard.model.ModelManifest;
+import io.clipguard.model.TensorDType;
+import io.clipguard.scoring.Device;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
+
+/**
+ * The CLIP image tower as an ONNX Runtime session: normalised crops in, feature vectors out. Thread-safe. Create one per
+ * model and JVM (a session holds the weights; ORT parallelises each run internally).
+ *
+ * <p>Inputs are written into reusable direct buffers that the input tensor wraps without a copy; fp16 models get the
+ * batch converted with {@link Float#floatToFloat16} and their fp16 output widened back to float.
+ */
+public final class OnnxImageEncoder implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(OnnxImageEncoder.class.getName());
+    /** Batch buffers kept for reuse: one for the batcher's worker, one for a direct caller (verification). */
+    private static final int BUFFER_POOL_SIZE = 2;
+
+    private final OrtEnvironment env;
+    private final OrtSession session;
+    private final ModelManifest manifest;
+    private final ClipPreprocessor preprocessor;
+    private final String device;
+    private final String cudaUnavailableReason;
+    private final int maxBatchSize;
+    private final int elementsPerImage;
+    private final int imageSize;
+    private final boolean fp16;
+    private final BlockingQueue<InputBuffer> bufferPool = new ArrayBlockingQueue<>(BUFFER_POOL_SIZE);
+    private final AtomicInteger buffersCreated = new AtomicInteger();
+
+    private OnnxImageEncoder(OrtEnvironment env, OrtSession session, ModelManifest manifest, String device,
+                             String cudaUnavailableReason, int maxBatchSize) {
+        this.env = env;
+        this.session = session;
+        this.manifest = manifest;
+        this.preprocessor = new ClipPreprocessor(manifest.preprocessSpec());
+        this.device = device;
+        this.cudaUnavailableReason = cudaUnavailableReason;
+        this.maxBatchSize = maxBatchSize;
+        this.imageSize = manifest.imageSize();
+        this.elementsPerImage = 3 * imageSize * imageSize;
+        this.fp16 = manifest.input().dtype() == TensorDType.FLOAT16;
+    }
+
+    /**
+     * Opens {@code modelDir}'s ONNX file on the requested device and checks its inputs and outputs against the manifest.
+     *
+     * @param intraOpThreads ORT intra-op threads; 0 = ORT's default (one per physical core)
+     * @param maxBatchSize   largest batch one run takes (sizes the reusable input buffers)
+     */
+    public static OnnxImageEncoder open(Path modelDir, ModelManifest manifest, Device device, int intraOpThreads,
+                                        int maxBatchSize) throws ModelLoadException {
+        if (maxBatchSize < 1) {
+            throw new IllegalArgumentException("maxBatchSize must be >= 1, got " + maxBatchSize);
+        }
+        if (intraOpThreads < 0) {
+            throw new IllegalArgumentException("intraOpThreads must be >= 0 (0 = ORT default), got " + intraOpThreads);
+        }
+        // ORT would also print its own native error for a missing CUDA library; our fallback line says it once, with the reason.
+        OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "clipguard");
+        String modelPath = manifest.onnxFile(modelDir).toString();
+        OrtSession session = null;
+        String deviceName = "CPU";
+        String cudaReason = null;
+        if (device != Device.CPU) {
+            try {
+                session = createSession(env, modelPath, intraOpThreads, true);
+                deviceName = "CUDA:0";
+            } catch (OrtException e) {
+                cudaReason = oneLine(e.getMessage()) + cudaLibraryDiagnosis().map(d -> " (" + d + ")").orElse("");
+                if (device == Device.CUDA) {
+                    throw new ModelLoadException("device CUDA requested but ONNX Runtime's CUDA execution provider could"
+                            + " not start: " + cudaReason + ". onnxruntime_gpu 1.23 needs CUDA 12 (libcublasLt.so.12)"
+                            + " and cuDNN 9 on the library path and a visible GPU; or run with device auto or cpu.", e);
+                }
+                LOG.info("CUDA unavailable, running ONNX Runtime on CPU: " + cudaReason);
+            }
+        }
+        if (session == null) {
+            try {
+                session = createSession(env, modelPath, intraOpThreads, false);
+            } catch (OrtException e) {
+                throw new ModelLoadException("ONNX Runtime cannot load " + modelPath + ": " + oneLine(e.getMessage())
+                        + ". Re-export the model with tools/export_clip_onnx.py.", e);
+            }
+        }
+        try {
+            checkAgainstManifest(session, manifest, modelPath);
+        } catch (ModelLoadException | RuntimeException e) {
+            closeQuietly(session);
+            throw e;
+        }
+        return new OnnxImageEncoder(env, session, manifest, deviceName, cudaReason, maxBatchSize);
+    }
+
+    /**
+     * ORT's exception only says the CUDA provider library failed to load; the dynamic loader knows which dependency is
+     * missing (e.g. libcublasLt.so.12). Loading the provider library ORT just extracted reproduces the loader's error.
+     */
+    private static Optional<String> cudaLibraryDiagnosis() {
+        String providerLib = "libonnxruntime_providers_cuda.so";
+        List<Path> candidates = new ArrayList<>();
+        String nativePath = System.getProperty("onnxruntime.native.path");
+        if (nativePath != null) {
+            candidates.add(Path.of(nativePath, providerLib));
+        }
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(Path.of(System.getProperty("java.io.tmpdir")),
+                "onnxruntime-java*")) {
+            for (Path dir : dirs) {
+                candidates.add(dir.resolve(providerLib));
+            }
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+        Optional<Path> newest = candidates.stream().filter(Files::isRegularFile)
+                .max(Comparator.comparing(p -> p.toFile().lastModified()));
+        if (newest.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            System.load(newest.get().toString());
+            return Optional.empty();
+        } catch (UnsatisfiedLinkError e) {
+            String message = e.getMessage() == null ? "" : e.getMessage();
+            int colon = message.indexOf(": ", message.indexOf(providerLib));
+            return Optional.of(colon > 0 ? message.substring(colon + 2) : message);
+        }
+    }
+
+    private static OrtSession createSession(OrtEnvironment env, String modelPath, int intraOpThreads, boolean cuda)
+            throws OrtException {
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            if (intraOpThreads > 0) {
+                options.setIntraOpNumThreads(intraOpThreads);
+            }
+            if (cuda) {
+                options.addCUDA(0);
+            }
+            return env.createSession(modelPath, options);
+        }
+    }
+
+    /** The session must have exactly the manifest's input and output: names, element types, ranks, fixed sizes. */
+    private static void checkAgainstManifest(OrtSession session, ModelManifest manifest, String modelPath)
+            throws ModelLoadException {
+        try {
+            Map<String, NodeInfo> inputs = session.getInputInfo();
+            Map<String, NodeInfo> outputs = session.getOutputInfo();
+            ModelManifest.InputSpec in = manifest.input();
+            ModelManifest.OutputSpec out = manifest.output();
+            NodeInfo actualIn = inputs.get(in.name());
+            if (inputs.size() != 1 || actualIn == null || !(actualIn.getInfo() instanceof TensorInfo inInfo)
+                    || dtypeName(inInfo) == null || !dtypeName(inInfo).equals(in.dtype().manifestName())
+                    || !shapeMatches(in.shape(), inInfo.getShape())) {
+                throw new ModelLoadException("manifest says input " + in.describe() + " but " + modelPath + " has "
+                        + describe(inputs) + ": the manifest does not belong to this model file; re-export the model"
+                        + " (tools/export_clip_onnx.py writes both) or correct manifest.json");
+            }
+            NodeInfo actualOut = outputs.get(out.name());
+            if (actualOut == null || !(actualOut.getInfo() instanceof TensorInfo outInfo)
+                    || dtypeName(outInfo) == null || !dtypeName(outInfo).equals(out.dtype().manifestName())
+                    || !shapeMatches(new long[] {-1, out.dim()}, outInfo.getShape())) {
+                throw new ModelLoadException("manifest says output " + out.describe() + " but " + modelPath + " has "
+                        + describe(outputs) + ": the manifest does not belong to this model file; re-export the model"
+                        + " (tools/export_clip_onnx.py writes both) or correct manifest.json");
+            }
+        } catch (OrtException e) {
+            throw new ModelLoadException("cannot read the inputs/outputs of " + modelPath + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A manifest -1 needs a dynamic (or symbolic) dimension; any other size must be equal, or dynamic in the model. */
+    private static boolean shapeMatches(long[] manifestShape, long[] modelShape) {
+        if (manifestShape.length != modelShape.length) {
+            return false;
+        }
+        for (int i = 0; i < manifestShape.length; i++) {
+            boolean dynamic = modelShape[i] < 0;
+            if (manifestShape[i] < 0 ? !dynamic : !(dynamic || modelShape[i] == manifestShape[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String dtypeName(TensorInfo info) {
+        return switch (info.type) {
+            case FLOAT -> "float32";
+            case FLOAT16 -> "float16";
+            default -> null;
+        };
+    }
+
+    private static String describe(Map<String, NodeInfo> nodes) {
+        StringBuilder sb = new StringBuilder();
+        for (NodeInfo node : nodes.values()) {
+            if (!sb.isEmpty()) {
+                sb.append(", ");
+            }
+            ValueInfo info = node.getInfo();
+            sb.append('\'').append(node.getName()).append("' ");
+            if (info instanceof TensorInfo t) {
+                String dtype = dtypeName(t);
+                sb.append(dtype != null ? dtype : t.type.name().toLowerCase(java.util.Locale.ROOT)).append(' ')
+                        .append(Arrays.toString(t.getShape()).replace(" ", ""));
+            } else {
+                sb.append(info);
+            }
+        }
+        return sb.toString();
+    }
+
+    /** "CUDA:0" or "CPU": where the session actually runs. */
+    public String device() {
+        return device;
+    }
+
+    /** Why CUDA was not used when AUTO fell back to CPU. */
+    public Optional<String> cudaUnavailableReason() {
+        return Optional.ofNullable(cudaUnavailableReason);
+    }
+
+    public ModelManifest manifest() {
+        return manifest;
+    }
+
+    public int featureDim() {
+        return manifest.featureDim();
+    }
+
+    public int maxBatchSize() {
+        return maxBatchSize;
+    }
+
+    /**
+     * Features of 224×224 (crop-size) uint8 crops, in order; {@link ClipPreprocessor#normalizeInto} writes each straight
+     * into the input tensor's buffer. Lists longer than the max batch size run as several batches.
+     */
+    public float[][] encode(List<RgbImage> crops) {
+        float[][] features = new float[crops.size()][];
+        for (int start = 0; start < crops.size(); start += maxBatchSize) {
+            int count = Math.min(maxBatchSize, crops.size() - start);
+            InputBuffer buffer = acquire();
+            try {
+                for (int i = 0; i < count; i++) {
+                    preprocessor.normalizeInto(crops.get(start + i), buffer.floats, i); // checks the crop size
+                }
+                System.arraycopy(run(buffer, count), 0, features, start, count);
+            } finally {
+                bufferPool.offer(buffer);
+            }
+        }
+        return features;
+    }
+
+    /**
+     * Features of an already normalised NCHW float tensor holding {@code count} images (used to verify an export against
+     * the exporter's reference outputs).
+     */
+    public float[][] encodeNormalized(FloatBuffer nchw, int count) {
+        if (nchw.remaining() != (long) count * elementsPerImage) {
+            throw new IllegalArgumentException("tensor holds " + nchw.remaining() + " floats, " + count + " images of "
+                    + elementsPerImage + " expected");
+        }
+        float[][] features = new float[count][];
+        FloatBuffer source = nchw.duplicate();
+        for (int start = 0; start < count; start += maxBatchSize) {
+            int n = Math.min(maxBatchSize, count - start);
+            InputBuffer buffer = acquire();
+            try {
+                FloatBuffer chunk = source.slice(source.position() + start * elementsPerImage, n * elementsPerImage);
+                buffer.floats.clear();
+                buffer.floats.put(chunk);
+                buffer.floats.clear();
+                System.arraycopy(run(buffer, n), 0, features, start, n);
+            } finally {
+                bufferPool.offer(buffer);
+            }
+        }
+        return features;
+    }
+
+    /** Runs the first {@code count} images of the buffer; the tensor wraps the direct buffer (no copy). */
+    private float[][] run(InputBuffer buffer, int count) {
+        long[] shape = {count, 3, imageSize, imageSize};
+        int elements = count * elementsPerImage;
+        try (OnnxTensor input = fp16 ? OnnxTensor.createTensor(env, buffer.toFloat16(elements), shape, OnnxJavaType.FLOAT16)
+                : OnnxTensor.createTensor(env, buffer.floats.duplicate().position(0).limit(elements), shape);
+             OrtSession.Result result = session.run(Map.of(manifest.input().name(), input))) {
+            OnnxValue value = result.get(manifest.output().name())
+                    .orElseThrow(() -> new InferenceException("model returned no '" + manifest.output().name() + "'"));
+            if (!(value instanceof OnnxTensor output)) {
+                throw new InferenceException("output '" + manifest.output().name() + "' is not a tensor");
+            }
+            long[] outShape = output.getInfo().getShape();
+            int dim = manifest.featureDim();
+            if (outShape.length != 2 || outShape[0] != count || outShape[1] != dim) {
+                throw new InferenceException("model returned shape " + Arrays.toString(outShape) + ", expected ["
+                        + count + ", " + dim + "] per manifest");
+            }
+            FloatBuffer out = output.getFloatBuffer(); // widened to float for fp16 outputs
+            float[][] features = new float[count][dim];
+            for (float[] row : features) {
+                out.get(row);
+            }
+            return features;
+        } catch (OrtException e) {
+            throw new InferenceException("ONNX Runtime run of " + count + " images on " + device + " failed: "
+                    + oneLine(e.getMessage()), e);
+        }
+    }
+
+    private InputBuffer acquire() {
+        InputBuffer buffer = bufferPool.poll();
+        if (buffer != null) {
+            return buffer;
+        }
+        if (buffersCreated.incrementAndGet() <= BUFFER_POOL_SIZE) {
+            return new InputBuffer(maxBatchSize * elementsPerImage, fp16);
+        }
+        try {
+            return bufferPool.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InferenceException("interrupted while waiting for an input buffer", e);
+        }
+    }
+
+    /** A batch-sized direct input buffer; fp16 models get a float staging area plus the direct fp16 buffer. */
+    private static final class InputBuffer {
+        final FloatBuffer floats;
+        final ShortBuffer halves;
+
+        InputBuffer(int elements, boolean fp16) {
+            if (fp16) {
+                floats = FloatBuffer.allocate(elements);
+                halves = ByteBuffer.allocateDirect(elements * Short.BYTES).order(ByteOrder.nativeOrder()).asShortBuffer();
+            } else {
+                floats = ByteBuffer.allocateDirect(elements * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+                halves = null;
+            }
+        }
+
+        ShortBuffer toFloat16(int elements) {
+            for (int i = 0; i < elements; i++) {
+                halves.put(i, Float.floatToFloat16(floats.get(i)));
+            }
+            return halves.duplicate().position(0).limit(elements);
+        }
+    }
+
+    private static String oneLine(String message) {
+        return message == null ? "(no message)" : message.replaceAll("\\s*\\R\\s*", " ").trim();
+    }
+
+    private static void closeQuietly(OrtSession session) {
+        try {
+            session.close();
+        } catch (OrtException ignored) {
+            // already failing with a clearer error
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            LOG.warning("closing the ONNX Runtime session failed: " + e.getMessage());
+        }
+    }
+}

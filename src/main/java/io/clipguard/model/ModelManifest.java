@@ -1,0 +1,221 @@
+package io.clipguard.model;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import io.clipguard.image.PreprocessSpec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Locale;
+
+/**
+ * {@code models/<id>/manifest.json}: what the ONNX file beside it is, what it expects and how its inputs are prepared
+ * (format {@value #FORMAT}). Parse with {@link #load(Path)}, which also checks the file it names.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record ModelManifest(
+        String format,
+        String id,
+        String description,
+        String onnx,
+        String sha256,
+        Provenance provenance,
+        InputSpec input,
+        OutputSpec output,
+        Preprocess preprocess,
+        @JsonProperty("l2_normalize") L2Normalize l2Normalize) {
+
+    public static final String FORMAT = "clipguard-model/v1";
+    public static final String FILE_NAME = "manifest.json";
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Provenance(String architecture, String weights, @JsonProperty("source_sha256") String sourceSha256,
+                             String exporter, Integer opset) {}
+
+    /** The image tensor: {@code [batch, 3, size, size]}, batch dynamic (-1). */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record InputSpec(String name, TensorDType dtype, long[] shape) {
+        public String describe() {
+            return "'" + name + "' " + dtype + " " + Arrays.toString(shape).replace(" ", "");
+        }
+    }
+
+    /** The feature tensor: {@code [batch, dim]}. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record OutputSpec(String name, TensorDType dtype, int dim) {
+        public String describe() {
+            return "'" + name + "' " + dtype + " [-1," + dim + "]";
+        }
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Preprocess(Resize resize, Crop crop, float[] mean, float[] std) {}
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Resize(String rule, int size, String interpolation) {}
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Crop(String rule, int size) {}
+
+    /** Where the L2 normalisation of the features happens. */
+    public enum L2Normalize {
+        /** The graph outputs raw ln_post features; the engine divides by the norm. */
+        @JsonProperty("engine") ENGINE,
+        /** The graph's output is already normalised. */
+        @JsonProperty("graph") GRAPH
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
+
+    /** The ONNX file this manifest describes, inside {@code modelDir}. */
+    public Path onnxFile(Path modelDir) {
+        return modelDir.resolve(onnx);
+    }
+
+    public int featureDim() {
+        return output.dim();
+    }
+
+    /** Side of the square image the model takes (the crop size). */
+    public int imageSize() {
+        return preprocess.crop().size();
+    }
+
+    /** Engine normalises the features before the head? */
+    public boolean engineNormalizes() {
+        return l2Normalize == L2Normalize.ENGINE;
+    }
+
+    public PreprocessSpec preprocessSpec() {
+        return new PreprocessSpec(preprocess.resize().size(), preprocess.crop().size(), preprocess.mean(), preprocess.std());
+    }
+
+    /**
+     * Reads and checks {@code modelDir/manifest.json}: known format, complete fields, supported preprocessing, the ONNX
+     * file present and, when the manifest gives a sha256, its digest equal to it (read as a stream, never whole).
+     */
+    public static ModelManifest load(Path modelDir) throws ModelLoadException {
+        Path file = modelDir.resolve(FILE_NAME);
+        if (!Files.isDirectory(modelDir)) {
+            throw new ModelLoadException("model folder " + modelDir.toAbsolutePath() + " does not exist; pass the folder"
+                    + " that holds manifest.json and model.onnx (e.g. models/tiny-clip-test)");
+        }
+        ModelManifest manifest;
+        try {
+            manifest = JSON.readValue(file.toFile(), ModelManifest.class);
+        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+            throw new ModelLoadException("no " + FILE_NAME + " in model folder " + modelDir.toAbsolutePath()
+                    + "; every model folder needs one (see models/tiny-clip-test/manifest.json)");
+        } catch (InvalidFormatException | ValueInstantiationException e) {
+            throw new ModelLoadException(file + ": " + rootMessage(e) + " (at " + e.getPathReference() + ")", e);
+        } catch (JsonProcessingException e) {
+            throw new ModelLoadException(file + " is not a valid manifest: " + e.getOriginalMessage()
+                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""), e);
+        } catch (IOException e) {
+            throw new ModelLoadException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        manifest.validate(file);
+        manifest.verifyDigest(modelDir, file);
+        return manifest;
+    }
+
+    private void validate(Path file) throws ModelLoadException {
+        String where = file + ": ";
+        if (!FORMAT.equals(format)) {
+            throw new ModelLoadException(where + "unknown format '" + format + "'; this version of clipguard reads '"
+                    + FORMAT + "'. Re-export the model with tools/export_clip_onnx.py or upgrade clipguard.");
+        }
+        require(id != null && !id.isBlank(), where + "'id' is missing");
+        require(onnx != null && !onnx.isBlank(), where + "'onnx' (the ONNX file name) is missing");
+        require(input != null && input.name() != null && input.dtype() != null && input.shape() != null,
+                where + "'input' needs name, dtype and shape");
+        require(output != null && output.name() != null && output.dtype() != null,
+                where + "'output' needs name, dtype and dim");
+        require(output.dim() > 0, where + "output dim must be positive, got " + output.dim());
+        require(preprocess != null && preprocess.resize() != null && preprocess.crop() != null
+                && preprocess.mean() != null && preprocess.std() != null,
+                where + "'preprocess' needs resize, crop, mean and std");
+        require(l2Normalize != null, where + "'l2_normalize' is missing (engine or graph)");
+        int size = preprocess.crop().size();
+        long[] shape = input.shape();
+        require(shape.length == 4 && shape[0] == -1 && shape[1] == 3 && shape[2] == size && shape[3] == size,
+                where + "input shape " + Arrays.toString(shape) + " must be [-1, 3, " + size + ", " + size
+                        + "] (dynamic batch, RGB, crop size " + size + ")");
+        require("shorter_side".equals(preprocess.resize().rule()) && "bicubic".equals(preprocess.resize().interpolation()),
+                where + "unsupported resize " + preprocess.resize() + "; only shorter_side bicubic is implemented");
+        require("center".equals(preprocess.crop().rule()),
+                where + "unsupported crop rule '" + preprocess.crop().rule() + "'; only center is implemented");
+        require(preprocess.resize().size() >= size,
+                where + "resize size " + preprocess.resize().size() + " is smaller than crop size " + size);
+        require(preprocess.mean().length == 3 && preprocess.std().length == 3,
+                where + "mean and std need 3 values (R, G, B)");
+        for (float s : preprocess.std()) {
+            require(s > 0, where + "std values must be positive, got " + Arrays.toString(preprocess.std()));
+        }
+        require(input.dtype() == output.dtype(), where + "input dtype " + input.dtype() + " and output dtype "
+                + output.dtype() + " differ; fp16 models have fp16 input and output");
+        require(sha256 == null || sha256.matches("[0-9a-fA-F]{64}"),
+                where + "sha256 must be 64 hex digits or null, got '" + sha256 + "'");
+    }
+
+    private void verifyDigest(Path modelDir, Path manifestFile) throws ModelLoadException {
+        Path model = onnxFile(modelDir);
+        if (!Files.isRegularFile(model)) {
+            throw new ModelLoadException("model file " + model.toAbsolutePath() + " (named by " + manifestFile
+                    + ") does not exist. Export it with: python3 tools/export_clip_onnx.py --out " + modelDir
+                    + " (see the manifest's provenance for the weights)");
+        }
+        if (sha256 == null) {
+            return;
+        }
+        String actual = sha256Hex(model);
+        if (!actual.equalsIgnoreCase(sha256)) {
+            throw new ModelLoadException("sha256 of " + model + " is " + actual + " but " + manifestFile + " says "
+                    + sha256.toLowerCase(Locale.ROOT) + ": the file is corrupt or belongs to another export; re-export"
+                    + " it or update the manifest together with the model");
+        }
+    }
+
+    /** Hex sha256 of a file, streamed in 1 MiB chunks (model files can be >1 GB). */
+    public static String sha256Hex(Path file) throws ModelLoadException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            byte[] chunk = new byte[1 << 20];
+            for (int n; (n = in.read(chunk)) > 0; ) {
+                digest.update(chunk, 0, n);
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (IOException e) {
+            throw new ModelLoadException("cannot read " + file + ": " + e.getMessage(), e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is mandatory on every JVM", e);
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage();
+    }
+
+    private static void require(boolean ok, String message) throws ModelLoadException {
+        if (!ok) {
+            throw new ModelLoadException(message);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package io.clipguard.scoring;
+
+import io.clipguard.image.ImageLimits;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Everything {@link ScoringEngine#open} needs. Build with {@link #builder(Path)}; defaults:
+ * head file {@code <modelDir>/head.json}, device {@link Device#AUTO}, maxBatchSize {@value #DEFAULT_MAX_BATCH_SIZE},
+ * maxQueueDelay 5 ms, intraOpThreads 0 (= ONNX Runtime's default, one per physical core), decodeThreads = available
+ * processors, imageLimits {@link ImageLimits#DEFAULT}.
+ *
+ * @param maxBatchSize   most images one ONNX Runtime run takes
+ * @param maxQueueDelay  longest a request waits for others to join its batch
+ * @param intraOpThreads ONNX Runtime intra-op threads, 0 = ORT default
+ * @param decodeThreads  threads decoding and resizing images before inference
+ */
+public record EngineConfig(Path modelDir, Path headFile, Device device, int maxBatchSize, Duration maxQueueDelay,
+                           int intraOpThreads, int decodeThreads, ImageLimits imageLimits) {
+    public static final String DEFAULT_HEAD_FILE_NAME = "head.json";
+    public static final int DEFAULT_MAX_BATCH_SIZE = 32;
+    public static final Duration DEFAULT_MAX_QUEUE_DELAY = Duration.ofMillis(5);
+
+    public EngineConfig {
+        Objects.requireNonNull(modelDir, "modelDir");
+        Objects.requireNonNull(headFile, "headFile");
+        Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(maxQueueDelay, "maxQueueDelay");
+        Objects.requireNonNull(imageLimits, "imageLimits");
+        if (maxBatchSize < 1) {
+            throw new IllegalArgumentException("maxBatchSize must be >= 1, got " + maxBatchSize);
+        }
+        if (maxQueueDelay.isNegative()) {
+            throw new IllegalArgumentException("maxQueueDelay must not be negative, got " + maxQueueDelay);
+        }
+        if (intraOpThreads < 0) {
+            throw new IllegalArgumentException("intraOpThreads must be >= 0 (0 = ONNX Runtime default), got "
+                    + intraOpThreads);
+        }
+        if (decodeThreads < 1) {
+            throw new IllegalArgumentException("decodeThreads must be >= 1, got " + decodeThreads);
+        }
+    }
+
+    /** The configuration with every default, for the model folder {@code modelDir}. */
+    public static EngineConfig defaults(Path modelDir) {
+        return builder(modelDir).build();
+    }
+
+    public static Builder builder(Path modelDir) {
+        return new Builder(modelDir);
+    }
+
+    public static final class Builder {
+        private final Path modelDir;
+        private Path headFile;
+        private Device device = Device.AUTO;
+        private int maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
+        private Duration maxQueueDelay = DEFAULT_MAX_QUEUE_DELAY;
+        private int intraOpThreads = 0;
+        private int decodeThreads = Runtime.getRuntime().availableProcessors();
+        private ImageLimits imageLimits = ImageLimits.DEFAULT;
+
+        private Builder(Path modelDir) {
+            this.modelDir = Objects.requireNonNull(modelDir, "modelDir");
+        }
+
+        /** Defaults to {@code <modelDir>/head.json}. */
+        public Builder headFile(Path headFile) {
+            this.headFile = headFile;
+            return this;
+        }
+
+        public Builder device(Device device) {
+            this.device = device;
+            return this;
+        }
+
+        public Builder maxBatchSize(int maxBatchSize) {
+            this.maxBatchSize = maxBatchSize;
+            return this;
+        }
+
+        public Builder maxQueueDelay(Duration maxQueueDelay) {
+            this.maxQueueDelay = maxQueueDelay;
+            return this;
+        }
+
+        public Builder intraOpThreads(int intraOpThreads) {
+            this.intraOpThreads = intraOpThreads;
+            return this;
+        }
+
+        public Builder decodeThreads(int decodeThreads) {
+            this.decodeThreads = decodeThreads;
+            return this;
+        }
+
+        public Builder imageLimits(ImageLimits imageLimits) {
+            this.imageLimits = imageLimits;
+            return this;
+        }
+
+        public EngineConfig build() {
+            Path head = headFile != null ? headFile : modelDir.resolve(DEFAULT_HEAD_FILE_NAME);
+            return new EngineConfig(modelDir, head, device, maxBatchSize, maxQueueDelay, intraOpThreads, decodeThreads,
+                    imageLimits);
+        }
+    }
+}

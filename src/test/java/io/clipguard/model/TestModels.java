@@ -1,0 +1,55 @@
+package io.clipguard.model;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/** The bundled test model and helpers to make broken copies of it in a temp folder. */
+public final class TestModels {
+    /** models/tiny-clip-test: random-init tiny CLIP tower (64-d features), made by tools/export_clip_onnx.py. */
+    public static final Path TINY = Path.of("models", "tiny-clip-test");
+    public static final Path GOLDEN_IMAGES = Path.of("src", "test", "resources", "golden", "images");
+    public static final Path GOLDEN_BAD = Path.of("src", "test", "resources", "golden", "bad");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private TestModels() {}
+
+    /** Copies the tiny model folder (manifest, model.onnx, head.json) into {@code target}. */
+    public static Path copyTiny(Path target) {
+        try {
+            Files.createDirectories(target);
+            try (Stream<Path> files = Files.list(TINY)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    Files.copy(f, target.resolve(f.getFileName()));
+                }
+            }
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Rewrites a JSON file in place. */
+    public static void editJson(Path file, Consumer<ObjectNode> edit) {
+        try {
+            ObjectNode root = (ObjectNode) JSON.readTree(file.toFile());
+            edit.accept(root);
+            JSON.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), root);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static byte[] read(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
