@@ -1,12 +1,16 @@
 package io.clipguard.cli;
 
+import io.clipguard.client.CreateTopicsCommand;
+import io.clipguard.client.PublishCommand;
+import io.clipguard.client.WatchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code clipguard}: offline commands around the scoring engine. Run {@code tools/clipguard --help}. */
 @Command(name = "clipguard", mixinStandardHelpOptions = true, version = "clipguard 0.1.0",
         description = "Flags AI-generated images with a CLIP-feature linear detector (Cozzolino et al., CVPRW 2024).",
-        subcommands = {ScoreCommand.class, VerifyModelCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {ScoreCommand.class, VerifyModelCommand.class, CreateTopicsCommand.class, PublishCommand.class,
+                WatchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 nothing succeeded (see the command's help), 2 usage error,"
                 + " 3 the model or an input list could not be loaded."})
 public final class ClipguardCli implements Runnable {
@@ -18,7 +22,7 @@ public final class ClipguardCli implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a command (score, verify-model)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command (score, verify-model, create-topics, publish, watch)");
     }
 
     public static void main(String[] args) {
@@ -48,6 +52,10 @@ public final class ClipguardCli implements Runnable {
             root.addHandler(console);
             root.setLevel(java.util.logging.Level.INFO);
         }
+        // Kafka clients log their whole configuration at INFO: keep the CLI's output to what the user asked for.
+        java.util.logging.Logger.getLogger("org.apache.kafka").setLevel(java.util.logging.Level.WARNING);
+        // The registry client's advice about sharing a Vert.x instance concerns long-running apps, not a CLI run.
+        java.util.logging.Logger.getLogger("io.apicurio.registry.client.common").setLevel(java.util.logging.Level.SEVERE);
     }
 
     /** The configured command line (also used by tests, which call execute without exiting). */

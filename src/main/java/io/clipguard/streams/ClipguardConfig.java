@@ -31,6 +31,13 @@ public interface ClipguardConfig {
     @WithDefault("16777216")
     int maxRecordBytes();
 
+    /** Kafka Streams state (the pending store's local copy); restored from its changelog when missing. */
+    Path stateDir();
+
+    /** On shutdown, how long to wait for waiting uploads to be scored before closing the streams. */
+    @WithDefault("10s")
+    Duration shutdownDrainTimeout();
+
     /** Topic names; defaults are the constants in {@link ModerationTopology}. */
     interface Topics {
         @WithDefault(ModerationTopology.UPLOADS_TOPIC)

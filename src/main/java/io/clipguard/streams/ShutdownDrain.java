@@ -5,8 +5,6 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import java.time.Duration;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -22,8 +20,8 @@ public class ShutdownDrain {
     @Inject
     ModerationMetrics metrics;
 
-    @ConfigProperty(name = "clipguard.shutdown-drain-timeout", defaultValue = "10s")
-    Duration timeout;
+    @Inject
+    ClipguardConfig config;
 
     public boolean draining() {
         return draining;
@@ -32,7 +30,7 @@ public class ShutdownDrain {
     // Priority below the Kafka Streams extension's own shutdown observer, so this runs while the streams still run.
     void onShutdown(@Observes @Priority(1) ShutdownEvent event) throws InterruptedException {
         draining = true;
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = System.nanoTime() + config.shutdownDrainTimeout().toNanos();
         while (metrics.pending() > 0 && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
