@@ -65,8 +65,16 @@ public interface ClipguardConfig {
         @WithDefault("32")
         int maxBatchSize();
 
+        /** Longest an upload waits in its partition's batch before the batch is scored anyway. */
         @WithDefault("20ms")
         Duration maxQueueDelay();
+
+        /**
+         * How long the engine holds a batch for batches that other stream threads flush at the same moment, so they
+         * run as one inference. Short: the uploads already waited in their partition's batch.
+         */
+        @WithDefault("2ms")
+        Duration mergeWindow();
 
         @WithDefault("0")
         int intraOpThreads();

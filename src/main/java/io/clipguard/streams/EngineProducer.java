@@ -34,7 +34,7 @@ public class EngineProducer {
                 e.headFile().orElse(e.modelDir().resolve("head.json")),
                 Device.valueOf(e.device().toUpperCase(Locale.ROOT)),
                 e.maxBatchSize(),
-                e.maxQueueDelay(),
+                e.mergeWindow(),
                 e.intraOpThreads(),
                 e.decodeThreads() > 0 ? e.decodeThreads() : Runtime.getRuntime().availableProcessors(),
                 new ImageLimits(e.maxImageBytes(), e.maxImagePixels())), batchMeters(registry));

@@ -38,8 +38,15 @@ public final class ModerationPipeline implements AutoCloseable {
 
     public ModerationPipeline(String bootstrap, String registryUrl, String applicationId, Path stateDir,
                               ModerationTopology.Settings settings, FetchPolicy fetchPolicy) throws Exception {
-        engine = ScoringEngine.open(EngineConfig.builder(TINY_MODEL).device(Device.CPU)
-                .maxBatchSize(settings.maxBatchSize()).maxQueueDelay(Duration.ofMillis(5)).build());
+        this(bootstrap, registryUrl, applicationId, stateDir, settings, fetchPolicy, TINY_MODEL, Duration.ofMillis(2));
+    }
+
+    /** @param mergeWindow how long the engine waits for other stream threads' batches (clipguard.engine.merge-window) */
+    public ModerationPipeline(String bootstrap, String registryUrl, String applicationId, Path stateDir,
+                              ModerationTopology.Settings settings, FetchPolicy fetchPolicy, Path model, Duration mergeWindow)
+            throws Exception {
+        engine = ScoringEngine.open(EngineConfig.builder(model).device(Device.AUTO)
+                .maxBatchSize(settings.maxBatchSize()).maxQueueDelay(mergeWindow).build());
         metrics = new ModerationMetrics(new SimpleMeterRegistry());
         var serdeConfig = ModerationTopology.serdeConfig(registryUrl);
         scorer = new UploadScorer(engine, new ImageFetcher(fetchPolicy), metrics, serdeConfig, Clock.systemUTC());

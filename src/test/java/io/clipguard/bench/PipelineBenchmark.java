@@ -1,0 +1,188 @@
+package io.clipguard.bench;
+
+import io.clipguard.avro.ImageUploaded;
+import io.clipguard.avro.ModerationVerdict;
+import io.clipguard.scoring.Device;
+import io.clipguard.scoring.EngineConfig;
+import io.clipguard.scoring.ScoreOutcome;
+import io.clipguard.scoring.ScoringEngine;
+import io.clipguard.streams.ModerationTopology;
+import io.clipguard.testing.ApicurioRegistry;
+import io.clipguard.testing.KafkaBroker;
+import io.clipguard.testing.ModerationPipeline;
+import io.clipguard.testing.Topics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * End-to-end benchmark harness: the moderation pipeline through a real Kafka broker and registry vs the bare scoring
+ * engine, on the same model, images and batch size. Prints:
+ * <ol>
+ *   <li>bare engine throughput: all images submitted at once to {@link ScoringEngine} (decode + preprocess + ONNX);</li>
+ *   <li>pipeline throughput: the same images as upload events through the topology, until every verdict is readable
+ *       under read_committed;</li>
+ *   <li>pipeline latency at half that throughput (paced producer): p50/p99/max from the upload record's timestamp to
+ *       the verdict being readable, against the bound max queue delay + 2 batch times.</li>
+ * </ol>
+ * Run: {@code tools/bench-pipeline [--model models/tiny-clip-test] [--batch 32] [--images 1000] [--seconds 20]}.
+ */
+public final class PipelineBenchmark {
+    public static void main(String[] args) throws Exception {
+        Path model = Path.of(arg(args, "--model", "models/tiny-clip-test"));
+        int batch = Integer.parseInt(arg(args, "--batch", "32"));
+        int images = Integer.parseInt(arg(args, "--images", "1000"));
+        int latencySeconds = Integer.parseInt(arg(args, "--seconds", "20"));
+        Duration maxQueueDelay = Duration.ofMillis(Long.parseLong(arg(args, "--max-queue-delay-ms", "20")));
+        List<byte[]> corpus = corpus();
+
+        System.out.printf(Locale.ROOT, "model %s, batch %d, max queue delay %d ms, %d images, %d cores%n", model, batch,
+                maxQueueDelay.toMillis(), images, Runtime.getRuntime().availableProcessors());
+        double bare = bareEngine(model, batch, maxQueueDelay, corpus, images);
+        System.out.printf(Locale.ROOT, "bare engine:        %8.1f images/s%n", bare);
+
+        Path tmp = Files.createTempDirectory("clipguard-bench");
+        try (KafkaBroker broker = KafkaBroker.start(); ApicurioRegistry registry = ApicurioRegistry.start(tmp.resolve("registry.log"))) {
+            ModerationTopology.Settings s = ModerationPipeline.settings("", batch, maxQueueDelay, 0.99);
+            broker.createTopics(4, s.uploadsTopic(), s.verdictsTopic(), s.alertsTopic(), s.deadLetterTopic());
+            try (ModerationPipeline pipeline = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "bench", tmp.resolve("state"),
+                    s, ModerationPipeline.fetchPolicy(List.of()), model, Duration.ofMillis(2)).start(Duration.ofSeconds(60));
+                 KafkaProducer<String, ImageUploaded> producer = Topics.uploadProducer(broker.bootstrapServers(), registry.url());
+                 VerdictClock verdicts = new VerdictClock(broker.bootstrapServers(), s.verdictsTopic(), registry.url())) {
+                // Warm-up: one batch through, so model and clients are loaded before timing.
+                send(producer, s, corpus, batch, 0);
+                verdicts.await(batch, Duration.ofSeconds(60));
+
+                long start = System.nanoTime();
+                send(producer, s, corpus, images, 0);
+                verdicts.await(batch + images, Duration.ofMinutes(10));
+                double pipelineRate = images / ((System.nanoTime() - start) / 1e9);
+                System.out.printf(Locale.ROOT, "pipeline:           %8.1f images/s  (%.0f %% of bare engine)%n", pipelineRate,
+                        100 * pipelineRate / bare);
+
+                double rate = pipelineRate / 2;
+                int paced = (int) (rate * latencySeconds);
+                verdicts.latencies.clear();
+                send(producer, s, corpus, paced, rate);
+                verdicts.await(batch + images + paced, Duration.ofMinutes(10));
+                long[] lat = verdicts.latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+                double batchTimeMs = 1000.0 * batch / bare;
+                System.out.printf(Locale.ROOT, "latency at %.1f images/s (half of pipeline max), %d uploads: p50 %d ms, p99 %d ms, max %d ms%n",
+                        rate, lat.length, pct(lat, 0.50), pct(lat, 0.99), lat[lat.length - 1]);
+                System.out.printf(Locale.ROOT, "bound: max queue delay + 2 batch times = %d + 2 x %.1f = %.1f ms -> p99 %s%n",
+                        maxQueueDelay.toMillis(), batchTimeMs, maxQueueDelay.toMillis() + 2 * batchTimeMs,
+                        pct(lat, 0.99) <= maxQueueDelay.toMillis() + 2 * batchTimeMs ? "within" : "OVER");
+            }
+        }
+        System.exit(0);
+    }
+
+    private static double bareEngine(Path model, int batch, Duration delay, List<byte[]> corpus, int images) throws Exception {
+        try (ScoringEngine engine = ScoringEngine.open(EngineConfig.builder(model).device(Device.AUTO).maxBatchSize(batch)
+                .maxQueueDelay(delay).build())) {
+            engine.scoreAll(corpus.subList(0, Math.min(batch, corpus.size()))); // warm-up
+            long start = System.nanoTime();
+            List<CompletableFuture<ScoreOutcome>> all = new ArrayList<>(images);
+            for (int i = 0; i < images; i++) {
+                all.add(engine.submit(corpus.get(i % corpus.size())));
+            }
+            all.forEach(CompletableFuture::join);
+            return images / ((System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    private static void send(KafkaProducer<String, ImageUploaded> producer, ModerationTopology.Settings s, List<byte[]> corpus,
+                             int n, double perSecond) throws InterruptedException {
+        long start = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            if (perSecond > 0) {
+                long due = start + (long) (i * 1e9 / perSecond);
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+            }
+            String id = UUID.randomUUID().toString();
+            producer.send(new ProducerRecord<>(s.uploadsTopic(), id, Topics.inline(id, corpus.get(i % corpus.size()))));
+        }
+        producer.flush();
+    }
+
+    /** The golden photos and images of typical upload sizes (not the 4096-px stress images). */
+    private static List<byte[]> corpus() throws Exception {
+        List<byte[]> out = new ArrayList<>();
+        for (String name : List.of("grace_hopper.jpg", "china.jpg", "flower.jpg", "progressive_640x427.jpg", "rgb_640x427.png",
+                "webp_lossy_400x300.webp", "jpeg422_225x301.jpg", "gif_320x240.gif", "bmp24_333x222.bmp", "rgba_225x301.png")) {
+            out.add(Files.readAllBytes(Path.of("src/test/resources/golden/images", name)));
+        }
+        return out;
+    }
+
+    private static long pct(long[] sorted, double p) {
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)];
+    }
+
+    private static String arg(String[] args, String name, String fallback) {
+        int i = Arrays.asList(args).indexOf(name);
+        return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
+    }
+
+    /** Reads verdicts as they become readable (read_committed) and records each one's end-to-end latency. */
+    private static final class VerdictClock implements AutoCloseable {
+        final List<Long> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final KafkaConsumer<byte[], ModerationVerdict> consumer;
+        private final Thread thread;
+        private volatile int seen;
+        private volatile boolean running = true;
+
+        VerdictClock(String bootstrap, String topic, String registryUrl) {
+            Properties p = new Properties();
+            p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-" + UUID.randomUUID());
+            p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+            p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+            consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), Topics.<ModerationVerdict>avroReader(registryUrl));
+            consumer.subscribe(List.of(topic));
+            thread = Thread.ofPlatform().daemon().start(() -> {
+                while (running) {
+                    for (ConsumerRecord<byte[], ModerationVerdict> r : consumer.poll(Duration.ofMillis(20))) {
+                        ModerationVerdict v = r.value();
+                        long uploadTimestamp = v.getScoredAt().toEpochMilli() - v.getEndToEndLatencyMs();
+                        latencies.add(System.currentTimeMillis() - uploadTimestamp);
+                        seen++;
+                    }
+                }
+                consumer.close();
+            });
+        }
+
+        void await(int n, Duration timeout) throws InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (seen < n) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("only " + seen + " of " + n + " verdicts within " + timeout);
+                }
+                Thread.sleep(5);
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running = false;
+            thread.join();
+        }
+    }
+}
