@@ -1,0 +1,79 @@
+package io.clipguard.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.clipguard.avro.ImageUploaded;
+import io.clipguard.avro.ModerationVerdict;
+import io.clipguard.testing.Topics;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packaged service as Quarkus runs it (CDI wiring, application.properties, health, metrics) against a real broker
+ * and registry: ready only when streams run and the model is loaded, then an upload becomes a verdict and the
+ * Prometheus endpoint counts it.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = ServiceTestResources.class, restrictToAnnotatedClass = true)
+class ModerationServiceTest {
+    @TestHTTPResource("/q/health/ready")
+    URL ready;
+
+    @TestHTTPResource("/q/metrics")
+    URL metrics;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
+
+    @ConfigProperty(name = "clipguard.registry.url")
+    String registryUrl;
+
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    void readyThenAnUploadBecomesAVerdictCountedInMetrics() throws Exception {
+        String health = awaitBody(ready, "\"status\": \"UP\"", Duration.ofSeconds(60));
+        assertThat(health).contains("clipguard-model").contains("tiny-clip-test").contains("CPU");
+
+        byte[] photo = Files.readAllBytes(Path.of("src/test/resources/golden/images/grace_hopper.jpg"));
+        try (KafkaProducer<String, ImageUploaded> producer = Topics.uploadProducer(bootstrap, registryUrl)) {
+            Topics.send(producer, ModerationTopology.UPLOADS_TOPIC, "svc-1", Topics.inline("svc-1", photo));
+        }
+        var verdicts = Topics.readCommitted(bootstrap, ModerationTopology.VERDICTS_TOPIC, Topics.<ModerationVerdict>avroReader(registryUrl),
+                got -> got.stream().anyMatch(r -> r.value().getUploadId().equals("svc-1")), Duration.ofSeconds(60));
+        assertThat(verdicts).extracting(r -> r.value().getUploadId()).containsExactly("svc-1");
+        assertThat(verdicts.get(0).value().getModelId()).isEqualTo("tiny-clip-test");
+
+        String scraped = awaitBody(metrics, "clipguard_verdicts_out_total 1.0", Duration.ofSeconds(10));
+        assertThat(scraped).contains("clipguard_records_in_total 1.0")
+                .contains("clipguard_inference_batch_size_count")
+                .contains("clipguard_end_to_end_latency_seconds_bucket")
+                .contains("clipguard_engine_device{device=\"CPU\",model=\"tiny-clip-test\"} 1.0")
+                .contains("clipguard_pending_uploads 0.0");
+    }
+
+    private String awaitBody(URL url, String expected, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String body = "";
+        while (System.nanoTime() < deadline) {
+            body = http.send(HttpRequest.newBuilder(URI.create(url.toString())).build(), HttpResponse.BodyHandlers.ofString()).body();
+            if (body.contains(expected)) {
+                return body;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("no '" + expected + "' at " + url + " within " + timeout + "; last body:\n" + body);
+    }
+}
