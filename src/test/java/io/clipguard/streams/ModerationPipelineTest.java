@@ -146,7 +146,7 @@ class ModerationPipelineTest {
         Map<String, byte[]> rawValues = new HashMap<>();
         try (KafkaProducer<String, ImageUploaded> producer = Topics.uploadProducer(broker.bootstrapServers(), registry.url());
              KafkaProducer<byte[], byte[]> raw = Topics.rawProducer(broker.bootstrapServers())) {
-            Map<String, Map.Entry<byte[], FailureReason>> badImages = BadImages.all(photo);
+            Map<String, Map.Entry<byte[], FailureReason>> badImages = BadImages.all();
             for (var bad : badImages.entrySet()) {
                 String id = "bad-" + bad.getKey();
                 expected.put(id, bad.getValue().getValue());

@@ -1,62 +1,40 @@
 package io.clipguard.testing;
 
 import io.clipguard.avro.FailureReason;
-import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Random;
-import java.util.zip.CRC32;
 
-/** The bad inputs every part of the product must answer with a typed error, built from real bytes. */
+/**
+ * The bad inputs every part of the product must answer with a typed error: the committed files of
+ * src/test/resources/golden/bad (made by tools/make_golden_fixtures.py) plus an empty one.
+ */
 public final class BadImages {
+    public static final Path FOLDER = Path.of("src/test/resources/golden/bad");
+
     private BadImages() {}
 
     /** name → (bytes, the reason they must be refused with). */
-    public static Map<String, Map.Entry<byte[], FailureReason>> all(byte[] realJpeg) {
+    public static Map<String, Map.Entry<byte[], FailureReason>> all() {
         Map<String, Map.Entry<byte[], FailureReason>> bad = new LinkedHashMap<>();
         bad.put("empty", Map.entry(new byte[0], FailureReason.EMPTY));
-        bad.put("truncated-jpeg", Map.entry(Arrays.copyOf(realJpeg, realJpeg.length / 3), FailureReason.CORRUPT));
-        bad.put("text-named-jpg", Map.entry("this is not an image, just text in a .jpg\n".getBytes(StandardCharsets.UTF_8),
-                FailureReason.UNSUPPORTED_FORMAT));
-        byte[] random = new byte[4096];
-        new Random(42).nextBytes(random);
-        random[0] = 0x13; // not accidentally a magic number
-        bad.put("random-bytes", Map.entry(random, FailureReason.UNSUPPORTED_FORMAT));
-        bad.put("png-claims-60000x60000", Map.entry(png(60000, 60000, true), FailureReason.TOO_LARGE));
-        bad.put("png-broken-crc", Map.entry(png(16, 16, false), FailureReason.CORRUPT));
+        bad.put("truncated-jpeg", read("truncated_half.jpg", FailureReason.CORRUPT));
+        bad.put("truncated-png", read("truncated_half.png", FailureReason.CORRUPT));
+        bad.put("text-named-jpg", read("text.jpg", FailureReason.UNSUPPORTED_FORMAT));
+        bad.put("random-bytes", read("random_4k.bin", FailureReason.UNSUPPORTED_FORMAT));
+        bad.put("png-claims-60000x60000", read("bomb_60000x60000.png", FailureReason.TOO_LARGE));
+        bad.put("png-broken-crc", read("bad_crc.png", FailureReason.CORRUPT));
         return bad;
     }
 
-    /** A small valid-looking 8-bit RGB PNG whose header declares width × height; optionally with a wrong IDAT CRC. */
-    public static byte[] png(int width, int height, boolean validCrc) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
-        chunk(out, "IHDR", ByteBuffer.allocate(13).putInt(width).putInt(height).put((byte) 8).put((byte) 2)
-                .put((byte) 0).put((byte) 0).put((byte) 0).array(), true);
-        // Deflate stream of one zero row's worth is enough for a header-only check; for 16x16 it is the full image.
-        java.util.zip.Deflater deflater = new java.util.zip.Deflater();
-        byte[] raw = new byte[Math.min(height, 16) * (1 + Math.min(width, 16) * 3)];
-        deflater.setInput(raw);
-        deflater.finish();
-        byte[] buf = new byte[1024];
-        int n = deflater.deflate(buf);
-        chunk(out, "IDAT", Arrays.copyOf(buf, n), validCrc);
-        chunk(out, "IEND", new byte[0], true);
-        return out.toByteArray();
-    }
-
-    private static void chunk(ByteArrayOutputStream out, String type, byte[] data, boolean validCrc) {
-        byte[] typeBytes = type.getBytes(StandardCharsets.US_ASCII);
-        out.writeBytes(ByteBuffer.allocate(4).putInt(data.length).array());
-        out.writeBytes(typeBytes);
-        out.writeBytes(data);
-        CRC32 crc = new CRC32();
-        crc.update(typeBytes);
-        crc.update(data);
-        int value = (int) crc.getValue() ^ (validCrc ? 0 : 0x5a5a5a5a);
-        out.writeBytes(ByteBuffer.allocate(4).putInt(value).array());
+    private static Map.Entry<byte[], FailureReason> read(String file, FailureReason reason) {
+        try {
+            return Map.entry(Files.readAllBytes(FOLDER.resolve(file)), reason);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }
