@@ -24,7 +24,7 @@ public final class ApicurioRegistry implements AutoCloseable {
     }
 
     public static ApicurioRegistry start(Path logFile) throws Exception {
-        Path home = Path.of(System.getProperty("apicurio.home", "target/apicurio-registry"));
+        Path home = Path.of(System.getProperty("apicurio.home", "target/apicurio-registry")).toAbsolutePath();
         Path runner = home.resolve("quarkus-run.jar");
         if (!Files.isRegularFile(runner)) {
             throw new IllegalStateException(runner + " is missing: run the tests through Maven (./mvnw verify), which unpacks "
