@@ -54,7 +54,11 @@ public final class UploadScorer implements AutoCloseable {
         for (PendingUpload upload : batch) {
             outcomes.add(scoreOne(upload));
         }
-        return outcomes.stream().map(CompletableFuture::join).toList();
+        try {
+            return outcomes.stream().map(CompletableFuture::join).toList();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof EngineUnavailableException unavailable ? unavailable : e;
+        }
     }
 
     private CompletableFuture<ModerationOutcome> scoreOne(PendingUpload upload) {
@@ -73,6 +77,9 @@ public final class UploadScorer implements AutoCloseable {
         return bytes.thenCompose(image -> engine.submit(image).thenApply(result -> outcome(upload, event, image, result)))
                 .exceptionally(e -> {
                     Throwable cause = e.getCause() != null ? e.getCause() : e;
+                    if (cause instanceof EngineUnavailableException unavailable) {
+                        throw unavailable;
+                    }
                     if (cause instanceof FetchFailure f) {
                         return deadLetter(upload, event.getUploadId(), f.reason, f.getMessage());
                     }
@@ -90,6 +97,9 @@ public final class UploadScorer implements AutoCloseable {
 
     private ModerationOutcome outcome(PendingUpload upload, ImageUploaded event, byte[] image, ScoreOutcome result) {
         return switch (result) {
+            // Not the upload's fault: fail the batch so its transaction aborts and the uploads stay pending.
+            case ScoreOutcome.Failed failed when failed.reason() == io.clipguard.scoring.FailureReason.ENGINE_UNAVAILABLE ->
+                    throw new EngineUnavailableException(failed.message());
             case ScoreOutcome.Failed failed -> deadLetter(upload, event.getUploadId(),
                     FailureReason.valueOf(failed.reason().name()), failed.message());
             case ScoreOutcome.Scored scored -> {
@@ -156,6 +166,16 @@ public final class UploadScorer implements AutoCloseable {
     public void close() {
         fetchPool.shutdownNow();
         eventReader.close();
+    }
+
+    /**
+     * The engine could not score (shut down, or the ONNX Runtime run failed). Thrown out of {@link #score} so the
+     * stream task fails, its transaction aborts and the batch stays in the pending store for the next attempt.
+     */
+    public static final class EngineUnavailableException extends RuntimeException {
+        EngineUnavailableException(String message) {
+            super("scoring engine unavailable, batch left pending: " + message);
+        }
     }
 
     /** Carries a fetch failure's reason through the future chain. */
