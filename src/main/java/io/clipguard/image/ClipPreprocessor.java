@@ -59,17 +59,33 @@ public final class ClipPreprocessor {
         int rowFirst = vertical ? vCoeffs.firstInput() : top;
         int rowCount = vertical ? vCoeffs.endInput() - rowFirst : crop;
 
-        byte[] rows = new byte[rowCount * rowLength];
-        if (horizontal) {
-            PilBicubic.horizontal(in, inW, rowFirst, rowCount, PilBicubic.coefficients(inW, outW, left, crop), rows);
-        } else {
+        if (!horizontal) {
+            byte[] rows = new byte[rowCount * rowLength];
             for (int y = 0; y < rowCount; y++) {
                 System.arraycopy(in, ((rowFirst + y) * inW + left) * 3, rows, y * rowLength, rowLength);
             }
+            if (!vertical) {
+                return new RgbImage(crop, crop, rows);
+            }
+            int[] wide = new int[rows.length];
+            for (int i = 0; i < rows.length; i++) {
+                wide[i] = rows[i] & 0xFF;
+            }
+            return verticalPass(wide, rowLength, rowFirst, vCoeffs, crop);
         }
+        int[] rows = new int[rowCount * rowLength];
+        PilBicubic.horizontal(in, inW, rowFirst, rowCount, PilBicubic.coefficients(inW, outW, left, crop), rows);
         if (!vertical) {
-            return new RgbImage(crop, crop, rows);
+            byte[] out = new byte[rows.length];
+            for (int i = 0; i < rows.length; i++) {
+                out[i] = (byte) rows[i];
+            }
+            return new RgbImage(crop, crop, out);
         }
+        return verticalPass(rows, rowLength, rowFirst, vCoeffs, crop);
+    }
+
+    private static RgbImage verticalPass(int[] rows, int rowLength, int rowFirst, PilBicubic.Coefficients vCoeffs, int crop) {
         byte[] out = new byte[crop * rowLength];
         PilBicubic.vertical(rows, rowLength, rowFirst, vCoeffs, out);
         return new RgbImage(crop, crop, out);

@@ -15,6 +15,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.IntUnaryOperator;
 import java.util.zip.CRC32;
 import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
@@ -277,44 +278,28 @@ public final class ImageDecoder {
         }
         int w = raster.getWidth();
         int h = raster.getHeight();
-        byte[] rgb = new byte[w * h * 3];
-        RasterRows rows = new RasterRows(raster);
-        int[] row = rows.newRow();
-        int o = 0;
-        for (int y = 0; y < h; y++) {
-            rows.read(y, row);
-            switch (space) {
-                case GRAY -> {
-                    for (int x = 0; x < w; x++, o += 3) {
-                        byte v = (byte) row[x];
-                        rgb[o] = v;
-                        rgb[o + 1] = v;
-                        rgb[o + 2] = v;
-                    }
-                }
-                case RGB -> {
-                    for (int i = 0; i < w * 3; i++) {
-                        rgb[o++] = (byte) row[i];
-                    }
-                }
-                case YCBCR -> {
-                    for (int i = 0; i < w * 3; i += 3, o += 3) {
-                        PilColorConversions.ycbcrToRgb(row[i], row[i + 1], row[i + 2], rgb, o);
-                    }
-                }
-                case CMYK -> {
-                    for (int i = 0; i < w * 4; i += 4, o += 3) {
-                        PilColorConversions.storedCmykToRgb(row[i], row[i + 1], row[i + 2], row[i + 3], rgb, o);
-                    }
-                }
-                case YCCK -> {
-                    for (int i = 0; i < w * 4; i += 4, o += 3) {
-                        PilColorConversions.storedYcckToRgb(row[i], row[i + 1], row[i + 2], row[i + 3], rgb, o);
-                    }
-                }
-            }
+        byte[] samples = RasterRows.packed8(raster, IntUnaryOperator.identity());
+        int n = w * h;
+        // Three-band samples are converted in place: the raster was decoded for us alone, so its array becomes the image.
+        byte[] rgb = expectedBands == 3 ? samples : new byte[n * 3];
+        switch (space) {
+            case GRAY -> expandGray(samples, 1, rgb);
+            case RGB -> { } // already R, G, B
+            case YCBCR -> PilColorConversions.ycbcrToRgb(samples, rgb, n);
+            case CMYK -> PilColorConversions.storedCmykToRgb(samples, rgb, n);
+            case YCCK -> PilColorConversions.storedYcckToRgb(samples, rgb, n);
         }
         return new RgbImage(w, h, rgb);
+    }
+
+    /** Gray to RGB: the first of every {@code stride} samples, replicated. */
+    private static void expandGray(byte[] samples, int stride, byte[] rgb) {
+        for (int i = 0, o = 0; o < rgb.length; i += stride, o += 3) {
+            byte v = samples[i];
+            rgb[o] = v;
+            rgb[o + 1] = v;
+            rgb[o + 2] = v;
+        }
     }
 
     /**
@@ -326,34 +311,28 @@ public final class ImageDecoder {
         Raster raster = image.getRaster();
         int w = raster.getWidth();
         int h = raster.getHeight();
-        byte[] rgb = new byte[w * h * 3];
-        RasterRows rows = new RasterRows(raster);
-        int bands = rows.bands();
-        int[] row = rows.newRow();
+        int bands = raster.getNumBands();
         int bits = raster.getSampleModel().getSampleSize(0);
-        int o = 0;
+        int n = w * h;
         if (cm instanceof IndexColorModel icm) {
+            if (bits > 8) {
+                throw new ImageDecodeException(ImageError.UNSUPPORTED_FORMAT, "palette image with " + bits + "-bit indices");
+            }
+            byte[] indices = RasterRows.packed8(raster, IntUnaryOperator.identity()); // 1..8-bit indices fit a byte
             int size = icm.getMapSize();
-            byte[] r = new byte[256];
-            byte[] g = new byte[256];
-            byte[] b = new byte[256];
-            icm.getReds(r);
-            icm.getGreens(g);
-            icm.getBlues(b);
-            for (int y = 0; y < h; y++) {
-                rows.read(y, row);
-                for (int x = 0; x < w; x++, o += 3) {
-                    int i = row[x * bands];
-                    if (i >= size) { // index outside the palette: PIL's palette is padded with black
-                        rgb[o] = 0;
-                        rgb[o + 1] = 0;
-                        rgb[o + 2] = 0;
-                        continue;
-                    }
-                    rgb[o] = r[i];
-                    rgb[o + 1] = g[i];
-                    rgb[o + 2] = b[i];
-                }
+            byte[] palette = new byte[256 * 3]; // PIL's palette is padded with black past the map's end
+            for (int i = 0; i < size && i < 256; i++) {
+                int argb = icm.getRGB(i);
+                palette[3 * i] = (byte) (argb >> 16);
+                palette[3 * i + 1] = (byte) (argb >> 8);
+                palette[3 * i + 2] = (byte) argb;
+            }
+            byte[] rgb = new byte[n * 3];
+            for (int i = 0, p = 0, o = 0; p < n; i += bands, p++, o += 3) {
+                int c = (indices[i] & 0xFF) * 3;
+                rgb[o] = palette[c];
+                rgb[o + 1] = palette[c + 1];
+                rgb[o + 2] = palette[c + 2];
             }
             return new RgbImage(w, h, rgb);
         }
@@ -363,31 +342,25 @@ public final class ImageDecoder {
             // opens as RGBA from "LA;16B" (high byte); 1/2/4-bit gray are scaled to 0..255.
             boolean highByte = bits == 16 && cm.hasAlpha();
             int max = (1 << bits) - 1;
-            for (int y = 0; y < h; y++) {
-                rows.read(y, row);
-                for (int x = 0; x < w; x++, o += 3) {
-                    int v = row[x * bands];
-                    int g = bits == 8 ? v : bits == 16 ? (highByte ? v >> 8 : Math.min(v, 255)) : v * 255 / max;
-                    byte gv = (byte) g;
-                    rgb[o] = gv;
-                    rgb[o + 1] = gv;
-                    rgb[o + 2] = gv;
-                }
-            }
+            IntUnaryOperator to8 = bits == 16 ? (highByte ? v -> v >> 8 : v -> Math.min(v, 255)) : v -> v * 255 / max;
+            byte[] rgb = new byte[n * 3];
+            expandGray(RasterRows.packed8(raster, to8), bands, rgb);
             return new RgbImage(w, h, rgb);
         }
         if (space == ColorSpace.TYPE_RGB && bands >= 3) {
-            int shift = bits == 16 ? 8 : 0; // PIL keeps the high byte of 16-bit RGB(A)
             if (bits != 8 && bits != 16) {
                 throw new ImageDecodeException(ImageError.UNSUPPORTED_FORMAT, "RGB with " + bits + "-bit samples");
             }
-            for (int y = 0; y < h; y++) {
-                rows.read(y, row);
-                for (int x = 0, i = 0; x < w; x++, i += bands, o += 3) {
-                    rgb[o] = (byte) (row[i] >> shift);
-                    rgb[o + 1] = (byte) (row[i + 1] >> shift);
-                    rgb[o + 2] = (byte) (row[i + 2] >> shift);
-                }
+            // PIL keeps the high byte of 16-bit RGB(A).
+            byte[] samples = RasterRows.packed8(raster, bits == 16 ? v -> v >> 8 : IntUnaryOperator.identity());
+            if (bands == 3) {
+                return new RgbImage(w, h, samples); // decoded for us alone: its array becomes the image
+            }
+            byte[] rgb = new byte[n * 3];
+            for (int i = 0, o = 0; o < rgb.length; i += bands, o += 3) {
+                rgb[o] = samples[i];
+                rgb[o + 1] = samples[i + 1];
+                rgb[o + 2] = samples[i + 2];
             }
             return new RgbImage(w, h, rgb);
         }

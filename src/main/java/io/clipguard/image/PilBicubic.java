@@ -99,16 +99,18 @@ final class PilBicubic {
         return new Coefficients(ksize, bounds, k);
     }
 
-    private static byte clip8(int v) {
+    private static int clip8(int v) {
         v >>= PRECISION_BITS;
-        return (byte) (v < 0 ? 0 : (v > 255 ? 255 : v));
+        return v < 0 ? 0 : (v > 255 ? 255 : v);
     }
 
     /**
      * Horizontal pass over input rows {@code rowFirst .. rowFirst+rowCount-1} of an interleaved RGB image
-     * {@code inWidth} wide; writes {@code cols} (the coefficient window) RGB samples per row into {@code out}.
+     * {@code inWidth} wide; writes {@code cols} (the coefficient window) RGB samples per row into {@code out}, as ints
+     * 0..255 (PIL's uint8 intermediate, held wider so that the vertical pass vectorises; it is scalar, like PIL's, because
+     * its taps are strided and start at irregular columns).
      */
-    static void horizontal(byte[] in, int inWidth, int rowFirst, int rowCount, Coefficients c, byte[] out) {
+    static void horizontal(byte[] in, int inWidth, int rowFirst, int rowCount, Coefficients c, int[] out) {
         int cols = c.bounds.length / 2;
         int[] bounds = c.bounds;
         int[] k = c.k;
@@ -123,11 +125,12 @@ final class PilBicubic {
                 int r = HALF;
                 int g = HALF;
                 int b = HALF;
-                for (int t = 0; t < taps; t++, s += 3) {
+                for (int t = 0; t < taps; t++) {
                     int w = k[kk + t];
-                    r += (in[s] & 0xFF) * w;
-                    g += (in[s + 1] & 0xFF) * w;
-                    b += (in[s + 2] & 0xFF) * w;
+                    int p = s + 3 * t;
+                    r += (in[p] & 0xFF) * w;
+                    g += (in[p + 1] & 0xFF) * w;
+                    b += (in[p + 2] & 0xFF) * w;
                 }
                 out[o] = clip8(r);
                 out[o + 1] = clip8(g);
@@ -138,13 +141,15 @@ final class PilBicubic {
     }
 
     /**
-     * Vertical pass: {@code in} holds rows of {@code rowLength} samples starting at input row {@code inRowFirst};
-     * writes one output row per coefficient-window entry into {@code out}. The accumulation runs row by row over a
-     * whole line (cache-friendly); integer sums are order-independent, so results match PIL's per-pixel loop.
+     * Vertical pass: {@code in} holds rows of {@code rowLength} samples (0..255) starting at input row
+     * {@code inRowFirst}; writes one output row per coefficient-window entry into {@code out}. The accumulation runs
+     * row by row over a whole line, which the JIT vectorises (the accumulator is a long[] because an int[] beside the
+     * int[] input might alias, which stops it vectorising); integer sums are order-independent and stay within int
+     * range, so results match PIL's per-pixel int loop.
      */
-    static void vertical(byte[] in, int rowLength, int inRowFirst, Coefficients c, byte[] out) {
+    static void vertical(int[] in, int rowLength, int inRowFirst, Coefficients c, byte[] out) {
         int rows = c.bounds.length / 2;
-        int[] acc = new int[rowLength];
+        long[] acc = new long[rowLength];
         for (int r = 0; r < rows; r++) {
             java.util.Arrays.fill(acc, HALF);
             int ymin = c.bounds[2 * r] - inRowFirst;
@@ -153,12 +158,12 @@ final class PilBicubic {
                 int w = c.k[r * c.ksize + t];
                 int s = (ymin + t) * rowLength;
                 for (int j = 0; j < rowLength; j++) {
-                    acc[j] += (in[s + j] & 0xFF) * w;
+                    acc[j] += in[s + j] * w;
                 }
             }
             int o = r * rowLength;
             for (int j = 0; j < rowLength; j++) {
-                out[o + j] = clip8(acc[j]);
+                out[o + j] = (byte) clip8((int) acc[j]);
             }
         }
     }

@@ -34,18 +34,23 @@ final class PilColorConversions {
         return v < 0 ? 0 : (v > 255 ? 255 : v);
     }
 
-    /** libjpeg's YCbCr to RGB for one pixel, writing r, g, b at {@code out[o..o+2]}. */
-    static void ycbcrToRgb(int y, int cb, int cr, byte[] out, int o) {
-        out[o] = (byte) clamp8(y + CR_R[cr]);
-        out[o + 1] = (byte) clamp8(y + ((CB_G[cb] + CR_G[cr]) >> SCALEBITS));
-        out[o + 2] = (byte) clamp8(y + CB_B[cb]);
+    /** libjpeg's YCbCr to RGB over {@code n} pixels of packed Y, Cb, Cr samples; {@code rgb} may be {@code ycc} itself. */
+    static void ycbcrToRgb(byte[] ycc, byte[] rgb, int n) {
+        for (int i = 0; i < n * 3; i += 3) {
+            int y = ycc[i] & 0xFF;
+            int cb = ycc[i + 1] & 0xFF;
+            int cr = ycc[i + 2] & 0xFF;
+            rgb[i] = (byte) clamp8(y + CR_R[cr]);
+            rgb[i + 1] = (byte) clamp8(y + ((CB_G[cb] + CR_G[cr]) >> SCALEBITS));
+            rgb[i + 2] = (byte) clamp8(y + CB_B[cb]);
+        }
     }
 
     /**
      * PIL's Convert.c cmyk2rgb: {@code nk - c*nk/255} with its MULDIV255 rounding, on PIL-side (already un-inverted)
      * CMYK values.
      */
-    static void cmykToRgb(int c, int m, int y, int k, byte[] out, int o) {
+    private static void cmykToRgb(int c, int m, int y, int k, byte[] out, int o) {
         int nk = 255 - k;
         out[o] = (byte) (nk - mulDiv255(c, nk));
         out[o + 1] = (byte) (nk - mulDiv255(m, nk));
@@ -57,19 +62,30 @@ final class PilColorConversions {
         return ((tmp >> 8) + tmp) >> 8;
     }
 
-    /** Adobe CMYK as stored in the file: PIL reads it as "CMYK;I" (every sample inverted), then cmyk2rgb. */
-    static void storedCmykToRgb(int c, int m, int y, int k, byte[] out, int o) {
-        cmykToRgb(255 - c, 255 - m, 255 - y, 255 - k, out, o);
+    /**
+     * Adobe CMYK as stored in the file, {@code n} pixels of packed C, M, Y, K samples: PIL reads it as "CMYK;I" (every
+     * sample inverted), then cmyk2rgb.
+     */
+    static void storedCmykToRgb(byte[] cmyk, byte[] rgb, int n) {
+        for (int i = 0, o = 0; o < n * 3; i += 4, o += 3) {
+            cmykToRgb(255 - (cmyk[i] & 0xFF), 255 - (cmyk[i + 1] & 0xFF), 255 - (cmyk[i + 2] & 0xFF),
+                    255 - (cmyk[i + 3] & 0xFF), rgb, o);
+        }
     }
 
     /**
-     * Adobe YCCK: libjpeg converts YCC to inverted RGB = CMYK (K passed through); PIL then inverts all four ("CMYK;I")
-     * so C = clamp(R), and applies cmyk2rgb.
+     * Adobe YCCK, {@code n} pixels of packed Y, Cb, Cr, K samples: libjpeg converts YCC to inverted RGB = CMYK (K passed
+     * through); PIL then inverts all four ("CMYK;I") so C = clamp(R), and applies cmyk2rgb.
      */
-    static void storedYcckToRgb(int yy, int cb, int cr, int k, byte[] out, int o) {
-        int c = clamp8(yy + CR_R[cr]);
-        int m = clamp8(yy + ((CB_G[cb] + CR_G[cr]) >> SCALEBITS));
-        int y = clamp8(yy + CB_B[cb]);
-        cmykToRgb(c, m, y, 255 - k, out, o);
+    static void storedYcckToRgb(byte[] ycck, byte[] rgb, int n) {
+        for (int i = 0, o = 0; o < n * 3; i += 4, o += 3) {
+            int yy = ycck[i] & 0xFF;
+            int cb = ycck[i + 1] & 0xFF;
+            int cr = ycck[i + 2] & 0xFF;
+            int c = clamp8(yy + CR_R[cr]);
+            int m = clamp8(yy + ((CB_G[cb] + CR_G[cr]) >> SCALEBITS));
+            int y = clamp8(yy + CB_B[cb]);
+            cmykToRgb(c, m, y, 255 - (ycck[i + 3] & 0xFF), rgb, o);
+        }
     }
 }

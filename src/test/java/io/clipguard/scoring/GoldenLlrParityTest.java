@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 class GoldenLlrParityTest {
     static final Path GOLDEN = Path.of("src/test/resources/golden");
     /**
-     * Lossy WebP is the one format whose decoded pixels differ from PIL's (TwelveMonkeys' VP8 decoder vs libwebp's
-     * YUV→RGB conversion), so its LLR is held to a looser bound and reported apart.
+     * Lossy WebP is the one format whose decoded pixels differ from PIL's (TwelveMonkeys' VP8 reconstruction already
+     * differs from libwebp's in the Y plane, before YUV→RGB), so its LLR is held to a looser bound and reported apart.
      */
     static final String LOSSY_WEBP = "webp_lossy_400x300.webp";
 
