@@ -5,7 +5,7 @@ Writes, under --out (default src/test/resources/golden):
   images/<name>       test images covering every format/mode the decoder supports (real photos + generated content)
   crops/<name>.png    the reference preprocessing output: torchvision Compose([Resize(224, BICUBIC), CenterCrop(224)])
                       applied to PIL's Image.open(p).convert('RGB') -- uint8 RGB, lossless PNG
-  full/<name>.png     PIL's full-size Image.open(p).convert('RGB') for the lossless formats (decoder parity)
+  full/<name>.png     PIL's full-size Image.open(p).convert('RGB') for PNG, GIF, BMP, WebP (decoder parity)
   tensors/<name>.f32  ToTensor()+Normalize(CLIP mean/std) of one crop, raw little-endian float32, CHW
   bad/<name>          malformed inputs (truncated, text, random bytes, decompression bomb header, broken CRC)
   manifest.csv        name,format,mode,width,height,note (mode = PIL's mode right after open)
@@ -32,8 +32,9 @@ PHOTOS = {
 }
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
-# Formats whose full-size decode must equal PIL's bit for bit (JPEG and lossy WebP are decoder-dependent).
-LOSSLESS_FORMATS = {"PNG", "GIF", "BMP", "WEBP-LOSSLESS"}
+# Formats whose full-size decode is also compared with PIL's bit for bit (JPEG only through crops: its full-size
+# references would be large; WebP decodes through libwebp on both sides).
+FULL_SIZE_FORMATS = {"PNG", "GIF", "BMP", "WEBP-LOSSLESS", "WEBP-LOSSY"}
 
 
 def png_bytes(width, height, bit_depth, color_type, raw_rows, extra_chunks=b"", crc_ok=True):
@@ -282,7 +283,7 @@ def main():
         rgb = opened.convert("RGB")
         crop = resize_crop(rgb)
         crop.save(os.path.join(dirs["crops"], name + ".png"))
-        if fmt in LOSSLESS_FORMATS:
+        if fmt in FULL_SIZE_FORMATS:
             rgb.save(os.path.join(dirs["full"], name + ".png"))
         if name == args.tensor_for:
             tensor = to_tensor(crop).numpy().astype("<f4")

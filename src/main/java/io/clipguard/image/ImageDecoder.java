@@ -39,7 +39,7 @@ public final class ImageDecoder {
         JPEG("jpeg", "com.twelvemonkeys.imageio.plugins.jpeg."),
         PNG("png", "com.sun.imageio.plugins.png."),
         GIF("gif", "com.sun.imageio.plugins.gif."),
-        WEBP("webp", "com.twelvemonkeys.imageio.plugins.webp."),
+        WEBP("webp", "com.luciad.imageio.webp."), // libwebp via JNI: the decoder PIL uses
         BMP("bmp", "com.twelvemonkeys.imageio.plugins.bmp.");
 
         final String imageIoName;
@@ -116,7 +116,7 @@ public final class ImageDecoder {
         ImageReaderSpi spi = readers.get(format);
         if (spi == null) {
             throw new ImageDecodeException(ImageError.UNSUPPORTED_FORMAT, "no ImageIO reader for " + format
-                    + " on the class path (TwelveMonkeys imageio-jpeg/-webp/-bmp are required)");
+                    + " on the class path (TwelveMonkeys imageio-jpeg and imageio-bmp, and webp-imageio, are required)");
         }
         try {
             if (format == Format.PNG) {

@@ -85,10 +85,6 @@ final class GoldenFixtures {
 
     /** How two same-size uint8 images differ. */
     record Difference(long samples, long identical, int maxAbs, long sumAbs) {
-        double meanAbs() {
-            return (double) sumAbs / samples;
-        }
-
         double identicalFraction() {
             return (double) identical / samples;
         }

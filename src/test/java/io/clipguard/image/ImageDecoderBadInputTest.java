@@ -83,6 +83,20 @@ class ImageDecoderBadInputTest {
     }
 
     @Test
+    void webpHeaderClaiming16383x16383IsRefusedBeforeDecoding() throws Exception {
+        // A lossless (VP8L) WebP whose header declares the format's largest size, 268 MP, followed by no real data.
+        long bits = 16382L | (16382L << 14); // width-1, height-1; no alpha, version 0
+        java.nio.ByteBuffer vp8l = java.nio.ByteBuffer.allocate(5 + 64).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .put((byte) 0x2f).putInt((int) bits);
+        java.nio.ByteBuffer riff = java.nio.ByteBuffer.allocate(20 + vp8l.capacity()).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .put("RIFF".getBytes()).putInt(12 + vp8l.capacity()).put("WEBP".getBytes())
+                .put("VP8L".getBytes()).putInt(vp8l.capacity()).put(vp8l.array());
+        ImageDecodeException e = failure(riff.array());
+        assertThat(e.error()).isEqualTo(ImageError.TOO_LARGE);
+        assertThat(e.getMessage()).contains("16383x16383");
+    }
+
+    @Test
     void pixelLimitComesFromTheConfiguredLimits() throws Exception {
         byte[] jpeg = Files.readAllBytes(GoldenFixtures.ROOT.resolve("images/china.jpg")); // 640x427
         ImageDecoder tight = new ImageDecoder(new ImageLimits(ImageLimits.DEFAULT.maxEncodedBytes(), 640L * 427 - 1));
