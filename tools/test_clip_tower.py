@@ -12,6 +12,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 import clip_tower as ct  # noqa: E402
+import export_clip_onnx  # noqa: E402
 
 
 def open_clip_style_forward(tower: ct.ClipVisionTower, x: torch.Tensor) -> torch.Tensor:
@@ -89,6 +90,54 @@ class TowerTest(unittest.TestCase):
             torch.save({"text.only": torch.zeros(1)}, path)
             with self.assertRaisesRegex(ct.TowerConfigError, "no 'visual.\\*' keys"):
                 ct.load_tower(path)
+
+
+class ExportTest(unittest.TestCase):
+    """End-to-end export of the tiny tower (no ONNX runtime here: interface, manifest and sample file are checked)."""
+
+    def export(self, tmp, *extra):
+        out = os.path.join(tmp, "m")
+        samples = os.path.join(tmp, "v.json")
+        export_clip_onnx.main(["--quiet", "--random-init", "--arch", "tiny", "--out", out, "--skip-check",
+                               "--write-samples", samples, *extra])
+        return out, export_clip_onnx.ref.read_json(os.path.join(out, "manifest.json")), \
+            export_clip_onnx.ref.read_json(samples)
+
+    def test_fp32_and_fp16_exports(self):
+        import base64
+        import numpy as np
+        import onnx
+        for dtype, elem in (("fp32", onnx.TensorProto.FLOAT), ("fp16", onnx.TensorProto.FLOAT16)):
+            with tempfile.TemporaryDirectory() as tmp:
+                out, manifest, samples = self.export(tmp, "--dtype", dtype)
+                model = onnx.load(os.path.join(out, "model.onnx"))
+                self.assertEqual(model.graph.input[0].type.tensor_type.elem_type, elem)
+                self.assertTrue(all(i.data_type == elem for i in model.graph.initializer if i.data_type in
+                                    (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16)))
+                self.assertEqual(manifest["sha256"], export_clip_onnx.ref.sha256_file(os.path.join(out, "model.onnx")))
+                self.assertEqual(manifest["input"]["dtype"], export_clip_onnx.DTYPE_NAMES[dtype])
+                self.assertEqual(manifest["output"]["dim"], 64)
+                self.assertEqual(samples["model_sha256"], manifest["sha256"])
+                x = np.frombuffer(base64.b64decode(samples["input"]["data"]), "<f4").reshape(samples["input"]["shape"])
+                y = np.frombuffer(base64.b64decode(samples["expected"]["data"]), "<f4")
+                tower = ct.random_init(ct.ARCHS["tiny"], seed=0)
+                torch.testing.assert_close(tower(torch.from_numpy(x.copy())).flatten(), torch.from_numpy(y.copy()))
+                if dtype == "fp16":
+                    self.assertTrue(np.array_equal(x, x.astype(np.float16).astype(np.float32)))
+
+    def test_export_refuses_to_write_unchecked_model(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "m")
+            args = ["--quiet", "--random-init", "--arch", "tiny", "--out", out, "--verifier", os.path.join(tmp, "none")]
+            try:
+                import onnxruntime  # noqa: F401
+                self.skipTest("onnxruntime present: the check would run")
+            except ImportError:
+                pass
+            with self.assertRaisesRegex(export_clip_onnx.ExportError, "--skip-check"):
+                export_clip_onnx.main(args)
+            self.assertFalse(os.path.exists(os.path.join(out, "model.onnx")))
+            self.assertEqual(os.listdir(out), [])  # staging folder removed
 
 
 if __name__ == "__main__":
