@@ -261,7 +261,7 @@ public final class ScoreCommand implements Callable<Integer> {
             throw new IOException("--input " + input + " is neither a CSV file nor a folder");
         }
         Path base = input.toAbsolutePath().getParent();
-        try (Reader reader = Files.newBufferedReader(input, StandardCharsets.UTF_8);
+        try (Reader reader = skipByteOrderMark(Files.newBufferedReader(input, StandardCharsets.UTF_8));
              CSVParser parser = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true)
                      .setIgnoreSurroundingSpaces(true).get().parse(reader)) {
             List<String> columns = parser.getHeaderNames();
@@ -280,6 +280,15 @@ public final class ScoreCommand implements Callable<Integer> {
             }
             return new InputList(carried, rows);
         }
+    }
+
+    /** Spreadsheet exports often start with a UTF-8 byte order mark, which would otherwise hide the header's name. */
+    private static Reader skipByteOrderMark(java.io.BufferedReader reader) throws IOException {
+        reader.mark(1);
+        if (reader.read() != '\uFEFF') {
+            reader.reset();
+        }
+        return reader;
     }
 
     private boolean showProgress() {
