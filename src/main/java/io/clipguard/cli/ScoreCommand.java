@@ -188,9 +188,10 @@ public final class ScoreCommand implements Callable<Integer> {
             if (bar != null) {
                 bar.close();
             }
-            err.printf("%d scored, %d errors%s in %.1f s (%.1f images/s) on %s with model %s, head %s -> %s%n", scored,
-                    failed, failed == 0 ? "" : " " + errorsByReason, seconds, inputs.rows().size() / seconds,
-                    info.device(), info.modelId(), info.headVersion(), output);
+            err.printf("%d scored, %d errors%s in %.1f s (%.1f images/s, mean batch %.1f) on %s with model %s,"
+                    + " head %s -> %s%n", scored, failed, failed == 0 ? "" : " " + errorsByReason, seconds,
+                    inputs.rows().size() / seconds, engine.batchStats().meanBatchSize(), info.device(), info.modelId(),
+                    info.headVersion(), output);
         } catch (ModelLoadException e) {
             err.println("error: " + e.getMessage());
             return ClipguardCli.EXIT_LOAD_ERROR;
