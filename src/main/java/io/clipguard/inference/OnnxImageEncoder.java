@@ -87,7 +87,8 @@ public final class OnnxImageEncoder implements AutoCloseable {
         if (intraOpThreads < 0) {
             throw new IllegalArgumentException("intraOpThreads must be >= 0 (0 = ORT default), got " + intraOpThreads);
         }
-        // ORT would also print its own native error for a missing CUDA library; our fallback line says it once, with the reason.
+        // Fatal-only native logging: ORT would print its own error for a missing CUDA library, which our single
+        // fallback line already reports; every other ORT failure reaches us as an OrtException with its message.
         OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "clipguard");
         String modelPath = manifest.onnxFile(modelDir).toString();
         OrtSession session = null;
