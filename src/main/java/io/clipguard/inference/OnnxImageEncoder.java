@@ -48,6 +48,7 @@ public final class OnnxImageEncoder implements AutoCloseable {
 
     private final OrtEnvironment env;
     private final OrtSession session;
+    private boolean closed;
     private final ModelManifest manifest;
     private final ClipPreprocessor preprocessor;
     private final String device;
@@ -412,7 +413,11 @@ public final class OnnxImageEncoder implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return; // idempotent, as AutoCloseable recommends: owners and try-with-resources may both close
+        }
+        closed = true;
         try {
             session.close();
         } catch (OrtException e) {

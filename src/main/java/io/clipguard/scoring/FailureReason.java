@@ -10,6 +10,12 @@ public enum FailureReason {
     CORRUPT,
     /** Over the configured encoded-size or pixel-count limit; refused before decoding. */
     TOO_LARGE,
-    /** The model run failed (or the engine was shut down before it ran). */
-    INFERENCE_FAILED
+    /** The model produced no usable score for this input (a non-finite output). */
+    INFERENCE_FAILED,
+    /**
+     * The engine could not run the input at all: it was shut down, or the ONNX Runtime run failed (device error,
+     * out of memory). Not the input's fault; the same input may score fine later, so callers should retry, not
+     * dead-letter it.
+     */
+    ENGINE_UNAVAILABLE
 }

@@ -86,7 +86,7 @@ public final class ScoringEngine implements AutoCloseable {
             crop = CompletableFuture.supplyAsync(() -> decodeAndCrop(encodedImage), decodePool);
         } catch (RejectedExecutionException e) {
             return CompletableFuture.completedFuture(
-                    new ScoreOutcome.Failed(FailureReason.INFERENCE_FAILED, "the scoring engine is shut down"));
+                    new ScoreOutcome.Failed(FailureReason.ENGINE_UNAVAILABLE, "the scoring engine is shut down"));
         }
         return crop.thenCompose(batcher::submit)
                 .handle((features, error) -> error == null ? score(features) : failure(error));
@@ -150,7 +150,7 @@ public final class ScoringEngine implements AutoCloseable {
             return new ScoreOutcome.Failed(reason, decode.getMessage());
         }
         if (cause instanceof InferenceException) {
-            return new ScoreOutcome.Failed(FailureReason.INFERENCE_FAILED, cause.getMessage());
+            return new ScoreOutcome.Failed(FailureReason.ENGINE_UNAVAILABLE, cause.getMessage());
         }
         // A decoder bug or a resource error on a hostile input: the input failed, the engine goes on.
         return new ScoreOutcome.Failed(FailureReason.CORRUPT, "decoding failed unexpectedly: " + cause);

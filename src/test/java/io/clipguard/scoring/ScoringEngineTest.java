@@ -157,7 +157,7 @@ class ScoringEngineTest {
         ScoreOutcome outcome = closed.submit(TestModels.read(TestModels.GOLDEN_IMAGES.resolve("china.jpg")))
                 .get(10, TimeUnit.SECONDS);
         assertThat(outcome).isInstanceOfSatisfying(ScoreOutcome.Failed.class, f -> {
-            assertThat(f.reason()).isEqualTo(FailureReason.INFERENCE_FAILED);
+            assertThat(f.reason()).isEqualTo(FailureReason.ENGINE_UNAVAILABLE);
             assertThat(f.message()).contains("shut down");
         });
     }
