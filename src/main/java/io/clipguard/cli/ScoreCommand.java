@@ -156,11 +156,10 @@ public final class ScoreCommand implements Callable<Integer> {
             err.println("error: " + e.getMessage());
             return 2;
         }
-        long start = System.nanoTime();
         Map<String, Integer> errorsByReason = new TreeMap<>();
         int scored = 0;
         try (ScoringEngine engine = ScoringEngine.open(engineConfig);
-             BufferedWriter writer = Files.newBufferedWriter(output, StandardCharsets.UTF_8);
+             BufferedWriter writer = newWriter(output);
              CSVPrinter csv = new CSVPrinter(writer, CSVFormat.DEFAULT)) {
             ProgressBar bar = showProgress() ? progressBar(inputs.rows().size()) : null;
             EngineInfo info = engine.info();
@@ -169,6 +168,7 @@ public final class ScoreCommand implements Callable<Integer> {
             header.addAll(inputs.carriedColumns());
             header.addAll(RESULT_COLUMNS);
             csv.printRecord(header);
+            long start = System.nanoTime(); // after loading the model: the rate is the scoring rate
             // A sliding window of in-flight images: enough to fill batches, bounded so memory is too.
             int window = Math.max(4 * info.maxBatchSize(), 2 * engineConfig.decodeThreads());
             Deque<Pending> inFlight = new ArrayDeque<>();
@@ -195,9 +195,20 @@ public final class ScoreCommand implements Callable<Integer> {
         } catch (ModelLoadException e) {
             err.println("error: " + e.getMessage());
             return ClipguardCli.EXIT_LOAD_ERROR;
+        } catch (IOException e) {
+            err.println("error: cannot write " + output + ": " + e);
+            return ClipguardCli.EXIT_LOAD_ERROR;
         }
         err.flush();
         return scored == 0 && !inputs.rows().isEmpty() ? 1 : 0;
+    }
+
+    private static BufferedWriter newWriter(Path file) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        return Files.newBufferedWriter(file, StandardCharsets.UTF_8);
     }
 
     /** Reads the file on this thread (sequential I/O), decodes and scores on the engine. Never fails. */
