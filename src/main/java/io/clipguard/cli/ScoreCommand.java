@@ -156,11 +156,10 @@ public final class ScoreCommand implements Callable<Integer> {
             err.println("error: " + e.getMessage());
             return 2;
         }
-        long start = System.nanoTime();
         Map<String, Integer> errorsByReason = new TreeMap<>();
         int scored = 0;
         try (ScoringEngine engine = ScoringEngine.open(engineConfig);
-             BufferedWriter writer = Files.newBufferedWriter(output, StandardCharsets.UTF_8);
+             BufferedWriter writer = newWriter(output);
              CSVPrinter csv = new CSVPrinter(writer, CSVFormat.DEFAULT)) {
             ProgressBar bar = showProgress() ? progressBar(inputs.rows().size()) : null;
             EngineInfo info = engine.info();
@@ -169,6 +168,7 @@ public final class ScoreCommand implements Callable<Integer> {
             header.addAll(inputs.carriedColumns());
             header.addAll(RESULT_COLUMNS);
             csv.printRecord(header);
+            long start = System.nanoTime(); // after loading the model: the rate is the scoring rate
             // A sliding window of in-flight images: enough to fill batches, bounded so memory is too.
             int window = Math.max(4 * info.maxBatchSize(), 2 * engineConfig.decodeThreads());
             Deque<Pending> inFlight = new ArrayDeque<>();
@@ -188,15 +188,27 @@ public final class ScoreCommand implements Callable<Integer> {
             if (bar != null) {
                 bar.close();
             }
-            err.printf("%d scored, %d errors%s in %.1f s (%.1f images/s) on %s with model %s, head %s -> %s%n", scored,
-                    failed, failed == 0 ? "" : " " + errorsByReason, seconds, inputs.rows().size() / seconds,
-                    info.device(), info.modelId(), info.headVersion(), output);
+            err.printf("%d scored, %d errors%s in %.1f s (%.1f images/s, mean batch %.1f) on %s with model %s,"
+                    + " head %s -> %s%n", scored, failed, failed == 0 ? "" : " " + errorsByReason, seconds,
+                    inputs.rows().size() / seconds, engine.batchStats().meanBatchSize(), info.device(), info.modelId(),
+                    info.headVersion(), output);
         } catch (ModelLoadException e) {
             err.println("error: " + e.getMessage());
+            return ClipguardCli.EXIT_LOAD_ERROR;
+        } catch (IOException e) {
+            err.println("error: cannot write " + output + ": " + e);
             return ClipguardCli.EXIT_LOAD_ERROR;
         }
         err.flush();
         return scored == 0 && !inputs.rows().isEmpty() ? 1 : 0;
+    }
+
+    private static BufferedWriter newWriter(Path file) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        return Files.newBufferedWriter(file, StandardCharsets.UTF_8);
     }
 
     /** Reads the file on this thread (sequential I/O), decodes and scores on the engine. Never fails. */
@@ -261,7 +273,7 @@ public final class ScoreCommand implements Callable<Integer> {
             throw new IOException("--input " + input + " is neither a CSV file nor a folder");
         }
         Path base = input.toAbsolutePath().getParent();
-        try (Reader reader = Files.newBufferedReader(input, StandardCharsets.UTF_8);
+        try (Reader reader = skipByteOrderMark(Files.newBufferedReader(input, StandardCharsets.UTF_8));
              CSVParser parser = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true)
                      .setIgnoreSurroundingSpaces(true).get().parse(reader)) {
             List<String> columns = parser.getHeaderNames();
@@ -280,6 +292,15 @@ public final class ScoreCommand implements Callable<Integer> {
             }
             return new InputList(carried, rows);
         }
+    }
+
+    /** Spreadsheet exports often start with a UTF-8 byte order mark, which would otherwise hide the header's name. */
+    private static Reader skipByteOrderMark(java.io.BufferedReader reader) throws IOException {
+        reader.mark(1);
+        if (reader.read() != '\uFEFF') {
+            reader.reset();
+        }
+        return reader;
     }
 
     private boolean showProgress() {

@@ -98,7 +98,7 @@ public final class ExportVerification {
                 if (!(diff <= tol.atol() + tol.rtol() * Math.abs(e))) { // NaN counts as a failure
                     bad++;
                 }
-                maxDiff = Double.isNaN(diff) ? Double.NaN : Math.max(maxDiff, diff);
+                maxDiff = Math.max(maxDiff, diff); // NaN propagates
             }
         }
         return new Result(bad == 0, maxDiff, bad, (long) n * dim, tol);

@@ -17,16 +17,15 @@ import io.clipguard.model.ModelManifest;
 import io.clipguard.model.TensorDType;
 import io.clipguard.scoring.Device;
 import java.io.IOException;
+import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -89,7 +88,8 @@ public final class OnnxImageEncoder implements AutoCloseable {
         if (intraOpThreads < 0) {
             throw new IllegalArgumentException("intraOpThreads must be >= 0 (0 = ORT default), got " + intraOpThreads);
         }
-        // ORT would also print its own native error for a missing CUDA library; our fallback line says it once, with the reason.
+        // Fatal-only native logging: ORT would print its own error for a missing CUDA library, which our single
+        // fallback line already reports; every other ORT failure reaches us as an OrtException with its message.
         OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "clipguard");
         String modelPath = manifest.onnxFile(modelDir).toString();
         OrtSession session = null;
@@ -127,37 +127,54 @@ public final class OnnxImageEncoder implements AutoCloseable {
     }
 
     /**
-     * ORT's exception only says the CUDA provider library failed to load; the dynamic loader knows which dependency is
-     * missing (e.g. libcublasLt.so.12). Loading the provider library ORT just extracted reproduces the loader's error.
+     * ORT's exception only says the CUDA provider library failed to load; {@code ldd} on the library this JVM's ORT
+     * extracted names the missing dependencies (e.g. libcublasLt.so.12). Run in a child process: loading the library
+     * here would map CUDA code into the service for nothing.
      */
     private static Optional<String> cudaLibraryDiagnosis() {
-        String providerLib = "libonnxruntime_providers_cuda.so";
-        List<Path> candidates = new ArrayList<>();
-        String nativePath = System.getProperty("onnxruntime.native.path");
-        if (nativePath != null) {
-            candidates.add(Path.of(nativePath, providerLib));
-        }
-        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(Path.of(System.getProperty("java.io.tmpdir")),
-                "onnxruntime-java*")) {
-            for (Path dir : dirs) {
-                candidates.add(dir.resolve(providerLib));
-            }
-        } catch (IOException | RuntimeException e) {
-            return Optional.empty();
-        }
-        Optional<Path> newest = candidates.stream().filter(Files::isRegularFile)
-                .max(Comparator.comparing(p -> p.toFile().lastModified()));
-        if (newest.isEmpty()) {
+        Optional<Path> library = extractedCudaProvider();
+        if (library.isEmpty()) {
             return Optional.empty();
         }
         try {
-            System.load(newest.get().toString());
+            Process ldd = new ProcessBuilder("ldd", library.get().toString()).redirectErrorStream(true).start();
+            String output;
+            try (var in = ldd.getInputStream()) {
+                output = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            }
+            if (!ldd.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                ldd.destroyForcibly();
+                return Optional.empty();
+            }
+            List<String> missing = output.lines().filter(line -> line.contains("=> not found"))
+                    .map(line -> line.trim().split("\\s+")[0]).distinct().toList();
+            return missing.isEmpty() ? Optional.empty()
+                    : Optional.of("missing libraries: " + String.join(", ", missing));
+        } catch (IOException e) {
+            return Optional.empty(); // no ldd here: the ORT message alone must do
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return Optional.empty();
-        } catch (UnsatisfiedLinkError e) {
-            String message = e.getMessage() == null ? "" : e.getMessage();
-            int colon = message.indexOf(": ", message.indexOf(providerLib));
-            return Optional.of(colon > 0 ? message.substring(colon + 2) : message);
         }
+    }
+
+    /** The CUDA provider library of this JVM's ORT: onnxruntime.native.path, or the folder ORT extracted it to. */
+    private static Optional<Path> extractedCudaProvider() {
+        Path dir;
+        String nativePath = System.getProperty("onnxruntime.native.path");
+        if (nativePath != null) {
+            dir = Path.of(nativePath);
+        } else {
+            try { // ORT keeps its per-JVM extraction folder in a private static field
+                Field field = Class.forName("ai.onnxruntime.OnnxRuntime").getDeclaredField("tempDirectory");
+                field.setAccessible(true);
+                dir = (Path) field.get(null);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return Optional.empty();
+            }
+        }
+        Path library = dir == null ? null : dir.resolve("libonnxruntime_providers_cuda.so");
+        return library != null && Files.isRegularFile(library) ? Optional.of(library) : Optional.empty();
     }
 
     private static OrtSession createSession(OrtEnvironment env, String modelPath, int intraOpThreads, boolean cuda)

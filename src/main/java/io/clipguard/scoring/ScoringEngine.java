@@ -109,6 +109,10 @@ public final class ScoringEngine implements AutoCloseable {
         return info;
     }
 
+    public EngineConfig config() {
+        return config;
+    }
+
     /** Batching counters since the engine opened (for metrics). */
     public BatchStats batchStats() {
         return batcher.stats();

@@ -63,7 +63,7 @@ class ScoreCommandTest {
         new Random(1).nextBytes(noise);
         Files.write(imgs.resolve("noise.png"), noise);
         Path csv = tmp.resolve("list.csv");
-        Files.writeString(csv, """
+        Files.writeString(csv, "\uFEFF" + """
                 filename,typ
                 imgs/china.jpg,real
                 imgs/empty.jpg,fake

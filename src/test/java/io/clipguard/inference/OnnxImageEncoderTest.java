@@ -154,6 +154,36 @@ class OnnxImageEncoderTest {
                 .hasMessageContaining("ONNX Runtime cannot load").hasMessageContaining("export_clip_onnx.py");
     }
 
+    /**
+     * src/test/resources/models/tiny-clip-test-fp16: the tiny tower exported in float16 (fp16 input and output) by
+     * {@code tools/export_clip_onnx.py --random-init --seed 0 --arch tiny --dtype fp16 --out
+     * src/test/resources/models/tiny-clip-test-fp16 --model-id tiny-clip-test-fp16 --write-samples
+     * src/test/resources/models/tiny-clip-test-fp16/verification.json}.
+     */
+    static final Path TINY_FP16 = Path.of("src", "test", "resources", "models", "tiny-clip-test-fp16");
+
+    @Test
+    void fp16ModelsTakeAndReturnHalfPrecisionTensors() throws Exception {
+        ModelManifest fp16 = ModelManifest.load(TINY_FP16);
+        assertThat(fp16.input().dtype()).isEqualTo(io.clipguard.model.TensorDType.FLOAT16);
+        try (OnnxImageEncoder half = OnnxImageEncoder.open(TINY_FP16, fp16, Device.CPU, 1, 4)) {
+            ExportVerification.Result result = ExportVerification.verify(half,
+                    ExportVerification.load(TINY_FP16.resolve("verification.json")));
+            assertThat(result.passed()).as(result.summary()).isTrue();
+            // same weights as the fp32 model: features of real photos agree to fp16 precision
+            List<RgbImage> crops = crops(PHOTOS);
+            float[][] h = half.encode(crops);
+            float[][] f = encoder.encode(crops);
+            for (int i = 0; i < crops.size(); i++) {
+                for (int j = 0; j < 64; j++) {
+                    assertThat(Math.abs(h[i][j] - f[i][j])).as("image %d feature %d", i, j)
+                            .isLessThanOrEqualTo(0.02f + 0.01f * Math.abs(f[i][j]));
+                }
+            }
+            assertThat(h[0]).isNotEqualTo(f[0]); // really computed in half precision
+        }
+    }
+
     @Test
     void refusesCropsOfTheWrongSize() {
         RgbImage small = new RgbImage(10, 10, new byte[300]);

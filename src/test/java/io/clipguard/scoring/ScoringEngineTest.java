@@ -124,6 +124,32 @@ class ScoringEngineTest {
     }
 
     @Test
+    void concurrentCallersShareBatchesAndGetTheirOwnScores() throws Exception {
+        List<Integer> batchSizes = java.util.Collections.synchronizedList(new ArrayList<>());
+        byte[] china = TestModels.read(TestModels.GOLDEN_IMAGES.resolve("china.jpg"));
+        byte[] flower = TestModels.read(TestModels.GOLDEN_IMAGES.resolve("flower.jpg"));
+        ScoreOutcome.Scored chinaAlone = (ScoreOutcome.Scored) engine.scoreAll(List.of(china)).getFirst();
+        ScoreOutcome.Scored flowerAlone = (ScoreOutcome.Scored) engine.scoreAll(List.of(flower)).getFirst();
+        try (ScoringEngine shared = ScoringEngine.open(EngineConfig.builder(TestModels.TINY).device(Device.CPU)
+                     .maxBatchSize(8).maxQueueDelay(Duration.ofMillis(200)).intraOpThreads(1).decodeThreads(2).build(),
+                (size, wait, run, failure) -> batchSizes.add(size));
+             java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(12)) {
+            List<java.util.concurrent.Future<ScoreOutcome>> results = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                byte[] image = i % 2 == 0 ? china : flower;
+                results.add(callers.submit(() -> shared.submit(image).get(30, TimeUnit.SECONDS)));
+            }
+            for (int i = 0; i < 12; i++) {
+                ScoreOutcome.Scored expected = i % 2 == 0 ? chinaAlone : flowerAlone;
+                assertThat(results.get(i).get(30, TimeUnit.SECONDS)).isInstanceOfSatisfying(ScoreOutcome.Scored.class,
+                        s -> assertThat(s.llr()).isCloseTo(expected.llr(), within(1e-5)));
+            }
+            assertThat(shared.batchStats().images()).isEqualTo(12);
+            assertThat(batchSizes.stream().mapToInt(Integer::intValue).max().orElse(0)).isGreaterThan(1);
+        }
+    }
+
+    @Test
     void aClosedEngineAnswersWithAFailureNotAnException() throws Exception {
         ScoringEngine closed = ScoringEngine.open(EngineConfig.builder(TestModels.TINY).device(Device.CPU)
                 .decodeThreads(1).intraOpThreads(1).build());
