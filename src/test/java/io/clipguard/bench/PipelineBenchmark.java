@@ -10,6 +10,7 @@ import io.clipguard.streams.ModerationTopology;
 import io.clipguard.testing.ApicurioRegistry;
 import io.clipguard.testing.KafkaBroker;
 import io.clipguard.testing.ModerationPipeline;
+import io.clipguard.testing.QuietLogging;
 import io.clipguard.testing.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +43,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 public final class PipelineBenchmark {
     public static void main(String[] args) throws Exception {
+        QuietLogging.apply();
         Path model = Path.of(arg(args, "--model", "models/tiny-clip-test"));
         int batch = Integer.parseInt(arg(args, "--batch", "32"));
         int images = Integer.parseInt(arg(args, "--images", "1000"));

@@ -54,7 +54,6 @@ public final class ModerationPipeline implements AutoCloseable {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "2");
         streams = new KafkaStreams(ModerationTopology.build(settings, scorer, metrics, new OutputSchemas(registryUrl, serdeConfig), () -> false), props);
     }
 

@@ -11,6 +11,7 @@ import java.util.List;
  */
 public final class StreamsWorker {
     public static void main(String[] args) throws Exception {
+        QuietLogging.apply();
         ModerationPipeline pipeline = new ModerationPipeline(args[0], args[1], args[2], Path.of(args[3]),
                 ModerationPipeline.settings(args[4], Integer.parseInt(args[5]), Duration.ofMillis(Long.parseLong(args[6])), 0.5),
                 ModerationPipeline.fetchPolicy(List.of()));
