@@ -2,7 +2,9 @@ package io.clipguard.streams;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -18,9 +20,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <p>Why a state store: under exactly_once_v2 the input offset is committed in the same transaction as everything
  * this task wrote. A record that merely waited in memory would be lost by a crash after its offset was committed, so
- * waiting records are put in the changelogged {@link ModerationTopology#PENDING_STORE}; the verdicts forwarded for a
- * batch and the deletion of that batch from the store commit together. After a crash the store is restored and its
- * records are scored then: nothing lost, nothing doubled.
+ * each waiting record's position is put in the changelogged {@link ModerationTopology#PENDING_STORE}; the verdicts
+ * forwarded for a batch and the deletion of that batch from the store commit together. After a crash the store is
+ * restored, the restored uploads' bytes are read back from the input topic by offset, and they are scored then:
+ * nothing lost, nothing doubled. The image bytes themselves are kept in memory only, never written to the changelog.
  *
  * <p>A batch is flushed when it reaches the maximum batch size, or by wall-clock punctuation once its oldest record
  * has waited the maximum queue delay. The engine merges batches that stream threads flush at the same time.
@@ -33,6 +36,9 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
     private final BooleanSupplier draining;
     private ProcessorContext<String, ModerationOutcome> context;
     private KeyValueStore<Long, PendingUpload> pending;
+    /** Values of the pending uploads this instance consumed itself, by offset; restored uploads are not in it. */
+    private final Map<Long, byte[]> values = new HashMap<>();
+    private SourceRecordReader sourceReader;
     private int pendingCount;
     private long oldestPendingSince;
 
@@ -48,6 +54,7 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
     public void init(ProcessorContext<String, ModerationOutcome> context) {
         this.context = context;
         this.pending = context.getStateStore(ModerationTopology.PENDING_STORE);
+        this.sourceReader = new SourceRecordReader(context.appConfigs());
         try (KeyValueIterator<Long, PendingUpload> it = pending.all()) {
             while (it.hasNext()) {
                 it.next();
@@ -69,8 +76,9 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
     public void process(Record<byte[], byte[]> record) {
         metrics.recordIn();
         RecordMetadata source = context.recordMetadata().orElseThrow();
-        pending.put(source.offset(), new PendingUpload(record.key(), record.value(), source.topic(), source.partition(),
-                source.offset(), record.timestamp()));
+        pending.put(source.offset(), new PendingUpload(record.key(), source.topic(), source.partition(), source.offset(),
+                record.timestamp()));
+        values.put(source.offset(), record.value());
         if (pendingCount++ == 0) {
             oldestPendingSince = System.currentTimeMillis();
         }
@@ -84,17 +92,30 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
         try (KeyValueIterator<Long, PendingUpload> it = pending.all()) {
             it.forEachRemaining(batch::add);
         }
-        List<ModerationOutcome> outcomes = scorer.score(batch.stream().map(kv -> kv.value).toList());
+        List<PendingUpload> uploads = batch.stream().map(kv -> kv.value).toList();
+        readBackRestored(uploads);
+        List<ModerationOutcome> outcomes = scorer.score(uploads, values);
         for (int i = 0; i < batch.size(); i++) {
-            PendingUpload upload = batch.get(i).value;
+            PendingUpload upload = uploads.get(i);
             ModerationOutcome outcome = outcomes.get(i);
             String key = outcome instanceof ModerationOutcome.Verdict v ? v.verdict().getUploadId() : null;
             context.forward(new Record<>(key, outcome, upload.timestamp()));
             pending.delete(batch.get(i).key);
+            values.remove(upload.offset());
         }
         metrics.flushed(batch.size());
         pendingCount = 0;
         // Commit now rather than at the next commit interval: read_committed consumers see verdicts sooner.
         context.commit();
+    }
+
+    /** Uploads restored from the changelog have no value in memory: read them back from the input topic. */
+    private void readBackRestored(List<PendingUpload> uploads) {
+        List<PendingUpload> restored = uploads.stream().filter(u -> !values.containsKey(u.offset())).toList();
+        if (!restored.isEmpty()) {
+            PendingUpload first = restored.get(0); // one task reads one partition
+            values.putAll(sourceReader.read(first.topic(), first.partition(),
+                    restored.stream().map(PendingUpload::offset).toList()));
+        }
     }
 }

@@ -10,10 +10,15 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
 /**
- * An upload record waiting for its batch, exactly as it was consumed (key and value bytes untouched), with where it
- * came from. Lives in the changelogged pending store so that a crash or rebalance loses nothing.
+ * An upload record waiting for its batch: where it is in the input topic, its key and timestamp. These small entries
+ * live in the changelogged pending store so that a crash or rebalance loses nothing; the value (the image, possibly
+ * megabytes) stays in the input topic and in memory, and is read back from the topic only after a restore
+ * ({@link SourceRecordReader}), so images are not written to Kafka a second time.
  */
-record PendingUpload(byte[] key, byte[] value, String topic, int partition, long offset, long timestamp) {
+record PendingUpload(byte[] key, String topic, int partition, long offset, long timestamp) {
+
+    /** The upload together with its value bytes (null for a tombstone), as the scorer needs it. */
+    record WithValue(PendingUpload upload, byte[] value) {}
 
     /** Compact binary form for the state store and its changelog; internal to this service. */
     static Serde<PendingUpload> storeSerde() {
@@ -21,17 +26,16 @@ record PendingUpload(byte[] key, byte[] value, String topic, int partition, long
     }
 
     private static final class StoreCodec {
-        private static final byte VERSION = 1;
+        private static final byte VERSION = 2;
 
         static byte[] encode(PendingUpload p) {
             if (p == null) {
                 return null;
             }
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + length(p.key) + length(p.value));
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + length(p.key));
             try (DataOutputStream out = new DataOutputStream(bytes)) {
                 out.writeByte(VERSION);
                 writeBytes(out, p.key);
-                writeBytes(out, p.value);
                 out.writeUTF(p.topic);
                 out.writeInt(p.partition);
                 out.writeLong(p.offset);
@@ -51,7 +55,7 @@ record PendingUpload(byte[] key, byte[] value, String topic, int partition, long
                 if (version != VERSION) {
                     throw new IllegalStateException("pending-store record version " + version + " is not " + VERSION);
                 }
-                return new PendingUpload(readBytes(in), readBytes(in), in.readUTF(), in.readInt(), in.readLong(), in.readLong());
+                return new PendingUpload(readBytes(in), in.readUTF(), in.readInt(), in.readLong(), in.readLong());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

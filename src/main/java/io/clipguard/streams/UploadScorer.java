@@ -48,11 +48,19 @@ public final class UploadScorer implements AutoCloseable {
         eventReader.configure(registryConfig, false);
     }
 
-    /** Scores a batch; the outcomes come back in the same order. All uploads of the batch reach the engine together. */
-    List<ModerationOutcome> score(List<PendingUpload> batch) {
+    /**
+     * Scores a batch; the outcomes come back in the same order. All uploads of the batch reach the engine together.
+     *
+     * @param values each upload's value by offset (null for a tombstone); an upload whose offset is absent is no longer
+     *               in the input topic and becomes a SOURCE_EXPIRED dead letter
+     */
+    List<ModerationOutcome> score(List<PendingUpload> batch, Map<Long, byte[]> values) {
         List<CompletableFuture<ModerationOutcome>> outcomes = new ArrayList<>(batch.size());
         for (PendingUpload upload : batch) {
-            outcomes.add(scoreOne(upload));
+            outcomes.add(values.containsKey(upload.offset())
+                    ? scoreOne(upload, values.get(upload.offset()))
+                    : done(deadLetter(upload, null, null, FailureReason.SOURCE_EXPIRED,
+                            "waited through a restart and is no longer in " + upload.topic() + " (retention); its bytes are gone")));
         }
         try {
             return outcomes.stream().map(CompletableFuture::join).toList();
@@ -61,29 +69,30 @@ public final class UploadScorer implements AutoCloseable {
         }
     }
 
-    private CompletableFuture<ModerationOutcome> scoreOne(PendingUpload upload) {
+    private CompletableFuture<ModerationOutcome> scoreOne(PendingUpload upload, byte[] value) {
         ImageUploaded event;
         try {
-            if (upload.value() == null) {
-                return done(deadLetter(upload, null, FailureReason.MALFORMED_EVENT, "record has no value (tombstone)"));
+            if (value == null) {
+                return done(deadLetter(upload, value, null, FailureReason.MALFORMED_EVENT, "record has no value (tombstone)"));
             }
-            event = eventReader.deserialize(upload.topic(), upload.value());
+            event = eventReader.deserialize(upload.topic(), value);
         } catch (RuntimeException e) {
-            return done(deadLetter(upload, null, FailureReason.MALFORMED_EVENT, "not an ImageUploaded Avro record in the registry's wire format: " + e));
+            return done(deadLetter(upload, value, null, FailureReason.MALFORMED_EVENT,
+                    "not an ImageUploaded Avro record in the registry's wire format: " + e));
         }
         CompletableFuture<byte[]> bytes = event.getImage() instanceof InlineImage inline
                 ? CompletableFuture.completedFuture(toArray(inline.getBytes()))
                 : CompletableFuture.supplyAsync(() -> fetch(((ImageReference) event.getImage()).getUri()), fetchPool);
-        return bytes.thenCompose(image -> engine.submit(image).thenApply(result -> outcome(upload, event, image, result)))
+        return bytes.thenCompose(image -> engine.submit(image).thenApply(result -> outcome(upload, value, event, image, result)))
                 .exceptionally(e -> {
                     Throwable cause = e.getCause() != null ? e.getCause() : e;
                     if (cause instanceof EngineUnavailableException unavailable) {
                         throw unavailable;
                     }
                     if (cause instanceof FetchFailure f) {
-                        return deadLetter(upload, event.getUploadId(), f.reason, f.getMessage());
+                        return deadLetter(upload, value, event.getUploadId(), f.reason, f.getMessage());
                     }
-                    return deadLetter(upload, event.getUploadId(), FailureReason.OTHER, "unexpected: " + cause);
+                    return deadLetter(upload, value, event.getUploadId(), FailureReason.OTHER, "unexpected: " + cause);
                 });
     }
 
@@ -95,12 +104,12 @@ public final class UploadScorer implements AutoCloseable {
         }
     }
 
-    private ModerationOutcome outcome(PendingUpload upload, ImageUploaded event, byte[] image, ScoreOutcome result) {
+    private ModerationOutcome outcome(PendingUpload upload, byte[] value, ImageUploaded event, byte[] image, ScoreOutcome result) {
         return switch (result) {
             // Not the upload's fault: fail the batch so its transaction aborts and the uploads stay pending.
             case ScoreOutcome.Failed failed when failed.reason() == io.clipguard.scoring.FailureReason.ENGINE_UNAVAILABLE ->
                     throw new EngineUnavailableException(failed.message());
-            case ScoreOutcome.Failed failed -> deadLetter(upload, event.getUploadId(),
+            case ScoreOutcome.Failed failed -> deadLetter(upload, value, event.getUploadId(),
                     FailureReason.valueOf(failed.reason().name()), failed.message());
             case ScoreOutcome.Scored scored -> {
                 EngineInfo info = engine.info();
@@ -126,7 +135,8 @@ public final class UploadScorer implements AutoCloseable {
         };
     }
 
-    private ModerationOutcome.DeadLetter deadLetter(PendingUpload upload, String uploadId, FailureReason reason, String message) {
+    private ModerationOutcome.DeadLetter deadLetter(PendingUpload upload, byte[] value, String uploadId, FailureReason reason,
+                                                    String message) {
         metrics.deadLetter(reason.name());
         if (uploadId == null && upload.key() != null) {
             uploadId = new String(upload.key(), StandardCharsets.UTF_8);
@@ -136,7 +146,7 @@ public final class UploadScorer implements AutoCloseable {
                 .setMessage(message)
                 .setUploadId(uploadId)
                 .setOriginalKey(upload.key() == null ? null : ByteBuffer.wrap(upload.key()))
-                .setOriginalValue(upload.value() == null ? null : ByteBuffer.wrap(upload.value()))
+                .setOriginalValue(value == null ? null : ByteBuffer.wrap(value))
                 .setSourceTopic(upload.topic())
                 .setSourcePartition(upload.partition())
                 .setSourceOffset(upload.offset())

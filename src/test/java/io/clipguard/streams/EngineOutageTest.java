@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An engine that cannot run (shut down, device failure) is not the upload's fault: the upload must not be
- * dead-lettered. Its batch's transaction aborts, the upload stays pending, and the next instance scores it once.
+ * dead-lettered. Its batch's transaction aborts, the upload is consumed again, and the next instance scores it once.
  */
 class EngineOutageTest {
     @TempDir

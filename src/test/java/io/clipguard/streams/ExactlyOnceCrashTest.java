@@ -2,6 +2,7 @@ package io.clipguard.streams;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.clipguard.avro.FailureReason;
 import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.avro.ScoringFailure;
@@ -22,7 +23,13 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,13 +40,27 @@ class ExactlyOnceCrashTest {
     static final String SUFFIX = "-eos";
 
     @TempDir
-    Path tmp;
+    static Path tmp;
+    static KafkaBroker broker;
+    static ApicurioRegistry registry;
+
+    @BeforeAll
+    static void start() throws Exception {
+        broker = KafkaBroker.start();
+        registry = ApicurioRegistry.start(tmp.resolve("registry.log"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (registry != null) registry.close();
+        if (broker != null) broker.close();
+    }
 
     @Test
     void killedMidBatchThenRestartedEveryUploadAnsweredExactlyOnce() throws Exception {
         byte[] photo = Files.readAllBytes(Path.of("src/test/resources/golden/images/grace_hopper.jpg"));
         byte[] corrupt = java.util.Arrays.copyOf(photo, 1000);
-        try (KafkaBroker broker = KafkaBroker.start(); ApicurioRegistry registry = ApicurioRegistry.start(tmp.resolve("registry.log"))) {
+        {
             ModerationTopology.Settings s = ModerationPipeline.settings(SUFFIX, 16, Duration.ofSeconds(1), 0.5);
             broker.createTopics(3, s.uploadsTopic(), s.verdictsTopic(), s.alertsTopic(), s.deadLetterTopic());
             String[] args = {broker.bootstrapServers(), registry.url(), "clipguard-eos", tmp.resolve("state-1").toString(), SUFFIX,
@@ -78,6 +99,44 @@ class ExactlyOnceCrashTest {
                 second.destroy();
                 second.waitFor();
             }
+        }
+    }
+
+    /**
+     * Waiting uploads keep only their position in the changelog; their bytes are read back from the input topic after a
+     * restart. One whose record retention deleted meanwhile becomes a SOURCE_EXPIRED dead letter, not a silent loss.
+     */
+    @Test
+    void aWaitingUploadWhoseRecordWasDeletedBecomesASourceExpiredDeadLetter() throws Exception {
+        byte[] photo = Files.readAllBytes(Path.of("src/test/resources/golden/images/flower.jpg"));
+        ModerationTopology.Settings s = ModerationPipeline.settings("-expired", 16, Duration.ofSeconds(1), 0.5);
+        broker.createTopics(1, s.uploadsTopic(), s.verdictsTopic(), s.alertsTopic(), s.deadLetterTopic());
+        String[] args = {broker.bootstrapServers(), registry.url(), "clipguard-expired", tmp.resolve("expired-1").toString(),
+                "-expired", "16", "5000"};
+        Process first = StreamsWorker.start(tmp.resolve("expired-worker-1.log"), args);
+        try (KafkaProducer<String, ImageUploaded> producer = Topics.uploadProducer(broker.bootstrapServers(), registry.url())) {
+            for (String id : List.of("gone-0", "gone-1", "kept-2")) {
+                send(producer, s, id, photo);
+            }
+        }
+        Thread.sleep(1500); // consumed and committed into the pending store; the batch waits 5 s
+        first.destroyForcibly().waitFor();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+            admin.deleteRecords(Map.of(new TopicPartition(s.uploadsTopic(), 0), RecordsToDelete.beforeOffset(2))).all().get();
+        }
+        args[3] = tmp.resolve("expired-2").toString();
+        Process second = StreamsWorker.start(tmp.resolve("expired-worker-2.log"), args);
+        try {
+            Map<String, Integer> answers = awaitAnswered(broker, registry, s, Set.of("gone-0", "gone-1", "kept-2"));
+            assertThat(answers).containsOnlyKeys("gone-0", "gone-1", "kept-2").allSatisfy((id, n) -> assertThat(n).isEqualTo(1));
+            List<ScoringFailure> letters = Topics.readCommitted(broker.bootstrapServers(), s.deadLetterTopic(),
+                    Topics.<ScoringFailure>avroReader(registry.url()), got -> false, Duration.ofSeconds(2)).stream()
+                    .map(ConsumerRecord::value).toList();
+            assertThat(letters).extracting(ScoringFailure::getUploadId).containsExactlyInAnyOrder("gone-0", "gone-1");
+            assertThat(letters).allSatisfy(f -> assertThat(f.getReason()).isEqualTo(FailureReason.SOURCE_EXPIRED));
+        } finally {
+            second.destroy();
+            second.waitFor();
         }
     }
 
