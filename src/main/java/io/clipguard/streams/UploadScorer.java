@@ -83,7 +83,12 @@ public final class UploadScorer implements AutoCloseable {
         CompletableFuture<byte[]> bytes = event.getImage() instanceof InlineImage inline
                 ? CompletableFuture.completedFuture(toArray(inline.getBytes()))
                 : CompletableFuture.supplyAsync(() -> fetch(((ImageReference) event.getImage()).getUri()), fetchPool);
-        return bytes.thenCompose(image -> engine.submit(image).thenApply(result -> outcome(upload, value, event, image, result)))
+        // Hash where the bytes arrive (the stream thread, or the fetch thread), not on the engine's inference thread,
+        // which completes the engine's future and would run a plain thenApply itself.
+        return bytes.thenCompose(image -> {
+                    String sha256 = sha256(image);
+                    return engine.submit(image).thenApply(result -> outcome(upload, value, event, sha256, result));
+                })
                 .exceptionally(e -> {
                     Throwable cause = e.getCause() != null ? e.getCause() : e;
                     if (cause instanceof EngineUnavailableException unavailable) {
@@ -104,7 +109,8 @@ public final class UploadScorer implements AutoCloseable {
         }
     }
 
-    private ModerationOutcome outcome(PendingUpload upload, byte[] value, ImageUploaded event, byte[] image, ScoreOutcome result) {
+    private ModerationOutcome outcome(PendingUpload upload, byte[] value, ImageUploaded event, String imageSha256,
+                                      ScoreOutcome result) {
         return switch (result) {
             // Not the upload's fault: fail the batch so its transaction aborts and the uploads stay pending.
             case ScoreOutcome.Failed failed when failed.reason() == io.clipguard.scoring.FailureReason.ENGINE_UNAVAILABLE ->
@@ -119,7 +125,7 @@ public final class UploadScorer implements AutoCloseable {
                 yield new ModerationOutcome.Verdict(ModerationVerdict.newBuilder()
                         .setUploadId(event.getUploadId())
                         .setUploaderId(event.getUploaderId())
-                        .setImageSha256(sha256(image))
+                        .setImageSha256(imageSha256)
                         .setLlr(scored.llr())
                         .setProbability(scored.probability())
                         .setLabel(scored.synthetic() ? VerdictLabel.SYNTHETIC : VerdictLabel.REAL)

@@ -79,6 +79,15 @@ public final class ModerationPipeline implements AutoCloseable {
         return this;
     }
 
+    /** Stops processing (the instance stays in its group), e.g. to fill a backlog; {@link #resume()} goes on. */
+    public void pause() {
+        streams.pause();
+    }
+
+    public void resume() {
+        streams.resume();
+    }
+
     public ScoringEngine engine() {
         return engine;
     }
