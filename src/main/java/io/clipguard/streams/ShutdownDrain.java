@@ -5,12 +5,14 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import org.apache.kafka.streams.KafkaStreams;
 import org.jboss.logging.Logger;
 
 /**
  * On shutdown, before Kafka Streams is closed, asks every batching processor to flush at its next tick and waits
  * (bounded) until nothing consumed is left unanswered. What is still pending after the timeout is safe in the
- * changelogged store and is scored after the restart.
+ * changelogged store and is scored after the restart. Then it closes the streams leaving the consumer group, so the
+ * partitions move to the other instances at once instead of after the session timeout (rolling restarts).
  */
 @ApplicationScoped
 public class ShutdownDrain {
@@ -22,6 +24,9 @@ public class ShutdownDrain {
 
     @Inject
     ClipguardConfig config;
+
+    @Inject
+    KafkaStreams streams;
 
     public boolean draining() {
         return draining;
@@ -36,5 +41,6 @@ public class ShutdownDrain {
         }
         LOG.infof("shutdown drain finished with %d upload(s) still pending (kept in the changelogged store for the next start)",
                 metrics.pending());
+        streams.close(new KafkaStreams.CloseOptions().leaveGroup(true).timeout(config.shutdownDrainTimeout()));
     }
 }
