@@ -1,5 +1,6 @@
 package io.clipguard.streams;
 
+import io.clipguard.scoring.Device;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
@@ -59,8 +60,9 @@ public interface ClipguardConfig {
         /** Defaults to head.json inside the model folder. */
         Optional<Path> headFile();
 
+        /** auto (CUDA when it loads, else CPU), cuda (fail without CUDA) or cpu. */
         @WithDefault("auto")
-        String device();
+        Device device();
 
         @WithDefault("32")
         int maxBatchSize();

@@ -3,7 +3,6 @@ package io.clipguard.streams;
 import io.clipguard.fetch.FetchPolicy;
 import io.clipguard.fetch.ImageFetcher;
 import io.clipguard.image.ImageLimits;
-import io.clipguard.scoring.Device;
 import io.clipguard.scoring.EngineConfig;
 import io.clipguard.model.ModelLoadException;
 import io.clipguard.scoring.ScoringEngine;
@@ -19,7 +18,6 @@ import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import java.time.Clock;
 import java.util.List;
-import java.util.Locale;
 
 /** Builds the one scoring engine of this JVM (shared by every stream thread) and what the topology calls it through. */
 @ApplicationScoped
@@ -32,7 +30,7 @@ public class EngineProducer {
         ScoringEngine engine = ScoringEngine.open(new EngineConfig(
                 e.modelDir(),
                 e.headFile().orElse(e.modelDir().resolve("head.json")),
-                Device.valueOf(e.device().toUpperCase(Locale.ROOT)),
+                e.device(),
                 e.maxBatchSize(),
                 e.mergeWindow(),
                 e.intraOpThreads(),

@@ -9,8 +9,9 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
 /**
- * Ready only with the model loaded (Kafka Streams' own readiness check adds: state RUNNING). Reports which model,
- * head and device are serving.
+ * Reports which model, head and device are serving. The engine bean only exists once the model has loaded (a model
+ * that fails to load stops the start-up with its reason), so this check is UP whenever it can be asked; Kafka
+ * Streams' own readiness check adds the RUNNING state.
  */
 @Readiness
 @ApplicationScoped
@@ -21,11 +22,10 @@ public class ModelReadiness implements HealthCheck {
     @Override
     public HealthCheckResponse call() {
         EngineInfo info = engine.info();
-        return HealthCheckResponse.named("clipguard-model")
-                .status(info != null)
-                .withData("model", info == null ? "" : info.modelId())
-                .withData("head", info == null ? "" : info.headVersion())
-                .withData("device", info == null ? "" : info.device())
+        return HealthCheckResponse.named("clipguard-model").up()
+                .withData("model", info.modelId())
+                .withData("head", info.headVersion())
+                .withData("device", info.device())
                 .build();
     }
 }
