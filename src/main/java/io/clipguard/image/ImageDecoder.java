@@ -278,7 +278,7 @@ public final class ImageDecoder {
         }
         int w = raster.getWidth();
         int h = raster.getHeight();
-        byte[] samples = RasterRows.packed8(raster, IntUnaryOperator.identity());
+        byte[] samples = PackedSamples.packed8(raster, IntUnaryOperator.identity());
         int n = w * h;
         // Three-band samples are converted in place: the raster was decoded for us alone, so its array becomes the image.
         byte[] rgb = expectedBands == 3 ? samples : new byte[n * 3];
@@ -318,7 +318,7 @@ public final class ImageDecoder {
             if (bits > 8) {
                 throw new ImageDecodeException(ImageError.UNSUPPORTED_FORMAT, "palette image with " + bits + "-bit indices");
             }
-            byte[] indices = RasterRows.packed8(raster, IntUnaryOperator.identity()); // 1..8-bit indices fit a byte
+            byte[] indices = PackedSamples.packed8(raster, IntUnaryOperator.identity()); // 1..8-bit indices fit a byte
             int size = icm.getMapSize();
             byte[] palette = new byte[256 * 3]; // PIL's palette is padded with black past the map's end
             for (int i = 0; i < size && i < 256; i++) {
@@ -344,7 +344,7 @@ public final class ImageDecoder {
             int max = (1 << bits) - 1;
             IntUnaryOperator to8 = bits == 16 ? (highByte ? v -> v >> 8 : v -> Math.min(v, 255)) : v -> v * 255 / max;
             byte[] rgb = new byte[n * 3];
-            expandGray(RasterRows.packed8(raster, to8), bands, rgb);
+            expandGray(PackedSamples.packed8(raster, to8), bands, rgb);
             return new RgbImage(w, h, rgb);
         }
         if (space == ColorSpace.TYPE_RGB && bands >= 3) {
@@ -352,7 +352,7 @@ public final class ImageDecoder {
                 throw new ImageDecodeException(ImageError.UNSUPPORTED_FORMAT, "RGB with " + bits + "-bit samples");
             }
             // PIL keeps the high byte of 16-bit RGB(A).
-            byte[] samples = RasterRows.packed8(raster, bits == 16 ? v -> v >> 8 : IntUnaryOperator.identity());
+            byte[] samples = PackedSamples.packed8(raster, bits == 16 ? v -> v >> 8 : IntUnaryOperator.identity());
             if (bands == 3) {
                 return new RgbImage(w, h, samples); // decoded for us alone: its array becomes the image
             }

@@ -14,8 +14,8 @@ import java.util.function.IntUnaryOperator;
  * anything else (16-bit, packed 1/2/4-bit, int-packed) goes through {@link Raster#getPixels} and a per-sample mapping
  * to 8 bits.
  */
-final class RasterRows {
-    private RasterRows() {
+final class PackedSamples {
+    private PackedSamples() {
     }
 
     /**
