@@ -26,8 +26,9 @@ public interface ClipguardConfig {
     Registry registry();
 
     /**
-     * Largest upload record accepted, in bytes. The pending store's changelog and the producer are sized to it; the
-     * broker's and the input topic's own limits (message.max.bytes, max.message.bytes) must allow it too.
+     * Largest upload record accepted, in bytes. The consumer's fetch sizes and the producer (a dead letter carries the
+     * original record's bytes) are sized to it; the broker's and the topics' own limits (message.max.bytes,
+     * max.message.bytes) must allow it too.
      */
     @WithDefault("16777216")
     int maxRecordBytes();

@@ -50,11 +50,11 @@ public class ModerationTopology {
 
     /** What the topology needs to know besides the scorer. */
     public record Settings(String uploadsTopic, String verdictsTopic, String alertsTopic, String deadLetterTopic,
-                           int maxBatchSize, Duration maxQueueDelay, double alertThreshold, int maxRecordBytes) {
+                           int maxBatchSize, Duration maxQueueDelay, double alertThreshold) {
         static Settings from(ClipguardConfig config) {
             ClipguardConfig.Topics t = config.topics();
             return new Settings(t.uploads(), t.verdicts(), t.alerts(), t.deadLetter(), config.engine().maxBatchSize(),
-                    config.engine().maxQueueDelay(), config.alert().probabilityThreshold(), config.maxRecordBytes());
+                    config.engine().maxQueueDelay(), config.alert().probabilityThreshold());
         }
     }
 
@@ -82,10 +82,10 @@ public class ModerationTopology {
     public static Topology build(Settings s, UploadScorer scorer, ModerationMetrics metrics, OutputSchemas schemas,
                                  BooleanSupplier draining) {
         StreamsBuilder builder = new StreamsBuilder();
-        // Waiting uploads hold whole input records, so the changelog must accept records as large as the input topic's.
+        // Changelogged: the positions of waiting uploads survive a crash (see BatchingScoreProcessor).
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PENDING_STORE),
                         Serdes.Long(), PendingUpload.storeSerde())
-                .withLoggingEnabled(Map.of("max.message.bytes", String.valueOf(s.maxRecordBytes()))));
+                .withLoggingEnabled(Map.of()));
 
         KStream<String, ModerationOutcome> outcomes = builder
                 .stream(s.uploadsTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))

@@ -60,7 +60,7 @@ public final class ModerationPipeline implements AutoCloseable {
     public static ModerationTopology.Settings settings(String suffix, int maxBatchSize, Duration maxQueueDelay, double alertThreshold) {
         return new ModerationTopology.Settings(ModerationTopology.UPLOADS_TOPIC + suffix, ModerationTopology.VERDICTS_TOPIC + suffix,
                 ModerationTopology.ALERTS_TOPIC + suffix, ModerationTopology.DLQ_TOPIC + suffix, maxBatchSize, maxQueueDelay,
-                alertThreshold, 16 * 1024 * 1024);
+                alertThreshold);
     }
 
     public static FetchPolicy fetchPolicy(List<Path> fileRoots) {
