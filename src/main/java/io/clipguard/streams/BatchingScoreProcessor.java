@@ -103,10 +103,17 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
             pending.delete(batch.get(i).key);
             values.remove(upload.offset());
         }
-        metrics.flushed(batch.size());
+        metrics.noLongerPending(batch.size());
         pendingCount = 0;
         // Commit now rather than at the next commit interval: read_committed consumers see verdicts sooner.
         context.commit();
+    }
+
+    @Override
+    public void close() {
+        // The task moves away or restarts: its waiting uploads stay in the store for whoever opens it next.
+        metrics.noLongerPending(pendingCount);
+        values.clear();
     }
 
     /** Uploads restored from the changelog have no value in memory: read them back from the input topic. */

@@ -57,8 +57,8 @@ public final class ModerationMetrics {
         registry.counter("clipguard.dead.letters", "reason", reason).increment();
     }
 
-    /** Records handed on (verdict or dead letter) leave the pending count. */
-    void flushed(int n) {
+    /** Records that stop waiting here leave the pending count: answered, or handed back when their task closes. */
+    void noLongerPending(int n) {
         pending.addAndGet(-n);
     }
 
