@@ -58,7 +58,7 @@ public final class PublishCommand implements Callable<Integer> {
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers);
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024);
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        var serde = new OutputSchemas(kafka.registryUrl, ModerationTopology.serdeConfig(kafka.registryUrl))
+        var serde = new OutputSchemas(kafka.registryUrl)
                 .<ImageUploaded>pinnedSerde(topic, ImageUploaded.getClassSchema());
         try (KafkaProducer<String, ImageUploaded> producer = new KafkaProducer<>(props, new StringSerializer(), serde.serializer())) {
             for (Path file : files) {

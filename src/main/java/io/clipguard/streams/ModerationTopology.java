@@ -61,7 +61,7 @@ public class ModerationTopology {
     @Produces
     Topology topology(ClipguardConfig config, UploadScorer scorer, ModerationMetrics metrics, ShutdownDrain drain) {
         String registry = config.registry().url();
-        return build(Settings.from(config), scorer, metrics, new OutputSchemas(registry, serdeConfig(registry)), drain::draining);
+        return build(Settings.from(config), scorer, metrics, new OutputSchemas(registry), drain::draining);
     }
 
     /**

@@ -33,9 +33,9 @@ public final class OutputSchemas {
     private final Map<String, Object> baseConfig;
 
     /** @param registryBaseUrl the registry's root, e.g. http://localhost:8081 (APIs are under /apis/...) */
-    public OutputSchemas(String registryBaseUrl, Map<String, Object> baseConfig) {
+    public OutputSchemas(String registryBaseUrl) {
         this.registryBaseUrl = registryBaseUrl.replaceAll("/+$", "");
-        this.baseConfig = baseConfig;
+        this.baseConfig = ModerationTopology.serdeConfig(registryBaseUrl);
     }
 
     /** Subject for a topic's values (Confluent's TopicNameStrategy; Apicurio's TopicIdStrategy agrees). */

@@ -54,7 +54,7 @@ public final class ModerationPipeline implements AutoCloseable {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        streams = new KafkaStreams(ModerationTopology.build(settings, scorer, metrics, new OutputSchemas(registryUrl, serdeConfig), () -> false), props);
+        streams = new KafkaStreams(ModerationTopology.build(settings, scorer, metrics, new OutputSchemas(registryUrl), () -> false), props);
     }
 
     public static ModerationTopology.Settings settings(String suffix, int maxBatchSize, Duration maxQueueDelay, double alertThreshold) {
