@@ -1,6 +1,6 @@
 package io.clipguard.client;
 
-import io.clipguard.streams.ModerationTopology;
+import io.clipguard.contracts.Topics;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,8 +32,7 @@ public final class CreateTopicsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<String> names = List.of(ModerationTopology.UPLOADS_TOPIC, ModerationTopology.VERDICTS_TOPIC,
-                ModerationTopology.ALERTS_TOPIC, ModerationTopology.DLQ_TOPIC);
+        List<String> names = Topics.Names.DEFAULT.all();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers))) {
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> missing = names.stream().filter(n -> !existing.contains(n))

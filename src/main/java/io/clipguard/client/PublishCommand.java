@@ -3,8 +3,8 @@ package io.clipguard.client;
 import io.clipguard.avro.ImageReference;
 import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.InlineImage;
-import io.clipguard.streams.ModerationTopology;
-import io.clipguard.streams.OutputSchemas;
+import io.clipguard.contracts.Topics;
+import io.clipguard.contracts.OutputSchemas;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +18,6 @@ import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -38,7 +37,7 @@ public final class PublishCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "Folder of images (inline) and *.uri files (by reference).")
     Path folder;
 
-    @Option(names = "--topic", defaultValue = ModerationTopology.UPLOADS_TOPIC, description = "Topic (default ${DEFAULT-VALUE}).")
+    @Option(names = "--topic", defaultValue = Topics.UPLOADS, description = "Topic (default ${DEFAULT-VALUE}).")
     String topic;
 
     @Option(names = "--uploader", defaultValue = "sample-uploader", description = "Uploader id to put in the events.")
@@ -58,9 +57,9 @@ public final class PublishCommand implements Callable<Integer> {
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers);
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024);
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        var serde = new OutputSchemas(kafka.registryUrl)
-                .<ImageUploaded>pinnedSerde(topic, ImageUploaded.getClassSchema());
-        try (KafkaProducer<String, ImageUploaded> producer = new KafkaProducer<>(props, new StringSerializer(), serde.serializer())) {
+        var uploads = Topics.uploads(topic, new OutputSchemas(kafka.registryUrl));
+        try (KafkaProducer<String, ImageUploaded> producer = new KafkaProducer<>(props, uploads.keySerde().serializer(),
+                uploads.valueSerde().serializer())) {
             for (Path file : files) {
                 String id = file.getFileName() + "-" + UUID.randomUUID().toString().substring(0, 8);
                 Object image = file.toString().endsWith(".uri")

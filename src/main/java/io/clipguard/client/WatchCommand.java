@@ -1,10 +1,9 @@
 package io.clipguard.client;
 
-import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.clipguard.avro.HighScoreAlert;
 import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.avro.ScoringFailure;
-import io.clipguard.streams.ModerationTopology;
+import io.clipguard.contracts.Topics;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -15,6 +14,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -47,12 +47,11 @@ public final class WatchCommand implements Callable<Integer> {
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "clipguard-watch-" + UUID.randomUUID());
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, fromBeginning ? "earliest" : "latest");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        AvroKafkaDeserializer<Object> values = new AvroKafkaDeserializer<>();
-        values.configure(ModerationTopology.serdeConfig(kafka.registryUrl), false);
+        Deserializer<Object> values = Topics.avroReader(kafka.registryUrl);
         long deadline = timeout.isZero() ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
         int answers = 0;
         try (KafkaConsumer<byte[], Object> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), values)) {
-            List<String> topics = List.of(ModerationTopology.VERDICTS_TOPIC, ModerationTopology.ALERTS_TOPIC, ModerationTopology.DLQ_TOPIC);
+            List<String> topics = Topics.Names.DEFAULT.outputs();
             consumer.subscribe(topics);
             // Join the group and fix the start positions before saying so: a caller may publish right after this line.
             while (consumer.assignment().isEmpty()) {

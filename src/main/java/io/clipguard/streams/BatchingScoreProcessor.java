@@ -1,5 +1,6 @@
 package io.clipguard.streams;
 
+import io.clipguard.contracts.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,7 +21,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <p>Why a state store: under exactly_once_v2 the input offset is committed in the same transaction as everything
  * this task wrote. A record that merely waited in memory would be lost by a crash after its offset was committed, so
- * each waiting record's position is put in the changelogged {@link ModerationTopology#PENDING_STORE}; the verdicts
+ * each waiting record's position is put in the changelogged {@link Topics.PENDING_STORE}; the verdicts
  * forwarded for a batch and the deletion of that batch from the store commit together. After a crash the store is
  * restored, the restored uploads' bytes are read back from the input topic by offset, and they are scored then:
  * nothing lost, nothing doubled. The image bytes themselves are kept in memory only, never written to the changelog.
@@ -53,7 +54,7 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
     @Override
     public void init(ProcessorContext<String, ModerationOutcome> context) {
         this.context = context;
-        this.pending = context.getStateStore(ModerationTopology.PENDING_STORE);
+        this.pending = context.getStateStore(Topics.PENDING_STORE);
         this.sourceReader = new SourceRecordReader(context.appConfigs());
         try (KeyValueIterator<Long, PendingUpload> it = pending.all()) {
             while (it.hasNext()) {

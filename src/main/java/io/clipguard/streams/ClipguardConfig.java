@@ -40,19 +40,23 @@ public interface ClipguardConfig {
     @WithDefault("10s")
     Duration shutdownDrainTimeout();
 
-    /** Topic names; defaults are the constants in {@link ModerationTopology}. */
+    /** Topic names; defaults are the constants in {@link io.clipguard.contracts.Topics}. */
     interface Topics {
-        @WithDefault(ModerationTopology.UPLOADS_TOPIC)
+        @WithDefault(io.clipguard.contracts.Topics.UPLOADS)
         String uploads();
 
-        @WithDefault(ModerationTopology.VERDICTS_TOPIC)
+        @WithDefault(io.clipguard.contracts.Topics.VERDICTS)
         String verdicts();
 
-        @WithDefault(ModerationTopology.ALERTS_TOPIC)
+        @WithDefault(io.clipguard.contracts.Topics.ALERTS)
         String alerts();
 
-        @WithDefault(ModerationTopology.DLQ_TOPIC)
+        @WithDefault(io.clipguard.contracts.Topics.DEAD_LETTER)
         String deadLetter();
+
+        default io.clipguard.contracts.Topics.Names names() {
+            return new io.clipguard.contracts.Topics.Names(uploads(), verdicts(), alerts(), deadLetter());
+        }
     }
 
     interface Engine {

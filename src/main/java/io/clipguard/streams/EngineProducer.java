@@ -1,5 +1,6 @@
 package io.clipguard.streams;
 
+import io.clipguard.contracts.Topics;
 import io.clipguard.fetch.FetchPolicy;
 import io.clipguard.fetch.ImageFetcher;
 import io.clipguard.image.ImageLimits;
@@ -76,7 +77,7 @@ public class EngineProducer {
         ImageFetcher fetcher = new ImageFetcher(new FetchPolicy(f.fileRoots().orElse(List.of()), f.connectTimeout(),
                 f.readTimeout(), f.maxBytes(), f.allowPrivateNetworks(), f.maxRedirects()));
         return new UploadScorer(engine, fetcher, metrics,
-                ModerationTopology.serdeConfig(config.registry().url()), Clock.systemUTC());
+                Topics.serdeConfig(config.registry().url()), Clock.systemUTC());
     }
 
     void close(@Disposes UploadScorer scorer) {

@@ -1,19 +1,15 @@
 package io.clipguard.streams;
 
-import io.apicurio.registry.serde.Default4ByteIdHandler;
-import io.apicurio.registry.serde.avro.AvroSerdeConfig;
-import io.apicurio.registry.serde.config.IdOption;
-import io.apicurio.registry.serde.config.SerdeConfig;
-import io.apicurio.registry.serde.kafka.config.KafkaSerdeConfig;
 import io.clipguard.avro.HighScoreAlert;
 import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.avro.ScoringFailure;
+import io.clipguard.contracts.OutputSchemas;
+import io.clipguard.contracts.Topics;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
-import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -34,85 +30,63 @@ import org.apache.kafka.streams.state.Stores;
  * </pre>
  *
  * Uploads are read as raw bytes so that a record that cannot even be deserialised still reaches the dead-letter topic
- * untouched. Outputs are Avro in the Confluent wire format (magic byte, 4-byte schema id) through a
- * Confluent-compatible registry.
+ * untouched. Topic names, serdes and schemas come from {@link Topics}, their one home.
  *
  * <p>Run it locally: {@code tools/run-local} (starts Kafka, Apicurio Registry, this service and sample uploads, then
  * prints verdicts). Run its tests: {@code ./mvnw verify}.
  */
 @ApplicationScoped
 public class ModerationTopology {
-    public static final String UPLOADS_TOPIC = "image-uploads";
-    public static final String VERDICTS_TOPIC = "moderation-verdicts";
-    public static final String ALERTS_TOPIC = "moderation-alerts";
-    public static final String DLQ_TOPIC = "image-uploads-dlq";
-    public static final String PENDING_STORE = "pending-uploads";
 
     /** What the topology needs to know besides the scorer. */
-    public record Settings(String uploadsTopic, String verdictsTopic, String alertsTopic, String deadLetterTopic,
-                           int maxBatchSize, Duration maxQueueDelay, double alertThreshold) {
+    public record Settings(Topics.Names topics, int maxBatchSize, Duration maxQueueDelay, double alertThreshold) {
         static Settings from(ClipguardConfig config) {
-            ClipguardConfig.Topics t = config.topics();
-            return new Settings(t.uploads(), t.verdicts(), t.alerts(), t.deadLetter(), config.engine().maxBatchSize(),
-                    config.engine().maxQueueDelay(), config.alert().probabilityThreshold());
+            return new Settings(config.topics().names(), config.engine().maxBatchSize(), config.engine().maxQueueDelay(),
+                    config.alert().probabilityThreshold());
         }
     }
 
     @Produces
     Topology topology(ClipguardConfig config, UploadScorer scorer, ModerationMetrics metrics, ShutdownDrain drain) {
-        String registry = config.registry().url();
-        return build(Settings.from(config), scorer, metrics, new OutputSchemas(registry), drain::draining);
-    }
-
-    /**
-     * Apicurio serde settings that give the Confluent wire format: magic byte 0, then the 4-byte content id, which is
-     * the id Apicurio's Confluent-compatible API serves at /schemas/ids/{id}; no schema headers.
-     *
-     * @param registryBaseUrl the registry's root, e.g. http://localhost:8081
-     */
-    public static Map<String, Object> serdeConfig(String registryBaseUrl) {
-        return Map.of(
-                SerdeConfig.REGISTRY_URL, registryBaseUrl.replaceAll("/+$", "") + "/apis/registry/v3",
-                SerdeConfig.ID_HANDLER, Default4ByteIdHandler.class.getName(),
-                SerdeConfig.USE_ID, IdOption.contentId.name(),
-                KafkaSerdeConfig.ENABLE_HEADERS, false,
-                AvroSerdeConfig.USE_SPECIFIC_AVRO_READER, true);
+        return build(Settings.from(config), scorer, metrics, new OutputSchemas(config.registry().url()), drain::draining);
     }
 
     public static Topology build(Settings s, UploadScorer scorer, ModerationMetrics metrics, OutputSchemas schemas,
                                  BooleanSupplier draining) {
+        Topics.Names names = s.topics();
+        var uploads = Topics.uploadsRaw(names.uploads());
+        var verdicts = Topics.verdicts(names.verdicts(), schemas);
+        var alerts = Topics.alerts(names.alerts(), schemas);
+        var deadLetters = Topics.deadLetter(names.deadLetter(), schemas);
+
         StreamsBuilder builder = new StreamsBuilder();
         // Changelogged: the positions of waiting uploads survive a crash (see BatchingScoreProcessor).
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PENDING_STORE),
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(Topics.PENDING_STORE),
                         Serdes.Long(), PendingUpload.storeSerde())
                 .withLoggingEnabled(Map.of()));
 
         KStream<String, ModerationOutcome> outcomes = builder
-                .stream(s.uploadsTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
+                .stream(uploads.name(), Consumed.with(uploads.keySerde(), uploads.valueSerde()))
                 .process(() -> new BatchingScoreProcessor(scorer, metrics, s.maxBatchSize(), s.maxQueueDelay(), draining),
-                        Named.as("batch-and-score"), PENDING_STORE);
-
-        Serde<ModerationVerdict> verdictSerde = schemas.pinnedSerde(s.verdictsTopic(), ModerationVerdict.getClassSchema());
-        Serde<HighScoreAlert> alertSerde = schemas.pinnedSerde(s.alertsTopic(), HighScoreAlert.getClassSchema());
-        Serde<ScoringFailure> failureSerde = schemas.pinnedSerde(s.deadLetterTopic(), ScoringFailure.getClassSchema());
+                        Named.as("batch-and-score"), Topics.PENDING_STORE);
 
         outcomes.split(Named.as("outcome-"))
                 .branch((id, outcome) -> outcome instanceof ModerationOutcome.Verdict, Branched.withConsumer(scored -> {
-                    KStream<String, ModerationVerdict> verdicts = scored.mapValues(o -> ((ModerationOutcome.Verdict) o).verdict());
-                    verdicts.to(s.verdictsTopic(), Produced.with(Serdes.String(), verdictSerde));
-                    verdicts.filter((id, v) -> v.getProbability() >= s.alertThreshold())
+                    KStream<String, ModerationVerdict> verdictStream = scored.mapValues(o -> ((ModerationOutcome.Verdict) o).verdict());
+                    verdictStream.to(verdicts.name(), Produced.with(verdicts.keySerde(), verdicts.valueSerde()));
+                    verdictStream.filter((id, v) -> v.getProbability() >= s.alertThreshold())
                             .mapValues(v -> {
                                 metrics.alert();
                                 return alert(v, s);
                             })
-                            .to(s.alertsTopic(), Produced.with(Serdes.String(), alertSerde));
+                            .to(alerts.name(), Produced.with(alerts.keySerde(), alerts.valueSerde()));
                 }, "verdict"))
                 .defaultBranch(Branched.withConsumer(failed -> failed
                         .map((id, o) -> {
                             ModerationOutcome.DeadLetter d = (ModerationOutcome.DeadLetter) o;
                             return KeyValue.pair(d.originalKey(), d.failure());
                         })
-                        .to(s.deadLetterTopic(), Produced.with(Serdes.ByteArray(), failureSerde)), "dead-letter"));
+                        .to(deadLetters.name(), Produced.with(deadLetters.keySerde(), deadLetters.valueSerde())), "dead-letter"));
         return builder.build();
     }
 
@@ -122,7 +96,7 @@ public class ModerationTopology {
                 .setUploaderId(v.getUploaderId())
                 .setProbability(v.getProbability())
                 .setAlertThreshold(s.alertThreshold())
-                .setVerdictTopic(s.verdictsTopic())
+                .setVerdictTopic(s.topics().verdicts())
                 .setVerdictModelId(v.getModelId())
                 .setVerdictHeadVersion(v.getHeadVersion())
                 .setSourcePartition(v.getSourcePartition())

@@ -11,7 +11,7 @@ import io.clipguard.testing.ApicurioRegistry;
 import io.clipguard.testing.KafkaBroker;
 import io.clipguard.testing.ModerationPipeline;
 import io.clipguard.testing.QuietLogging;
-import io.clipguard.testing.Topics;
+import io.clipguard.testing.TestClients;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,11 +60,11 @@ public final class PipelineBenchmark {
         Path tmp = Files.createTempDirectory("clipguard-bench");
         try (KafkaBroker broker = KafkaBroker.start(); ApicurioRegistry registry = ApicurioRegistry.start(tmp.resolve("registry.log"))) {
             ModerationTopology.Settings s = ModerationPipeline.settings("", batch, maxQueueDelay, 0.99);
-            broker.createTopics(4, s.uploadsTopic(), s.verdictsTopic(), s.alertsTopic(), s.deadLetterTopic());
+            broker.createTopics(4, s.topics().all());
             try (ModerationPipeline pipeline = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "bench", tmp.resolve("state"),
                     s, ModerationPipeline.fetchPolicy(List.of()), model, Duration.ofMillis(2)).start(Duration.ofSeconds(60));
-                 KafkaProducer<String, ImageUploaded> producer = Topics.uploadProducer(broker.bootstrapServers(), registry.url());
-                 VerdictClock verdicts = new VerdictClock(broker.bootstrapServers(), s.verdictsTopic(), registry.url())) {
+                 KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url());
+                 VerdictClock verdicts = new VerdictClock(broker.bootstrapServers(), s.topics().verdicts(), registry.url())) {
                 // Warm-up: one batch through, so model and clients are loaded before timing.
                 send(producer, s, corpus, batch, 0);
                 verdicts.await(batch, Duration.ofSeconds(60));
@@ -121,7 +121,7 @@ public final class PipelineBenchmark {
                 }
             }
             String id = UUID.randomUUID().toString();
-            producer.send(new ProducerRecord<>(s.uploadsTopic(), id, Topics.inline(id, corpus.get(i % corpus.size()))));
+            producer.send(new ProducerRecord<>(s.topics().uploads(), id, TestClients.inline(id, corpus.get(i % corpus.size()))));
         }
         producer.flush();
     }
@@ -159,7 +159,7 @@ public final class PipelineBenchmark {
             p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-" + UUID.randomUUID());
             p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
             p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-            consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), Topics.<ModerationVerdict>avroReader(registryUrl));
+            consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), TestClients.<ModerationVerdict>avroReader(registryUrl));
             consumer.subscribe(List.of(topic));
             thread = Thread.ofPlatform().daemon().start(() -> {
                 while (running) {

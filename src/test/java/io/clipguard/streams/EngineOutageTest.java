@@ -8,7 +8,7 @@ import io.clipguard.avro.ScoringFailure;
 import io.clipguard.testing.ApicurioRegistry;
 import io.clipguard.testing.KafkaBroker;
 import io.clipguard.testing.ModerationPipeline;
-import io.clipguard.testing.Topics;
+import io.clipguard.testing.TestClients;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,27 +30,27 @@ class EngineOutageTest {
         byte[] photo = Files.readAllBytes(Path.of("src/test/resources/golden/images/china.jpg"));
         try (KafkaBroker broker = KafkaBroker.start(); ApicurioRegistry registry = ApicurioRegistry.start(tmp.resolve("registry.log"))) {
             ModerationTopology.Settings s = ModerationPipeline.settings("-outage", 4, Duration.ofMillis(50), 0.9);
-            broker.createTopics(1, s.uploadsTopic(), s.verdictsTopic(), s.alertsTopic(), s.deadLetterTopic());
+            broker.createTopics(1, s.topics().all());
             ModerationPipeline first = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "outage",
                     tmp.resolve("state-1"), s, ModerationPipeline.fetchPolicy(List.of())).start(Duration.ofSeconds(60));
             first.engine().close(); // the device is gone
-            try (KafkaProducer<String, ImageUploaded> producer = Topics.uploadProducer(broker.bootstrapServers(), registry.url())) {
-                Topics.send(producer, s.uploadsTopic(), "during-outage", Topics.inline("during-outage", photo));
+            try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
+                TestClients.send(producer, s.topics().uploads(), "during-outage", TestClients.inline("during-outage", photo));
             }
             Thread.sleep(3000);
-            assertThat(Topics.readCommitted(broker.bootstrapServers(), s.deadLetterTopic(),
-                    Topics.<ScoringFailure>avroReader(registry.url()), got -> false, Duration.ofSeconds(2))).isEmpty();
-            assertThat(Topics.readCommitted(broker.bootstrapServers(), s.verdictsTopic(),
-                    Topics.<ModerationVerdict>avroReader(registry.url()), got -> false, Duration.ofSeconds(2))).isEmpty();
+            assertThat(TestClients.readCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
+                    TestClients.<ScoringFailure>avroReader(registry.url()), got -> false, Duration.ofSeconds(2))).isEmpty();
+            assertThat(TestClients.readCommitted(broker.bootstrapServers(), s.topics().verdicts(),
+                    TestClients.<ModerationVerdict>avroReader(registry.url()), got -> false, Duration.ofSeconds(2))).isEmpty();
             first.close();
 
             try (ModerationPipeline second = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "outage",
                     tmp.resolve("state-2"), s, ModerationPipeline.fetchPolicy(List.of())).start(Duration.ofSeconds(60))) {
-                var verdicts = Topics.readCommitted(broker.bootstrapServers(), s.verdictsTopic(),
-                        Topics.<ModerationVerdict>avroReader(registry.url()), got -> !got.isEmpty(), Duration.ofSeconds(60));
+                var verdicts = TestClients.readCommitted(broker.bootstrapServers(), s.topics().verdicts(),
+                        TestClients.<ModerationVerdict>avroReader(registry.url()), got -> !got.isEmpty(), Duration.ofSeconds(60));
                 Thread.sleep(1000);
-                verdicts = Topics.readCommitted(broker.bootstrapServers(), s.verdictsTopic(),
-                        Topics.<ModerationVerdict>avroReader(registry.url()), got -> false, Duration.ofSeconds(2));
+                verdicts = TestClients.readCommitted(broker.bootstrapServers(), s.topics().verdicts(),
+                        TestClients.<ModerationVerdict>avroReader(registry.url()), got -> false, Duration.ofSeconds(2));
                 assertThat(verdicts).extracting(r -> r.value().getUploadId()).containsExactly("during-outage");
             }
         }

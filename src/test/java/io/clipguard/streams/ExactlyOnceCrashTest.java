@@ -10,7 +10,7 @@ import io.clipguard.testing.ApicurioRegistry;
 import io.clipguard.testing.KafkaBroker;
 import io.clipguard.testing.ModerationPipeline;
 import io.clipguard.testing.StreamsWorker;
-import io.clipguard.testing.Topics;
+import io.clipguard.testing.TestClients;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -62,13 +62,13 @@ class ExactlyOnceCrashTest {
         byte[] corrupt = java.util.Arrays.copyOf(photo, 1000);
         {
             ModerationTopology.Settings s = ModerationPipeline.settings(SUFFIX, 16, Duration.ofSeconds(1), 0.5);
-            broker.createTopics(3, s.uploadsTopic(), s.verdictsTopic(), s.alertsTopic(), s.deadLetterTopic());
+            broker.createTopics(3, s.topics().all());
             String[] args = {broker.bootstrapServers(), registry.url(), "clipguard-eos", tmp.resolve("state-1").toString(), SUFFIX,
                     "16", "3000"};
 
             List<String> ids = new ArrayList<>();
             Process first = StreamsWorker.start(tmp.resolve("worker-1.log"), args);
-            try (KafkaProducer<String, ImageUploaded> producer = Topics.uploadProducer(broker.bootstrapServers(), registry.url())) {
+            try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
                 // First wave: scored and committed before the crash.
                 for (int i = 0; i < 40; i++) {
                     ids.add(send(producer, s, "w1-" + i, i % 10 == 9 ? corrupt : photo));
@@ -110,11 +110,11 @@ class ExactlyOnceCrashTest {
     void aWaitingUploadWhoseRecordWasDeletedBecomesASourceExpiredDeadLetter() throws Exception {
         byte[] photo = Files.readAllBytes(Path.of("src/test/resources/golden/images/flower.jpg"));
         ModerationTopology.Settings s = ModerationPipeline.settings("-expired", 16, Duration.ofSeconds(1), 0.5);
-        broker.createTopics(1, s.uploadsTopic(), s.verdictsTopic(), s.alertsTopic(), s.deadLetterTopic());
+        broker.createTopics(1, s.topics().all());
         String[] args = {broker.bootstrapServers(), registry.url(), "clipguard-expired", tmp.resolve("expired-1").toString(),
                 "-expired", "16", "5000"};
         Process first = StreamsWorker.start(tmp.resolve("expired-worker-1.log"), args);
-        try (KafkaProducer<String, ImageUploaded> producer = Topics.uploadProducer(broker.bootstrapServers(), registry.url())) {
+        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
             for (String id : List.of("gone-0", "gone-1", "kept-2")) {
                 send(producer, s, id, photo);
             }
@@ -122,15 +122,15 @@ class ExactlyOnceCrashTest {
         Thread.sleep(1500); // consumed and committed into the pending store; the batch waits 5 s
         first.destroyForcibly().waitFor();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
-            admin.deleteRecords(Map.of(new TopicPartition(s.uploadsTopic(), 0), RecordsToDelete.beforeOffset(2))).all().get();
+            admin.deleteRecords(Map.of(new TopicPartition(s.topics().uploads(), 0), RecordsToDelete.beforeOffset(2))).all().get();
         }
         args[3] = tmp.resolve("expired-2").toString();
         Process second = StreamsWorker.start(tmp.resolve("expired-worker-2.log"), args);
         try {
             Map<String, Integer> answers = awaitAnswered(broker, registry, s, Set.of("gone-0", "gone-1", "kept-2"));
             assertThat(answers).containsOnlyKeys("gone-0", "gone-1", "kept-2").allSatisfy((id, n) -> assertThat(n).isEqualTo(1));
-            List<ScoringFailure> letters = Topics.readCommitted(broker.bootstrapServers(), s.deadLetterTopic(),
-                    Topics.<ScoringFailure>avroReader(registry.url()), got -> false, Duration.ofSeconds(2)).stream()
+            List<ScoringFailure> letters = TestClients.readCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
+                    TestClients.<ScoringFailure>avroReader(registry.url()), got -> false, Duration.ofSeconds(2)).stream()
                     .map(ConsumerRecord::value).toList();
             assertThat(letters).extracting(ScoringFailure::getUploadId).containsExactlyInAnyOrder("gone-0", "gone-1");
             assertThat(letters).allSatisfy(f -> assertThat(f.getReason()).isEqualTo(FailureReason.SOURCE_EXPIRED));
@@ -141,7 +141,7 @@ class ExactlyOnceCrashTest {
     }
 
     private static String send(KafkaProducer<String, ImageUploaded> producer, ModerationTopology.Settings s, String id, byte[] image) {
-        Topics.send(producer, s.uploadsTopic(), id, Topics.inline(id, image));
+        TestClients.send(producer, s.topics().uploads(), id, TestClients.inline(id, image));
         return id;
     }
 
@@ -156,10 +156,10 @@ class ExactlyOnceCrashTest {
         long deadline = System.nanoTime() + timeout.toNanos();
         Map<String, Integer> counts;
         do {
-            List<ConsumerRecord<byte[], ModerationVerdict>> verdicts = Topics.readCommitted(broker.bootstrapServers(),
-                    s.verdictsTopic(), Topics.<ModerationVerdict>avroReader(registry.url()), got -> false, Duration.ofSeconds(2));
-            List<ConsumerRecord<byte[], ScoringFailure>> letters = Topics.readCommitted(broker.bootstrapServers(),
-                    s.deadLetterTopic(), Topics.<ScoringFailure>avroReader(registry.url()), got -> false, Duration.ofSeconds(2));
+            List<ConsumerRecord<byte[], ModerationVerdict>> verdicts = TestClients.readCommitted(broker.bootstrapServers(),
+                    s.topics().verdicts(), TestClients.<ModerationVerdict>avroReader(registry.url()), got -> false, Duration.ofSeconds(2));
+            List<ConsumerRecord<byte[], ScoringFailure>> letters = TestClients.readCommitted(broker.bootstrapServers(),
+                    s.topics().deadLetter(), TestClients.<ScoringFailure>avroReader(registry.url()), got -> false, Duration.ofSeconds(2));
             counts = Stream.concat(verdicts.stream().map(r -> r.value().getUploadId()), letters.stream().map(r -> r.value().getUploadId()))
                     .collect(Collectors.toMap(id -> id, id -> 1, Integer::sum, HashMap::new));
         } while (!done.test(counts) && System.nanoTime() < deadline);

@@ -14,7 +14,7 @@ import io.clipguard.testing.ApicurioRegistry;
 import io.clipguard.testing.BadImages;
 import io.clipguard.testing.KafkaBroker;
 import io.clipguard.testing.ModerationPipeline;
-import io.clipguard.testing.Topics;
+import io.clipguard.testing.TestClients;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -70,7 +70,7 @@ class ModerationPipelineTest {
         registerViaCcompat("unrelated-b-value", "{\"type\":\"record\",\"name\":\"U\",\"fields\":[{\"name\":\"x\",\"type\":\"int\"}]}");
         // Alert threshold 0.5: with the random test head some photos land on each side of it.
         settings = ModerationPipeline.settings("", 8, Duration.ofMillis(50), 0.5);
-        broker.createTopics(2, settings.uploadsTopic(), settings.verdictsTopic(), settings.alertsTopic(), settings.deadLetterTopic());
+        broker.createTopics(2, settings.topics().all());
         fileRoot = Files.createDirectories(tmp.resolve("uploads"));
         pipeline = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "clipguard-it", tmp.resolve("state"),
                 settings, ModerationPipeline.fetchPolicy(List.of(fileRoot))).start(WAIT);
@@ -89,19 +89,19 @@ class ModerationPipelineTest {
                 "gif_320x240.gif", "bmp24_333x222.bmp", "progressive_640x427.jpg", "cmyk_300x200.jpg", "pano_3000x400.jpg");
         Map<String, byte[]> byId = new LinkedHashMap<>();
         Map<String, RecordMetadata> sent = new HashMap<>();
-        try (KafkaProducer<String, ImageUploaded> producer = Topics.uploadProducer(broker.bootstrapServers(), registry.url())) {
+        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
             for (String photo : photos) {
                 byte[] bytes = Files.readAllBytes(IMAGES.resolve(photo));
                 String id = "good-" + photo;
                 byId.put(id, bytes);
-                sent.put(id, Topics.send(producer, settings.uploadsTopic(), id, Topics.inline(id, bytes)));
+                sent.put(id, TestClients.send(producer, settings.topics().uploads(), id, TestClients.inline(id, bytes)));
             }
             // One by reference, under the allowed file root.
             byte[] referenced = Files.readAllBytes(IMAGES.resolve("grace_hopper.jpg"));
             Path file = Files.write(fileRoot.resolve("ref.jpg"), referenced);
             byId.put("good-by-uri", referenced);
-            sent.put("good-by-uri", Topics.send(producer, settings.uploadsTopic(), "good-by-uri",
-                    Topics.byReference("good-by-uri", file.toUri().toString())));
+            sent.put("good-by-uri", TestClients.send(producer, settings.topics().uploads(), "good-by-uri",
+                    TestClients.byReference("good-by-uri", file.toUri().toString())));
         }
 
         Map<String, ModerationVerdict> verdicts = verdictsFor(byId.keySet());
@@ -126,8 +126,8 @@ class ModerationPipelineTest {
         }
 
         long expectedAlerts = verdicts.values().stream().filter(v -> v.getProbability() >= 0.5).count();
-        List<ConsumerRecord<byte[], HighScoreAlert>> alerts = Topics.readCommitted(broker.bootstrapServers(),
-                settings.alertsTopic(), Topics.<HighScoreAlert>avroReader(registry.url()),
+        List<ConsumerRecord<byte[], HighScoreAlert>> alerts = TestClients.readCommitted(broker.bootstrapServers(),
+                settings.topics().alerts(), TestClients.<HighScoreAlert>avroReader(registry.url()),
                 got -> got.stream().filter(a -> byId.containsKey(a.value().getUploadId())).count() >= expectedAlerts, WAIT);
         List<HighScoreAlert> ours = alerts.stream().map(ConsumerRecord::value)
                 .filter(a -> byId.containsKey(a.getUploadId())).toList();
@@ -144,32 +144,32 @@ class ModerationPipelineTest {
         byte[] photo = Files.readAllBytes(IMAGES.resolve("flower.jpg"));
         Map<String, FailureReason> expected = new LinkedHashMap<>();
         Map<String, byte[]> rawValues = new HashMap<>();
-        try (KafkaProducer<String, ImageUploaded> producer = Topics.uploadProducer(broker.bootstrapServers(), registry.url());
-             KafkaProducer<byte[], byte[]> raw = Topics.rawProducer(broker.bootstrapServers())) {
+        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url());
+             KafkaProducer<byte[], byte[]> raw = TestClients.rawProducer(broker.bootstrapServers())) {
             Map<String, Map.Entry<byte[], FailureReason>> badImages = BadImages.all();
             for (var bad : badImages.entrySet()) {
                 String id = "bad-" + bad.getKey();
                 expected.put(id, bad.getValue().getValue());
-                Topics.send(producer, settings.uploadsTopic(), id, Topics.inline(id, bad.getValue().getKey()));
-                Topics.send(producer, settings.uploadsTopic(), "ok-after-" + id, Topics.inline("ok-after-" + id, photo));
+                TestClients.send(producer, settings.topics().uploads(), id, TestClients.inline(id, bad.getValue().getKey()));
+                TestClients.send(producer, settings.topics().uploads(), "ok-after-" + id, TestClients.inline("ok-after-" + id, photo));
             }
             expected.put("bad-refused-address", FailureReason.FETCH_REFUSED);
-            Topics.send(producer, settings.uploadsTopic(), "bad-refused-address",
-                    Topics.byReference("bad-refused-address", "http://127.0.0.1:9/latest/meta-data"));
+            TestClients.send(producer, settings.topics().uploads(), "bad-refused-address",
+                    TestClients.byReference("bad-refused-address", "http://127.0.0.1:9/latest/meta-data"));
             expected.put("bad-outside-root", FailureReason.FETCH_REFUSED);
-            Topics.send(producer, settings.uploadsTopic(), "bad-outside-root",
-                    Topics.byReference("bad-outside-root", IMAGES.resolve("china.jpg").toAbsolutePath().toUri().toString()));
+            TestClients.send(producer, settings.topics().uploads(), "bad-outside-root",
+                    TestClients.byReference("bad-outside-root", IMAGES.resolve("china.jpg").toAbsolutePath().toUri().toString()));
             expected.put("bad-missing-file", FailureReason.FETCH_FAILED);
-            Topics.send(producer, settings.uploadsTopic(), "bad-missing-file",
-                    Topics.byReference("bad-missing-file", fileRoot.resolve("nope.jpg").toUri().toString()));
+            TestClients.send(producer, settings.topics().uploads(), "bad-missing-file",
+                    TestClients.byReference("bad-missing-file", fileRoot.resolve("nope.jpg").toUri().toString()));
             byte[] notAvro = "{\"uploadId\": \"json-not-avro\"}".getBytes();
             expected.put("bad-not-avro", FailureReason.MALFORMED_EVENT);
             rawValues.put("bad-not-avro", notAvro);
-            Topics.send(raw, settings.uploadsTopic(), "bad-not-avro".getBytes(), notAvro);
+            TestClients.send(raw, settings.topics().uploads(), "bad-not-avro".getBytes(), notAvro);
         }
 
-        Map<String, ScoringFailure> letters = Topics.readCommitted(broker.bootstrapServers(), settings.deadLetterTopic(),
-                        Topics.<ScoringFailure>avroReader(registry.url()),
+        Map<String, ScoringFailure> letters = TestClients.readCommitted(broker.bootstrapServers(), settings.topics().deadLetter(),
+                        TestClients.<ScoringFailure>avroReader(registry.url()),
                         got -> got.stream().filter(r -> expected.containsKey(r.value().getUploadId())).count() >= expected.size(), WAIT)
                 .stream().map(ConsumerRecord::value).filter(f -> expected.containsKey(f.getUploadId()))
                 .collect(Collectors.toMap(ScoringFailure::getUploadId, Function.identity(), (a, b) -> {
@@ -180,7 +180,7 @@ class ModerationPipelineTest {
             ScoringFailure f = letters.get(id);
             assertThat(f.getReason()).as(id + ": " + f.getMessage()).isEqualTo(reason);
             assertThat(f.getMessage()).isNotBlank();
-            assertThat(f.getSourceTopic()).isEqualTo(settings.uploadsTopic());
+            assertThat(f.getSourceTopic()).isEqualTo(settings.topics().uploads());
             assertThat(new String(bytes(f.getOriginalKey()))).isEqualTo(id);
         });
         assertThat(bytes(letters.get("bad-not-avro").getOriginalValue())).isEqualTo(rawValues.get("bad-not-avro"));
@@ -195,10 +195,10 @@ class ModerationPipelineTest {
     @Test
     void aConfluentStyleConsumerDecodesVerdictsWithTheCcompatApiAndPlainAvro() throws Exception {
         byte[] photo = Files.readAllBytes(IMAGES.resolve("china.jpg"));
-        try (KafkaProducer<String, ImageUploaded> producer = Topics.uploadProducer(broker.bootstrapServers(), registry.url())) {
-            Topics.send(producer, settings.uploadsTopic(), "interop", Topics.inline("interop", photo));
+        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
+            TestClients.send(producer, settings.topics().uploads(), "interop", TestClients.inline("interop", photo));
         }
-        ConsumerRecord<byte[], byte[]> record = Topics.readCommitted(broker.bootstrapServers(), settings.verdictsTopic(),
+        ConsumerRecord<byte[], byte[]> record = TestClients.readCommitted(broker.bootstrapServers(), settings.topics().verdicts(),
                         new ByteArrayDeserializer(), got -> got.stream().anyMatch(r -> new String(r.key()).equals("interop")), WAIT)
                 .stream()
                 .filter(r -> new String(r.key()).equals("interop")).findFirst().orElseThrow();
@@ -222,8 +222,8 @@ class ModerationPipelineTest {
 
     /** Our verdicts for {@code ids}, read until all are there; fails on a second verdict for any upload. */
     private static Map<String, ModerationVerdict> verdictsFor(java.util.Collection<String> ids) {
-        return Topics.readCommitted(broker.bootstrapServers(), settings.verdictsTopic(),
-                        Topics.<ModerationVerdict>avroReader(registry.url()),
+        return TestClients.readCommitted(broker.bootstrapServers(), settings.topics().verdicts(),
+                        TestClients.<ModerationVerdict>avroReader(registry.url()),
                         got -> got.stream().map(r -> r.value().getUploadId()).collect(Collectors.toSet()).containsAll(ids), WAIT)
                 .stream().map(ConsumerRecord::value).filter(v -> ids.contains(v.getUploadId()))
                 .collect(Collectors.toMap(ModerationVerdict::getUploadId, Function.identity(), (a, b) -> {
@@ -232,8 +232,8 @@ class ModerationPipelineTest {
     }
 
     private static java.util.Set<String> allVerdictIds() {
-        return Topics.readCommitted(broker.bootstrapServers(), settings.verdictsTopic(),
-                        Topics.<ModerationVerdict>avroReader(registry.url()), got -> false, Duration.ofSeconds(3))
+        return TestClients.readCommitted(broker.bootstrapServers(), settings.topics().verdicts(),
+                        TestClients.<ModerationVerdict>avroReader(registry.url()), got -> false, Duration.ofSeconds(3))
                 .stream().map(r -> r.value().getUploadId()).collect(Collectors.toSet());
     }
 

@@ -1,10 +1,11 @@
 package io.clipguard.streams;
 
+import io.clipguard.contracts.Topics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.ModerationVerdict;
-import io.clipguard.testing.Topics;
+import io.clipguard.testing.TestClients;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -48,10 +49,10 @@ class ModerationServiceTest {
         assertThat(health).contains("clipguard-model").contains("tiny-clip-test").contains("CPU");
 
         byte[] photo = Files.readAllBytes(Path.of("src/test/resources/golden/images/grace_hopper.jpg"));
-        try (KafkaProducer<String, ImageUploaded> producer = Topics.uploadProducer(bootstrap, registryUrl)) {
-            Topics.send(producer, ModerationTopology.UPLOADS_TOPIC, "svc-1", Topics.inline("svc-1", photo));
+        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(bootstrap, registryUrl)) {
+            TestClients.send(producer, Topics.UPLOADS, "svc-1", TestClients.inline("svc-1", photo));
         }
-        var verdicts = Topics.readCommitted(bootstrap, ModerationTopology.VERDICTS_TOPIC, Topics.<ModerationVerdict>avroReader(registryUrl),
+        var verdicts = TestClients.readCommitted(bootstrap, Topics.VERDICTS, TestClients.<ModerationVerdict>avroReader(registryUrl),
                 got -> got.stream().anyMatch(r -> r.value().getUploadId().equals("svc-1")), Duration.ofSeconds(60));
         assertThat(verdicts).extracting(r -> r.value().getUploadId()).containsExactly("svc-1");
         assertThat(verdicts.get(0).value().getModelId()).isEqualTo("tiny-clip-test");

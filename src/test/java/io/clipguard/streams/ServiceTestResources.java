@@ -1,5 +1,6 @@
 package io.clipguard.streams;
 
+import io.clipguard.contracts.Topics;
 import io.clipguard.testing.ApicurioRegistry;
 import io.clipguard.testing.KafkaBroker;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
@@ -17,8 +18,7 @@ public class ServiceTestResources implements QuarkusTestResourceLifecycleManager
         try {
             Path tmp = Files.createTempDirectory("clipguard-service-test");
             broker = KafkaBroker.start();
-            broker.createTopics(2, ModerationTopology.UPLOADS_TOPIC, ModerationTopology.VERDICTS_TOPIC,
-                    ModerationTopology.ALERTS_TOPIC, ModerationTopology.DLQ_TOPIC);
+            broker.createTopics(2, Topics.Names.DEFAULT.all());
             registry = ApicurioRegistry.start(tmp.resolve("registry.log"));
             return Map.of(
                     "kafka.bootstrap.servers", broker.bootstrapServers(),

@@ -42,6 +42,10 @@ public final class KafkaBroker implements AutoCloseable {
         return cluster.bootstrapServers();
     }
 
+    public void createTopics(int partitions, java.util.Collection<String> names) throws Exception {
+        createTopics(partitions, names.toArray(String[]::new));
+    }
+
     public void createTopics(int partitions, String... names) throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
             admin.createTopics(java.util.Arrays.stream(names)

@@ -1,5 +1,6 @@
 package io.clipguard.testing;
 
+import io.clipguard.contracts.Topics;
 import io.clipguard.fetch.FetchPolicy;
 import io.clipguard.fetch.ImageFetcher;
 import io.clipguard.scoring.Device;
@@ -7,7 +8,7 @@ import io.clipguard.scoring.EngineConfig;
 import io.clipguard.scoring.ScoringEngine;
 import io.clipguard.streams.ModerationMetrics;
 import io.clipguard.streams.ModerationTopology;
-import io.clipguard.streams.OutputSchemas;
+import io.clipguard.contracts.OutputSchemas;
 import io.clipguard.streams.UploadScorer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -48,7 +49,7 @@ public final class ModerationPipeline implements AutoCloseable {
         engine = ScoringEngine.open(EngineConfig.builder(model).device(Device.AUTO)
                 .maxBatchSize(settings.maxBatchSize()).maxQueueDelay(mergeWindow).build());
         metrics = new ModerationMetrics(new SimpleMeterRegistry());
-        var serdeConfig = ModerationTopology.serdeConfig(registryUrl);
+        var serdeConfig = Topics.serdeConfig(registryUrl);
         scorer = new UploadScorer(engine, new ImageFetcher(fetchPolicy), metrics, serdeConfig, Clock.systemUTC());
         Properties props = streamsProperties();
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -58,8 +59,7 @@ public final class ModerationPipeline implements AutoCloseable {
     }
 
     public static ModerationTopology.Settings settings(String suffix, int maxBatchSize, Duration maxQueueDelay, double alertThreshold) {
-        return new ModerationTopology.Settings(ModerationTopology.UPLOADS_TOPIC + suffix, ModerationTopology.VERDICTS_TOPIC + suffix,
-                ModerationTopology.ALERTS_TOPIC + suffix, ModerationTopology.DLQ_TOPIC + suffix, maxBatchSize, maxQueueDelay,
+        return new ModerationTopology.Settings(Topics.Names.DEFAULT.withSuffix(suffix), maxBatchSize, maxQueueDelay,
                 alertThreshold);
     }
 

@@ -1,6 +1,6 @@
 package io.clipguard.testing;
 
-import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
+import io.clipguard.contracts.Topics;
 import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
 import io.clipguard.avro.ImageReference;
 import io.clipguard.avro.ImageUploaded;
@@ -29,8 +29,8 @@ import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /** Producing upload events and reading the service's outputs the way other teams' clients would. */
-public final class Topics {
-    private Topics() {}
+public final class TestClients {
+    private TestClients() {}
 
     public static ImageUploaded inline(String uploadId, byte[] image) {
         return event(uploadId, new InlineImage(ByteBuffer.wrap(image)));
@@ -58,7 +58,7 @@ public final class Topics {
     /** An upload pipeline's producer: Avro values through the registry, in the Confluent wire format. */
     public static KafkaProducer<String, ImageUploaded> uploadProducer(String bootstrap, String registryUrl) {
         AvroKafkaSerializer<ImageUploaded> serializer = new AvroKafkaSerializer<>();
-        Map<String, Object> config = new java.util.HashMap<>(ModerationTopology.serdeConfig(registryUrl));
+        Map<String, Object> config = new java.util.HashMap<>(Topics.serdeConfig(registryUrl));
         config.put(io.apicurio.registry.serde.config.SerdeConfig.AUTO_REGISTER_ARTIFACT, true);
         serializer.configure(config, false);
         return new KafkaProducer<>(producerProps(bootstrap), new StringSerializer(), serializer);
@@ -86,9 +86,7 @@ public final class Topics {
     }
 
     public static <T extends SpecificRecord> Deserializer<T> avroReader(String registryUrl) {
-        AvroKafkaDeserializer<T> d = new AvroKafkaDeserializer<>();
-        d.configure(ModerationTopology.serdeConfig(registryUrl), false);
-        return d;
+        return Topics.avroReader(registryUrl);
     }
 
     /** Reads a topic from the beginning under read_committed until {@code done} holds for what came, or the timeout passed. */

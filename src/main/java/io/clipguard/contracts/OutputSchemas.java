@@ -1,4 +1,4 @@
-package io.clipguard.streams;
+package io.clipguard.contracts;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -35,7 +35,7 @@ public final class OutputSchemas {
     /** @param registryBaseUrl the registry's root, e.g. http://localhost:8081 (APIs are under /apis/...) */
     public OutputSchemas(String registryBaseUrl) {
         this.registryBaseUrl = registryBaseUrl.replaceAll("/+$", "");
-        this.baseConfig = ModerationTopology.serdeConfig(registryBaseUrl);
+        this.baseConfig = Topics.serdeConfig(registryBaseUrl);
     }
 
     /** Subject for a topic's values (Confluent's TopicNameStrategy; Apicurio's TopicIdStrategy agrees). */

@@ -1,0 +1,118 @@
+package io.clipguard.contracts;
+
+import io.apicurio.registry.serde.Default4ByteIdHandler;
+import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
+import io.apicurio.registry.serde.avro.AvroSerdeConfig;
+import io.apicurio.registry.serde.config.IdOption;
+import io.apicurio.registry.serde.config.SerdeConfig;
+import io.apicurio.registry.serde.kafka.config.KafkaSerdeConfig;
+import io.clipguard.avro.HighScoreAlert;
+import io.clipguard.avro.ImageUploaded;
+import io.clipguard.avro.ModerationVerdict;
+import io.clipguard.avro.ScoringFailure;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+
+/**
+ * The data contracts of every clipguard topic, in one home (as {@code Schemas.Topics} in Confluent's
+ * kafka-streams-examples): each topic's default name, its key and value types, and the serde settings that give the
+ * Confluent wire format. The topology, the CLI's Kafka commands, the config defaults and the tests all take topic names
+ * and serdes from here; the Avro schemas themselves live in {@code avro/}.
+ *
+ * <pre>
+ *   topic                 key                  value
+ *   image-uploads         upload id (string)   ImageUploaded   (read as raw bytes: a bad record still reaches the DLQ)
+ *   moderation-verdicts   upload id (string)   ModerationVerdict
+ *   moderation-alerts     upload id (string)   HighScoreAlert
+ *   image-uploads-dlq     original key bytes   ScoringFailure
+ * </pre>
+ */
+public final class Topics {
+    public static final String UPLOADS = "image-uploads";
+    public static final String VERDICTS = "moderation-verdicts";
+    public static final String ALERTS = "moderation-alerts";
+    public static final String DEAD_LETTER = "image-uploads-dlq";
+
+    /**
+     * The state store holding the positions of uploads waiting for their batch. Kafka Streams backs it with the internal
+     * topic {@link #pendingChangelog(String)}, which must have as many partitions as the uploads topic.
+     */
+    public static final String PENDING_STORE = "pending-uploads";
+
+    private Topics() {}
+
+    /** Kafka Streams' name for the pending store's changelog under application id {@code applicationId}. */
+    public static String pendingChangelog(String applicationId) {
+        return applicationId + "-" + PENDING_STORE + "-changelog";
+    }
+
+    /** The topic names one deployment uses; each can be renamed in the config ({@code clipguard.topics.*}). */
+    public record Names(String uploads, String verdicts, String alerts, String deadLetter) {
+        public static final Names DEFAULT = new Names(UPLOADS, VERDICTS, ALERTS, DEAD_LETTER);
+
+        /** Every name with {@code suffix} appended (tests and benchmarks run side by side on one broker). */
+        public Names withSuffix(String suffix) {
+            return new Names(uploads + suffix, verdicts + suffix, alerts + suffix, deadLetter + suffix);
+        }
+
+        /** The topics the service writes. */
+        public List<String> outputs() {
+            return List.of(verdicts, alerts, deadLetter);
+        }
+
+        /** Every topic the service reads or writes, input first. */
+        public List<String> all() {
+            return List.of(uploads, verdicts, alerts, deadLetter);
+        }
+    }
+
+    /** A topic with the serdes of its key and value. */
+    public record Topic<K, V>(String name, Serde<K> keySerde, Serde<V> valueSerde) {}
+
+    /** Uploads as raw bytes; {@link #uploadReader(String)} deserialises a value once it is known to be worth it. */
+    public static Topic<byte[], byte[]> uploadsRaw(String name) {
+        return new Topic<>(name, Serdes.ByteArray(), Serdes.ByteArray());
+    }
+
+    public static Topic<String, ImageUploaded> uploads(String name, OutputSchemas schemas) {
+        return new Topic<>(name, Serdes.String(), schemas.pinnedSerde(name, ImageUploaded.getClassSchema()));
+    }
+
+    public static Topic<String, ModerationVerdict> verdicts(String name, OutputSchemas schemas) {
+        return new Topic<>(name, Serdes.String(), schemas.pinnedSerde(name, ModerationVerdict.getClassSchema()));
+    }
+
+    public static Topic<String, HighScoreAlert> alerts(String name, OutputSchemas schemas) {
+        return new Topic<>(name, Serdes.String(), schemas.pinnedSerde(name, HighScoreAlert.getClassSchema()));
+    }
+
+    /** Keyed by the original record's key bytes, untouched (it may not even be a string). */
+    public static Topic<byte[], ScoringFailure> deadLetter(String name, OutputSchemas schemas) {
+        return new Topic<>(name, Serdes.ByteArray(), schemas.pinnedSerde(name, ScoringFailure.getClassSchema()));
+    }
+
+    /**
+     * Apicurio serde settings that give the Confluent wire format: magic byte 0, then the 4-byte content id, which is
+     * the id Apicurio's Confluent-compatible API serves at /schemas/ids/{id}; no schema headers.
+     *
+     * @param registryBaseUrl the registry's root, e.g. http://localhost:8081
+     */
+    public static Map<String, Object> serdeConfig(String registryBaseUrl) {
+        return Map.of(
+                SerdeConfig.REGISTRY_URL, registryBaseUrl.replaceAll("/+$", "") + "/apis/registry/v3",
+                SerdeConfig.ID_HANDLER, Default4ByteIdHandler.class.getName(),
+                SerdeConfig.USE_ID, IdOption.contentId.name(),
+                KafkaSerdeConfig.ENABLE_HEADERS, false,
+                AvroSerdeConfig.USE_SPECIFIC_AVRO_READER, true);
+    }
+
+    /** A reader of any of our Avro values (Confluent framing, schema looked up by id). */
+    public static <T> Deserializer<T> avroReader(String registryBaseUrl) {
+        AvroKafkaDeserializer<T> reader = new AvroKafkaDeserializer<>();
+        reader.configure(serdeConfig(registryBaseUrl), false);
+        return reader;
+    }
+}
