@@ -54,6 +54,25 @@ final class ImageInputs {
     }
 
     /**
+     * Reads a labelled image list: a CSV that must have a {@code typ} column, or a folder whose first-level folders
+     * are the types ({@code real/}, {@code <generator>/}), added as a {@code typ} column.
+     */
+    static InputList readLabelled(Path input, Collection<String> reservedColumns) throws IOException {
+        InputList list = read(input, reservedColumns);
+        if (Files.isDirectory(input)) {
+            List<InputRow> rows = list.rows().stream().map(r -> new InputRow(r.filename(), r.file(),
+                    List.of(typFromFolder(r.filename())))).toList();
+            return new InputList(List.of(TYP_COLUMN), rows);
+        }
+        if (list.column(TYP_COLUMN) < 0) {
+            throw new IOException(input + " has no '" + TYP_COLUMN + "' column (columns: filename, "
+                    + list.carriedColumns() + "); label every image: typ=real for real photographs, the generator's"
+                    + " name for generated ones");
+        }
+        return list;
+    }
+
+    /**
      * Reads {@code input}. {@code reservedColumns}: columns the command writes itself, dropped from the carried ones.
      */
     static InputList read(Path input, Collection<String> reservedColumns) throws IOException {
