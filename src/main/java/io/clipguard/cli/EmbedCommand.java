@@ -124,9 +124,10 @@ public final class EmbedCommand implements Callable<Integer> {
         err.printf("%d embedded, %d errors%s in %.1f s (%.1f images/s) on %s with model %s%n", rows.size(), failed,
                 failed == 0 ? "" : " " + errorsByReason, seconds, inputs.rows().size() / seconds,
                 engine.info().device(), manifest.id());
-        JsonNode preprocess = CanonicalJson.mapper().valueToTree(manifest.preprocess());
+        Path manifestFile = engine.config().modelDir().resolve(ModelManifest.FILE_NAME);
+        JsonNode preprocess = CanonicalJson.mapper().readTree(manifestFile.toFile()).get("preprocess"); // as written
         FeaturesFolder.Info info = new FeaturesFolder.Info(FeaturesFolder.FORMAT, manifest.id(), manifest.sha256(),
-                ModelManifest.sha256Hex(engine.config().modelDir().resolve(ModelManifest.FILE_NAME)), dim,
+                ModelManifest.sha256Hex(manifestFile), dim,
                 rows.size(), "float32", !manifest.engineNormalizes(), preprocess,
                 LocalDate.now(ZoneOffset.UTC).toString());
         return new FeaturesFolder.Features(info, inputs.carriedColumns(), entries, new Npy.Matrix(rows.size(), dim, data));
