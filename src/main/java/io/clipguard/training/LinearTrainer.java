@@ -82,8 +82,9 @@ public final class LinearTrainer {
      * @param outOfFoldLlr   each training row's LLR from the model that did not see it
      * @param cvAuc          AUC of the out-of-fold LLRs
      * @param cvBalancedAccuracy balanced accuracy of the out-of-fold LLRs at {@code threshold}
+     * @param decisionWeights LIBLINEAR's own solution on all rows: dim weights, then the intercept (before Platt)
      */
-    public record Result(float[] weights, double bias, double c, PlattScaling.Sigmoid platt, double priorLogOdds,
+    public record Result(double[] decisionWeights, float[] weights, double bias, double c, PlattScaling.Sigmoid platt, double priorLogOdds,
                          double threshold, List<CvRow> table, double[] outOfFoldLlr, double cvAuc,
                          double cvBalancedAccuracy, int positives, int negatives) {}
 
@@ -170,7 +171,7 @@ public final class LinearTrainer {
         }
         double threshold = options.targetFpr() == null ? 0.0 : BinaryMetrics.thresholdForFpr(
                 realLlr.stream().mapToDouble(Double::doubleValue).toArray(), options.targetFpr());
-        return new Result(weights, bias, c, platt, priorLogOdds, threshold, List.copyOf(table), oofLlr,
+        return new Result(w, weights, bias, c, platt, priorLogOdds, threshold, List.copyOf(table), oofLlr,
                 BinaryMetrics.auc(oofLlr, positive), BinaryMetrics.balancedAccuracy(oofLlr, positive, threshold),
                 positives, negatives);
     }
