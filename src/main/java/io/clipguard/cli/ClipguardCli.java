@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 /** {@code clipguard}: offline commands around the scoring engine. Run {@code tools/clipguard --help}. */
 @Command(name = "clipguard", mixinStandardHelpOptions = true, version = "clipguard 0.1.0",
         description = "Flags AI-generated images with a CLIP-feature linear detector (Cozzolino et al., CVPRW 2024).",
-        subcommands = {ScoreCommand.class, VerifyModelCommand.class, CreateTopicsCommand.class, PublishCommand.class,
+        subcommands = {ScoreCommand.class, EmbedCommand.class, TrainCommand.class, EvaluateCommand.class,
+                VerifyModelCommand.class, CreateTopicsCommand.class, PublishCommand.class,
                 WatchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 nothing succeeded (see the command's help), 2 usage error,"
                 + " 3 the model or an input list could not be loaded."})
@@ -22,7 +23,7 @@ public final class ClipguardCli implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a command (score, verify-model, create-topics, publish, watch)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command (score, embed, train, evaluate, verify-model, create-topics, publish, watch)");
     }
 
     public static void main(String[] args) {

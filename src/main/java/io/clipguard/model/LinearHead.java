@@ -23,9 +23,54 @@ public record LinearHead(
         double bias,
         Calibration calibration,
         double threshold,
-        String provenance) {
+        String provenance,
+        Training training) {
 
     public static final String FORMAT = "clipguard-head/v1";
+
+    /** A head without a training record (made elsewhere). */
+    public LinearHead(String format, String modelId, String version, float[] weights, double bias,
+                      Calibration calibration, double threshold, String provenance) {
+        this(format, modelId, version, weights, bias, calibration, threshold, provenance, null);
+    }
+
+    /**
+     * How {@code clipguard train} made the head (optional, added to v1 with a null default: readers that do not know
+     * it ignore it).
+     *
+     * @param counts         images per typ ("real" and each generator)
+     * @param listSha256     sha256 of the training list: one "filename\ttyp\n" line per image, in training order
+     * @param featuresSha256 sha256 of the feature matrix trained on (float32 little-endian, rows in training order)
+     * @param date           the date of the training data (see train --help), not of the run
+     * @param c              the regularisation parameter used; {@code cGrid} the values cross-validation tried
+     * @param plattA         Platt's sigmoid on the decision value, folded into weights and bias
+     * @param priorLogOdds   log(n_synthetic / n_real) of the training set, subtracted from the bias
+     * @param cvAuc          out-of-fold AUC; {@code cvBalancedAccuracy} at the head's threshold
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Training(
+            String tool,
+            String input,
+            java.util.Map<String, Integer> counts,
+            @JsonProperty("list_sha256") String listSha256,
+            @JsonProperty("features_sha256") String featuresSha256,
+            String date,
+            long seed,
+            String solver,
+            double c,
+            @JsonProperty("c_grid") java.util.List<Double> cGrid,
+            int folds,
+            @JsonProperty("target_fpr") Double targetFpr,
+            @JsonProperty("platt_a") double plattA,
+            @JsonProperty("platt_b") double plattB,
+            @JsonProperty("prior_log_odds") double priorLogOdds,
+            @JsonProperty("cv_auc") double cvAuc,
+            @JsonProperty("cv_balanced_accuracy") double cvBalancedAccuracy) {}
+
+    /** Writes the head as canonical JSON: the same head gives the same bytes. */
+    public void write(Path file) throws IOException {
+        CanonicalJson.write(file, this);
+    }
 
     /** Platt-style calibration of the LLR into a probability: σ(a·LLR + b). */
     public record Calibration(double a, double b) {
@@ -44,6 +89,7 @@ public record LinearHead(
         }
     }
 
+    @com.fasterxml.jackson.annotation.JsonIgnore
     public int dim() {
         return weights.length;
     }

@@ -55,8 +55,9 @@ public final class ScoringEngine implements AutoCloseable {
         this.decoder = new ImageDecoder(config.imageLimits());
         this.preprocessor = new ClipPreprocessor(manifest.preprocessSpec());
         this.decodePool = Executors.newFixedThreadPool(config.decodeThreads(), daemonThreads("clipguard-decode-"));
-        this.info = new EngineInfo(manifest.id(), head.version(), head.threshold(), encoder.device(),
-                manifest.featureDim(), config.maxBatchSize());
+        this.info = new EngineInfo(manifest.id(), head == null ? null : head.version(),
+                head == null ? Double.NaN : head.threshold(), encoder.device(), manifest.featureDim(),
+                config.maxBatchSize());
     }
 
     /** Loads the model folder, the head and the ONNX session; any mismatch fails with a message saying what to fix. */
@@ -77,19 +78,48 @@ public final class ScoringEngine implements AutoCloseable {
     }
 
     /**
+     * Opens the model folder without a head, for computing features only ({@link #submitFeatures}); the config's
+     * head file is not read. {@link #submit} refuses on such an engine.
+     */
+    public static ScoringEngine openFeaturesOnly(EngineConfig config) throws ModelLoadException {
+        ModelManifest manifest = ModelManifest.load(config.modelDir());
+        OnnxImageEncoder encoder = OnnxImageEncoder.open(config.modelDir(), manifest, config.device(),
+                config.intraOpThreads(), config.maxBatchSize());
+        LOG.info("feature engine: model " + manifest.id() + ", device " + encoder.device() + ", max batch "
+                + config.maxBatchSize() + ", decode threads " + config.decodeThreads());
+        return new ScoringEngine(config, manifest, null, encoder, BatchListener.NONE);
+    }
+
+    /**
      * Scores one encoded image (JPEG, PNG, WebP, ...). The future never completes exceptionally: every input yields
      * {@link ScoreOutcome.Scored} or {@link ScoreOutcome.Failed}.
      */
     public CompletableFuture<ScoreOutcome> submit(byte[] encodedImage) {
+        if (head == null) {
+            throw new IllegalStateException("this engine was opened without a head (openFeaturesOnly)");
+        }
+        return submitFeatures(encodedImage).thenApply(f -> f.ok() ? score(f.features()) : (ScoreOutcome) f.failure());
+    }
+
+    /**
+     * The model's output for one encoded image, as the graph returns it (before the engine's L2 normalisation). The
+     * future never completes exceptionally.
+     */
+    public CompletableFuture<FeatureOutcome> submitFeatures(byte[] encodedImage) {
         CompletableFuture<RgbImage> crop;
         try {
             crop = CompletableFuture.supplyAsync(() -> decodeAndCrop(encodedImage), decodePool);
         } catch (RejectedExecutionException e) {
-            return CompletableFuture.completedFuture(
-                    new ScoreOutcome.Failed(FailureReason.ENGINE_UNAVAILABLE, "the scoring engine is shut down"));
+            return CompletableFuture.completedFuture(FeatureOutcome.failed(
+                    new ScoreOutcome.Failed(FailureReason.ENGINE_UNAVAILABLE, "the scoring engine is shut down")));
         }
-        return crop.thenCompose(batcher::submit)
-                .handle((features, error) -> error == null ? score(features) : failure(error));
+        return crop.thenCompose(batcher::submit).handle((features, error) -> error == null
+                ? FeatureOutcome.of(features) : FeatureOutcome.failed(failure(error)));
+    }
+
+    /** The manifest of the loaded model folder. */
+    public ModelManifest manifest() {
+        return manifest;
     }
 
     /** Scores every image, blocking; outcomes in input order. */
@@ -138,7 +168,7 @@ public final class ScoringEngine implements AutoCloseable {
         return new ScoreOutcome.Scored(llr, head.probability(llr), head.isSynthetic(llr));
     }
 
-    private static ScoreOutcome failure(Throwable error) {
+    private static ScoreOutcome.Failed failure(Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (cause instanceof ImageDecodeException decode) {
             FailureReason reason = switch (decode.error()) {

@@ -1,0 +1,266 @@
+package io.clipguard.training;
+
+import de.bwaldvogel.liblinear.Feature;
+import de.bwaldvogel.liblinear.FeatureNode;
+import de.bwaldvogel.liblinear.Linear;
+import de.bwaldvogel.liblinear.Model;
+import de.bwaldvogel.liblinear.Parameter;
+import de.bwaldvogel.liblinear.Problem;
+import de.bwaldvogel.liblinear.SolverType;
+import io.clipguard.evaluation.BinaryMetrics;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Consumer;
+
+/**
+ * Fits the detector head: an L2-regularised linear classifier (LIBLINEAR) on L2-normalised features, C chosen by
+ * stratified k-fold cross-validation (pooled out-of-fold AUC), Platt's sigmoid fitted on the out-of-fold scores, and
+ * the result folded into one affine map whose output is a log-likelihood ratio:
+ * <pre>LLR(x) = a·(w·x̂ + w₀) + b − log(n₊/n₋)</pre>
+ * The sigmoid turns the decision value into the log posterior odds of the training set; subtracting its prior
+ * log-odds leaves the likelihood ratio, so an unbalanced training set does not shift the LLR. Deterministic: the
+ * folds come from {@code seed}, LIBLINEAR's random generator too, and everything runs on the calling thread.
+ */
+public final class LinearTrainer {
+    /** LIBLINEAR's and scikit-learn's default stopping tolerance for both solvers. */
+    public static final double EPS = 1e-4;
+    /** The intercept enters as a constant feature of this value, regularised like the weights (as in scikit-learn). */
+    private static final double BIAS_FEATURE = 1.0;
+
+    static {
+        Linear.disableDebugOutput(); // it prints every iteration to stdout otherwise
+    }
+
+    private LinearTrainer() {}
+
+    public enum Solver {
+        /** L2-regularised logistic regression = LogisticRegression(solver='liblinear'). */
+        LOGREG(SolverType.L2R_LR),
+        /** L2-regularised squared-hinge SVM, dual = LinearSVC(). */
+        SVM(SolverType.L2R_L2LOSS_SVC_DUAL);
+
+        final SolverType liblinear;
+
+        Solver(SolverType liblinear) {
+            this.liblinear = liblinear;
+        }
+    }
+
+    /**
+     * @param cGrid     values of C tried by cross-validation; one value means "use it" (CV still gives the
+     *                  out-of-fold scores for calibration)
+     * @param targetFpr when set, the threshold that keeps the out-of-fold false-positive rate at most this;
+     *                  else LLR 0
+     */
+    public record Options(Solver solver, List<Double> cGrid, int folds, Double targetFpr, long seed) {
+        public Options {
+            cGrid = cGrid.stream().sorted().distinct().toList();
+            if (cGrid.isEmpty() || cGrid.stream().anyMatch(c -> !(c > 0) || c.isInfinite())) {
+                throw new IllegalArgumentException("C values must be positive numbers, got " + cGrid);
+            }
+            if (folds < 2) {
+                throw new IllegalArgumentException("--folds must be at least 2, got " + folds);
+            }
+            if (targetFpr != null && !(targetFpr > 0 && targetFpr < 1)) {
+                throw new IllegalArgumentException("--target-fpr must be between 0 and 1, got " + targetFpr);
+            }
+        }
+    }
+
+    /** One row of the cross-validation table: pooled out-of-fold AUC and balanced accuracy at decision value 0. */
+    public record CvRow(double c, double auc, double balancedAccuracy) {}
+
+    /**
+     * The trained head.
+     *
+     * @param weights        LLR weights on the L2-normalised features
+     * @param bias           LLR intercept (prior log-odds already subtracted)
+     * @param platt          the sigmoid fitted on the out-of-fold decision values
+     * @param priorLogOdds   log(n₊/n₋) of the training set
+     * @param outOfFoldLlr   each training row's LLR from the model that did not see it
+     * @param cvAuc          AUC of the out-of-fold LLRs
+     * @param cvBalancedAccuracy balanced accuracy of the out-of-fold LLRs at {@code threshold}
+     * @param decisionWeights LIBLINEAR's own solution on all rows: dim weights, then the intercept (before Platt)
+     */
+    public record Result(double[] decisionWeights, float[] weights, double bias, double c, PlattScaling.Sigmoid platt, double priorLogOdds,
+                         double threshold, List<CvRow> table, double[] outOfFoldLlr, double cvAuc,
+                         double cvBalancedAccuracy, int positives, int negatives) {}
+
+    /** Raised for a training set that cannot give a head; the message says what to do. */
+    public static final class TrainingException extends Exception {
+        public TrainingException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Trains on {@code rows × dim} raw features ({@code data}, row-major) with labels {@code positive}.
+     * {@code progress} receives each cross-validation row as it is done.
+     */
+    public static Result train(float[] data, int rows, int dim, boolean[] positive, Options options,
+                               Consumer<CvRow> progress) throws TrainingException {
+        int positives = 0;
+        for (boolean p : positive) {
+            positives += p ? 1 : 0;
+        }
+        int negatives = rows - positives;
+        int needed = Math.max(options.folds(), 2);
+        if (positives == 0 || negatives == 0) {
+            throw new TrainingException("the training set has one class only (" + positives + " synthetic, "
+                    + negatives + " real): add real images (typ 'real' or folder real/) and images of at least one"
+                    + " generator");
+        }
+        if (positives < needed || negatives < needed) {
+            throw new TrainingException("too few images to train with " + options.folds() + "-fold cross-validation: "
+                    + positives + " synthetic and " + negatives + " real; each class needs at least " + needed
+                    + " (the paper's protocol uses a few hundred of each), or lower --folds");
+        }
+        Feature[][] x = normalisedRows(data, rows, dim);
+        double[] y = new double[rows];
+        for (int i = 0; i < rows; i++) {
+            y[i] = positive[i] ? 1 : -1;
+        }
+        int[] fold = stratifiedFolds(positive, options.folds(), options.seed());
+
+        List<CvRow> table = new ArrayList<>();
+        double[][] outOfFold = new double[options.cGrid().size()][];
+        double[][] warmStart = new double[options.folds()][]; // per fold: the previous C's solution (logreg only)
+        int best = 0;
+        for (int ci = 0; ci < options.cGrid().size(); ci++) {
+            double c = options.cGrid().get(ci);
+            double[] scores = new double[rows];
+            for (int k = 0; k < options.folds(); k++) {
+                int held = k;
+                Problem train = subproblem(x, y, dim, i -> fold[i] != held);
+                double[] w = fit(train, dim, options.solver(), c, options.seed(), warmStart[k]);
+                warmStart[k] = w;
+                for (int i = 0; i < rows; i++) {
+                    if (fold[i] == held) {
+                        scores[i] = decision(w, x[i]);
+                    }
+                }
+            }
+            outOfFold[ci] = scores;
+            CvRow row = new CvRow(c, BinaryMetrics.auc(scores, positive),
+                    BinaryMetrics.balancedAccuracy(scores, positive, 0));
+            table.add(row);
+            progress.accept(row);
+            if (row.auc() > table.get(best).auc()) { // ties keep the smaller C (stronger regularisation)
+                best = ci;
+            }
+        }
+        double c = options.cGrid().get(best);
+        PlattScaling.Sigmoid platt = PlattScaling.fit(outOfFold[best], positive);
+        double priorLogOdds = Math.log((double) positives / negatives);
+        double[] w = fit(subproblem(x, y, dim, i -> true), dim, options.solver(), c, options.seed(), null);
+
+        float[] weights = new float[dim];
+        for (int j = 0; j < dim; j++) {
+            weights[j] = (float) (platt.a() * w[j]);
+        }
+        double bias = platt.a() * w[dim] * BIAS_FEATURE + platt.b() - priorLogOdds;
+        double[] oofLlr = new double[rows];
+        List<Double> realLlr = new ArrayList<>();
+        for (int i = 0; i < rows; i++) {
+            oofLlr[i] = platt.a() * outOfFold[best][i] + platt.b() - priorLogOdds;
+            if (!positive[i]) {
+                realLlr.add(oofLlr[i]);
+            }
+        }
+        double threshold = options.targetFpr() == null ? 0.0 : BinaryMetrics.thresholdForFpr(
+                realLlr.stream().mapToDouble(Double::doubleValue).toArray(), options.targetFpr());
+        return new Result(w, weights, bias, c, platt, priorLogOdds, threshold, List.copyOf(table), oofLlr,
+                BinaryMetrics.auc(oofLlr, positive), BinaryMetrics.balancedAccuracy(oofLlr, positive, threshold),
+                positives, negatives);
+    }
+
+    /** Each row divided by its L2 norm, as LIBLINEAR's dense rows with the bias feature appended (index dim+1). */
+    static Feature[][] normalisedRows(float[] data, int rows, int dim) throws TrainingException {
+        Feature[][] x = new Feature[rows][];
+        for (int i = 0; i < rows; i++) {
+            double squares = 0;
+            for (int j = 0; j < dim; j++) {
+                float v = data[i * dim + j];
+                if (!Float.isFinite(v)) {
+                    throw new TrainingException("feature row " + i + " has a non-finite value (" + v + " at column "
+                            + j + "); the features are corrupt, compute them again with embed");
+                }
+                squares += (double) v * v;
+            }
+            double scale = 1 / Math.max(Math.sqrt(squares), 1e-12); // as the engine normalises
+            Feature[] row = new Feature[dim + 1];
+            for (int j = 0; j < dim; j++) {
+                row[j] = new FeatureNode(j + 1, data[i * dim + j] * scale);
+            }
+            row[dim] = new FeatureNode(dim + 1, BIAS_FEATURE);
+            x[i] = row;
+        }
+        return x;
+    }
+
+    /** Shuffles each class with {@code seed} and deals it round-robin into folds, so every fold keeps the class ratio. */
+    static int[] stratifiedFolds(boolean[] positive, int folds, long seed) {
+        Random random = new Random(seed);
+        int[] fold = new int[positive.length];
+        for (boolean cls : new boolean[] {false, true}) {
+            List<Integer> members = new ArrayList<>();
+            for (int i = 0; i < positive.length; i++) {
+                if (positive[i] == cls) {
+                    members.add(i);
+                }
+            }
+            java.util.Collections.shuffle(members, random);
+            for (int k = 0; k < members.size(); k++) {
+                fold[members.get(k)] = k % folds;
+            }
+        }
+        return fold;
+    }
+
+    private static Problem subproblem(Feature[][] x, double[] y, int dim, java.util.function.IntPredicate keep) {
+        int count = 0;
+        for (int i = 0; i < x.length; i++) {
+            count += keep.test(i) ? 1 : 0;
+        }
+        Problem p = new Problem();
+        p.l = count;
+        p.n = dim + 1;
+        p.bias = BIAS_FEATURE;
+        p.x = new Feature[count][];
+        p.y = new double[count];
+        for (int i = 0, k = 0; i < x.length; i++) {
+            if (keep.test(i)) {
+                p.x[k] = x[i];
+                p.y[k++] = y[i];
+            }
+        }
+        return p;
+    }
+
+    /** Weights (dim values, then the intercept's) of the decision function for the positive class. */
+    private static double[] fit(Problem problem, int dim, Solver solver, double c, long seed, double[] warmStart) {
+        Parameter parameter = new Parameter(solver.liblinear, c, EPS);
+        parameter.setRandom(new Random(seed)); // the dual solver's coordinate order
+        if (warmStart != null && solver == Solver.LOGREG) { // LIBLINEAR takes initial solutions for the primal only
+            parameter.setInitSol(warmStart.clone());
+        }
+        Model model = Linear.train(problem, parameter);
+        double[] w = Arrays.copyOf(model.getFeatureWeights(), dim + 1);
+        if (model.getLabels()[0] != 1) { // LIBLINEAR's decision value is for the first label it met
+            for (int j = 0; j < w.length; j++) {
+                w[j] = -w[j];
+            }
+        }
+        return w;
+    }
+
+    private static double decision(double[] w, Feature[] row) {
+        double s = 0;
+        for (Feature f : row) {
+            s += w[f.getIndex() - 1] * f.getValue();
+        }
+        return s;
+    }
+}
