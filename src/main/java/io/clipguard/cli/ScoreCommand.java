@@ -2,7 +2,7 @@ package io.clipguard.cli;
 
 import io.clipguard.image.ImageLimits;
 import io.clipguard.model.ModelLoadException;
-import io.clipguard.scoring.Device;
+import io.clipguard.inference.Device;
 import io.clipguard.scoring.EngineConfig;
 import io.clipguard.scoring.EngineInfo;
 import io.clipguard.scoring.FailureReason;

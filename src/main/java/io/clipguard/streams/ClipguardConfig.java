@@ -1,6 +1,6 @@
 package io.clipguard.streams;
 
-import io.clipguard.scoring.Device;
+import io.clipguard.inference.Device;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;

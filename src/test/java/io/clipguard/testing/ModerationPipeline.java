@@ -3,7 +3,7 @@ package io.clipguard.testing;
 import io.clipguard.contracts.Topics;
 import io.clipguard.fetch.FetchPolicy;
 import io.clipguard.fetch.ImageFetcher;
-import io.clipguard.scoring.Device;
+import io.clipguard.inference.Device;
 import io.clipguard.scoring.EngineConfig;
 import io.clipguard.scoring.ScoringEngine;
 import io.clipguard.streams.ModerationMetrics;
