@@ -72,13 +72,16 @@ public interface ClipguardConfig {
         @WithDefault("32")
         int maxBatchSize();
 
-        /** Longest an upload waits in its partition's batch before the batch is scored anyway. */
+        /**
+         * Longest an upload waits in its partition's batch before the batch is scored anyway. Formerly
+         * {@code clipguard.engine.max-queue-delay}, which still applies ({@link io.clipguard.streams.RenamedSettings}).
+         */
         @WithDefault("20ms")
-        Duration maxQueueDelay();
+        Duration partitionBatchMaxWait();
 
         /**
          * How long the engine holds a batch for batches that other stream threads flush at the same moment, so they
-         * run as one inference. Short: the uploads already waited in their partition's batch.
+         * run as one inference (the engine's own queue delay). Short: the uploads already waited in their partition's batch.
          */
         @WithDefault("2ms")
         Duration mergeWindow();

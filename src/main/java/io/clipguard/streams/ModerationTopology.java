@@ -39,9 +39,9 @@ import org.apache.kafka.streams.state.Stores;
 public class ModerationTopology {
 
     /** What the topology needs to know besides the scorer. */
-    public record Settings(Topics.Names topics, int maxBatchSize, Duration maxQueueDelay, double alertThreshold) {
+    public record Settings(Topics.Names topics, int maxBatchSize, Duration partitionBatchMaxWait, double alertThreshold) {
         static Settings from(ClipguardConfig config) {
-            return new Settings(config.topics().names(), config.engine().maxBatchSize(), config.engine().maxQueueDelay(),
+            return new Settings(config.topics().names(), config.engine().maxBatchSize(), config.engine().partitionBatchMaxWait(),
                     config.alert().probabilityThreshold());
         }
     }
@@ -67,7 +67,7 @@ public class ModerationTopology {
 
         KStream<String, ModerationOutcome> outcomes = builder
                 .stream(uploads.name(), Consumed.with(uploads.keySerde(), uploads.valueSerde()))
-                .process(() -> new BatchingScoreProcessor(scorer, metrics, s.maxBatchSize(), s.maxQueueDelay(), draining),
+                .process(() -> new BatchingScoreProcessor(scorer, metrics, s.maxBatchSize(), s.partitionBatchMaxWait(), draining),
                         Named.as("batch-and-score"), Topics.PENDING_STORE);
 
         outcomes.split(Named.as("outcome-"))

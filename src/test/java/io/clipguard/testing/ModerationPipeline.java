@@ -58,8 +58,8 @@ public final class ModerationPipeline implements AutoCloseable {
         streams = new KafkaStreams(ModerationTopology.build(settings, scorer, metrics, new OutputSchemas(registryUrl), () -> false), props);
     }
 
-    public static ModerationTopology.Settings settings(String suffix, int maxBatchSize, Duration maxQueueDelay, double alertThreshold) {
-        return new ModerationTopology.Settings(Topics.Names.DEFAULT.withSuffix(suffix), maxBatchSize, maxQueueDelay,
+    public static ModerationTopology.Settings settings(String suffix, int maxBatchSize, Duration partitionBatchMaxWait, double alertThreshold) {
+        return new ModerationTopology.Settings(Topics.Names.DEFAULT.withSuffix(suffix), maxBatchSize, partitionBatchMaxWait,
                 alertThreshold);
     }
 
