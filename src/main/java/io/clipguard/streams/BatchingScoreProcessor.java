@@ -103,6 +103,7 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
             context.forward(new Record<>(key, outcome, upload.timestamp()));
             pending.delete(batch.get(i).key);
             values.remove(upload.offset());
+            metrics.answered(outcome);
         }
         metrics.noLongerPending(batch.size());
         pendingCount = 0;

@@ -43,18 +43,25 @@ public final class ModerationMetrics {
         pending.incrementAndGet();
     }
 
-    void verdict(double p, long endToEndMillis) {
-        verdictsOut.increment();
-        probability.record(p);
-        endToEndLatency.record(Duration.ofMillis(Math.max(0, endToEndMillis)));
+    /**
+     * Counts what one upload became. Called once its whole batch has been scored and forwarded, never for a batch that
+     * failed part-way (an engine outage aborts the batch's transaction and its uploads are scored again later), so
+     * verdicts and dead letters are counted once per outcome that is committed.
+     */
+    void answered(ModerationOutcome outcome) {
+        switch (outcome) {
+            case ModerationOutcome.Verdict v -> {
+                verdictsOut.increment();
+                probability.record(v.verdict().getProbability());
+                endToEndLatency.record(Duration.ofMillis(Math.max(0, v.verdict().getEndToEndLatencyMs())));
+            }
+            case ModerationOutcome.DeadLetter d ->
+                    registry.counter("clipguard.dead.letters", "reason", d.failure().getReason().name()).increment();
+        }
     }
 
     void alert() {
         alertsOut.increment();
-    }
-
-    void deadLetter(String reason) {
-        registry.counter("clipguard.dead.letters", "reason", reason).increment();
     }
 
     /** Records that stop waiting here leave the pending count: answered, or handed back when their task closes. */

@@ -36,6 +36,7 @@ public final class ModerationPipeline implements AutoCloseable {
     private final UploadScorer scorer;
     private final KafkaStreams streams;
     private final ModerationMetrics metrics;
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
     public ModerationPipeline(String bootstrap, String registryUrl, String applicationId, Path stateDir,
                               ModerationTopology.Settings settings, FetchPolicy fetchPolicy) throws Exception {
@@ -48,9 +49,9 @@ public final class ModerationPipeline implements AutoCloseable {
             throws Exception {
         engine = ScoringEngine.open(EngineConfig.builder(model).device(Device.AUTO)
                 .maxBatchSize(settings.maxBatchSize()).maxQueueDelay(mergeWindow).build());
-        metrics = new ModerationMetrics(new SimpleMeterRegistry());
+        metrics = new ModerationMetrics(meters);
         var serdeConfig = Topics.serdeConfig(registryUrl);
-        scorer = new UploadScorer(engine, new ImageFetcher(fetchPolicy), metrics, serdeConfig, Clock.systemUTC());
+        scorer = new UploadScorer(engine, new ImageFetcher(fetchPolicy), serdeConfig, Clock.systemUTC());
         Properties props = streamsProperties();
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
@@ -94,6 +95,11 @@ public final class ModerationPipeline implements AutoCloseable {
 
     public ModerationMetrics metrics() {
         return metrics;
+    }
+
+    /** The sum of this instance's counters named {@code name} (Micrometer's dotted name) with the given tags. */
+    public double counted(String name, String... tags) {
+        return meters.find(name).tags(tags).counters().stream().mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
     }
 
     /** The {@code kafka-streams.*} entries of application.properties, with ${...} references resolved in that file. */
