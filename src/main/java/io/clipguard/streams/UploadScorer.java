@@ -178,6 +178,7 @@ public final class UploadScorer implements AutoCloseable {
     @Override
     public void close() {
         fetchPool.shutdownNow();
+        fetcher.close();
         eventReader.close();
     }
 
