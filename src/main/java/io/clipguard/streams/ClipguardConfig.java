@@ -54,8 +54,11 @@ public interface ClipguardConfig {
         @WithDefault(io.clipguard.contracts.Topics.DEAD_LETTER)
         String deadLetter();
 
+        @WithDefault(io.clipguard.contracts.Topics.BURST_ALERTS)
+        String burstAlerts();
+
         default io.clipguard.contracts.Topics.Names names() {
-            return new io.clipguard.contracts.Topics.Names(uploads(), verdicts(), alerts(), deadLetter());
+            return new io.clipguard.contracts.Topics.Names(uploads(), verdicts(), alerts(), deadLetter(), burstAlerts());
         }
     }
 
@@ -104,6 +107,30 @@ public interface ClipguardConfig {
         /** A verdict whose probability reaches this also goes to the alerts topic. */
         @WithDefault("0.9")
         double probabilityThreshold();
+
+        Burst burst();
+    }
+
+    /** One alert when an uploader's high-score verdicts in one window reach a count (see BurstAlerting). */
+    interface Burst {
+        /** K: high-score verdicts of one uploader within one window that raise the alert. */
+        @WithDefault("5")
+        int count();
+
+        /** W: the window, tumbling over the upload records' timestamps. */
+        @WithDefault("10m")
+        Duration window();
+
+        /** A verdict counts when its probability reaches this; defaults to clipguard.alert.probability-threshold. */
+        double probabilityThreshold();
+
+        /** At most this many upload ids (the first ones) are listed in an alert. */
+        @WithDefault("20")
+        int maxUploadIds();
+
+        /** How late (behind the newest upload timestamp seen) a verdict may arrive and still count in its window. */
+        @WithDefault("1m")
+        Duration grace();
     }
 
     interface Registry {

@@ -16,6 +16,7 @@ public final class ModerationMetrics {
     private final Counter recordsIn;
     private final Counter verdictsOut;
     private final Counter alertsOut;
+    private final Counter burstAlertsOut;
     private final Timer endToEndLatency;
     private final DistributionSummary probability;
     private final AtomicLong pending = new AtomicLong();
@@ -25,6 +26,7 @@ public final class ModerationMetrics {
         this.recordsIn = Counter.builder("clipguard.records.in").description("Upload records consumed").register(registry);
         this.verdictsOut = Counter.builder("clipguard.verdicts.out").description("Verdicts produced").register(registry);
         this.alertsOut = Counter.builder("clipguard.alerts.out").description("High-score alerts produced").register(registry);
+        this.burstAlertsOut = Counter.builder("clipguard.burst.alerts").description("Uploader burst alerts produced").register(registry);
         this.endToEndLatency = Timer.builder("clipguard.end.to.end.latency")
                 .description("From the upload record's timestamp to its verdict")
                 .publishPercentileHistogram()
@@ -62,6 +64,10 @@ public final class ModerationMetrics {
 
     void alert() {
         alertsOut.increment();
+    }
+
+    void burstAlert() {
+        burstAlertsOut.increment();
     }
 
     /** Records that stop waiting here leave the pending count: answered, or handed back when their task closes. */

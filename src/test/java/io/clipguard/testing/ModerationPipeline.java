@@ -6,6 +6,7 @@ import io.clipguard.fetch.ImageFetcher;
 import io.clipguard.inference.Device;
 import io.clipguard.scoring.EngineConfig;
 import io.clipguard.scoring.ScoringEngine;
+import io.clipguard.streams.BurstAlerting;
 import io.clipguard.streams.ModerationMetrics;
 import io.clipguard.streams.ModerationTopology;
 import io.clipguard.contracts.OutputSchemas;
@@ -62,6 +63,12 @@ public final class ModerationPipeline implements AutoCloseable {
     public static ModerationTopology.Settings settings(String suffix, int maxBatchSize, Duration partitionBatchMaxWait, double alertThreshold) {
         return new ModerationTopology.Settings(Topics.Names.DEFAULT.withSuffix(suffix), maxBatchSize, partitionBatchMaxWait,
                 alertThreshold);
+    }
+
+    public static ModerationTopology.Settings settings(String suffix, int maxBatchSize, Duration partitionBatchMaxWait,
+                                                      double alertThreshold, BurstAlerting.Settings burst) {
+        return new ModerationTopology.Settings(Topics.Names.DEFAULT.withSuffix(suffix), maxBatchSize, partitionBatchMaxWait,
+                alertThreshold, burst);
     }
 
     public static FetchPolicy fetchPolicy(List<Path> fileRoots) {
