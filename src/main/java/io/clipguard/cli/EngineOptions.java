@@ -1,6 +1,6 @@
 package io.clipguard.cli;
 
-import io.clipguard.scoring.Device;
+import io.clipguard.inference.Device;
 import io.clipguard.scoring.EngineConfig;
 import java.io.Console;
 import java.nio.file.Path;

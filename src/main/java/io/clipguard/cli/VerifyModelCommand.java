@@ -4,7 +4,7 @@ import io.clipguard.inference.ExportVerification;
 import io.clipguard.inference.OnnxImageEncoder;
 import io.clipguard.model.ModelLoadException;
 import io.clipguard.model.ModelManifest;
-import io.clipguard.scoring.Device;
+import io.clipguard.inference.Device;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;

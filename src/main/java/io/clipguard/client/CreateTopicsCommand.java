@@ -12,9 +12,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Creates the service's four topics if they are missing. Example: {@code tools/clipguard create-topics --partitions 4}. */
+/** Creates the service's topics if they are missing. Example: {@code tools/clipguard create-topics --partitions 4}. */
 @Command(name = "create-topics", mixinStandardHelpOptions = true,
-        description = "Create image-uploads, moderation-verdicts, moderation-alerts and image-uploads-dlq if missing.")
+        description = "Create image-uploads, moderation-verdicts, moderation-alerts, image-uploads-dlq and moderation-burst-alerts if missing.")
 public final class CreateTopicsCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka;

@@ -10,6 +10,7 @@ import io.clipguard.avro.HighScoreAlert;
 import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.avro.ScoringFailure;
+import io.clipguard.avro.UploaderBurstAlert;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -28,6 +29,7 @@ import org.apache.kafka.common.serialization.Serdes;
  *   moderation-verdicts   upload id (string)   ModerationVerdict
  *   moderation-alerts     upload id (string)   HighScoreAlert
  *   image-uploads-dlq     original key bytes   ScoringFailure
+ *   moderation-burst-alerts  uploader id (string)  UploaderBurstAlert
  * </pre>
  */
 public final class Topics {
@@ -35,12 +37,20 @@ public final class Topics {
     public static final String VERDICTS = "moderation-verdicts";
     public static final String ALERTS = "moderation-alerts";
     public static final String DEAD_LETTER = "image-uploads-dlq";
+    public static final String BURST_ALERTS = "moderation-burst-alerts";
 
     /**
      * The state store holding the positions of uploads waiting for their batch. Kafka Streams backs it with the internal
      * topic {@link #pendingChangelog(String)}, which must have as many partitions as the uploads topic.
      */
     public static final String PENDING_STORE = "pending-uploads";
+
+    /**
+     * The windowed store counting each uploader's high-score verdicts per window (changelogged by Kafka Streams), and the
+     * name of the repartition step that keys high-score verdicts by uploader before counting.
+     */
+    public static final String BURST_STORE = "uploader-burst-counts";
+    public static final String BURST_REPARTITION = "burst-by-uploader";
 
     private Topics() {}
 
@@ -50,22 +60,22 @@ public final class Topics {
     }
 
     /** The topic names one deployment uses; each can be renamed in the config ({@code clipguard.topics.*}). */
-    public record Names(String uploads, String verdicts, String alerts, String deadLetter) {
-        public static final Names DEFAULT = new Names(UPLOADS, VERDICTS, ALERTS, DEAD_LETTER);
+    public record Names(String uploads, String verdicts, String alerts, String deadLetter, String burstAlerts) {
+        public static final Names DEFAULT = new Names(UPLOADS, VERDICTS, ALERTS, DEAD_LETTER, BURST_ALERTS);
 
         /** Every name with {@code suffix} appended (tests and benchmarks run side by side on one broker). */
         public Names withSuffix(String suffix) {
-            return new Names(uploads + suffix, verdicts + suffix, alerts + suffix, deadLetter + suffix);
+            return new Names(uploads + suffix, verdicts + suffix, alerts + suffix, deadLetter + suffix, burstAlerts + suffix);
         }
 
         /** The topics the service writes. */
         public List<String> outputs() {
-            return List.of(verdicts, alerts, deadLetter);
+            return List.of(verdicts, alerts, deadLetter, burstAlerts);
         }
 
         /** Every topic the service reads or writes, input first. */
         public List<String> all() {
-            return List.of(uploads, verdicts, alerts, deadLetter);
+            return List.of(uploads, verdicts, alerts, deadLetter, burstAlerts);
         }
     }
 
@@ -87,6 +97,10 @@ public final class Topics {
 
     public static Topic<String, HighScoreAlert> alerts(String name, OutputSchemas schemas) {
         return new Topic<>(name, Serdes.String(), schemas.pinnedSerde(name, HighScoreAlert.getClassSchema()));
+    }
+
+    public static Topic<String, UploaderBurstAlert> burstAlerts(String name, OutputSchemas schemas) {
+        return new Topic<>(name, Serdes.String(), schemas.pinnedSerde(name, UploaderBurstAlert.getClassSchema()));
     }
 
     /** Keyed by the original record's key bytes, untouched (it may not even be a string). */

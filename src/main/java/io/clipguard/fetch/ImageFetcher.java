@@ -3,29 +3,75 @@ package io.clipguard.fetch;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.util.Timeout;
 
 /**
  * Reads the encoded bytes an image reference points at: {@code file:} under configured roots, or {@code http(s):}
  * with timeouts, a size cap and a refusal of non-public addresses. Knows nothing of Kafka or of image formats.
+ *
+ * <p>The address check runs inside the HTTP client's resolver ({@link CheckedResolver}), and the client connects to
+ * exactly the addresses that resolver returned: a host name cannot answer a public address to the check and a private
+ * one to the connection (DNS rebinding). Every redirect hop and every new connection goes through it again. No proxy is
+ * used (a proxy would resolve the host itself, out of the check's sight).
  */
-public final class ImageFetcher {
+public final class ImageFetcher implements AutoCloseable {
+    /** Resolves a host name to its addresses: the system's resolver, or in tests one that answers what they need. */
+    @FunctionalInterface
+    public interface HostResolver {
+        InetAddress[] resolve(String host) throws UnknownHostException;
+    }
+
     private final FetchPolicy policy;
-    private final HttpClient http;
+    private final CloseableHttpClient http;
+    /** Aborts a request whose whole response has not arrived within the read timeout (a trickling server). */
+    private final ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("clipguard-fetch-deadline").factory());
 
     public ImageFetcher(FetchPolicy policy) {
+        this(policy, InetAddress::getAllByName);
+    }
+
+    public ImageFetcher(FetchPolicy policy, HostResolver resolver) {
         this.policy = policy;
-        // Redirects are followed by hand so that every hop is checked against the address policy.
-        this.http = HttpClient.newBuilder()
-                .connectTimeout(policy.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER)
+        Timeout readTimeout = Timeout.of(policy.readTimeout());
+        this.http = HttpClients.custom()
+                .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+                        .setDnsResolver(new CheckedResolver(resolver, policy.allowPrivateNetworks()))
+                        .setDefaultConnectionConfig(ConnectionConfig.custom()
+                                .setConnectTimeout(Timeout.of(policy.connectTimeout()))
+                                .setSocketTimeout(readTimeout)
+                                .build())
+                        .setMaxConnTotal(64)
+                        .setMaxConnPerRoute(16)
+                        .build())
+                .setDefaultRequestConfig(RequestConfig.custom().setResponseTimeout(readTimeout).setRedirectsEnabled(false).build())
+                // Redirects are followed by hand (each hop's URI checked again); a retry would hide the first failure.
+                .disableRedirectHandling()
+                .disableAutomaticRetries()
+                .disableCookieManagement()
                 .build();
     }
 
@@ -84,37 +130,70 @@ public final class ImageFetcher {
     }
 
     private byte[] readHttp(URI uri, int redirects) throws FetchException {
-        checkAddress(uri);
-        HttpRequest request = HttpRequest.newBuilder(uri).timeout(policy.readTimeout()).GET().build();
-        HttpResponse<InputStream> response;
-        try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw FetchException.failed("interrupted while fetching " + uri, e);
-        } catch (IOException e) {
-            throw FetchException.failed("cannot fetch " + uri + ": " + e, e);
+        if (uri.getHost() == null) {
+            throw FetchException.refused("no host in " + uri);
         }
-        try (InputStream body = response.body()) {
-            int status = response.statusCode();
-            if (status >= 300 && status < 400) {
-                String next = response.headers().firstValue("location").orElse(null);
-                if (next == null || redirects >= policy.maxRedirects()) {
-                    throw FetchException.failed("HTTP " + status + " from " + uri + " (redirects followed: " + redirects + ")", null);
+        HttpGet request = new HttpGet(uri);
+        AtomicBoolean timedOut = new AtomicBoolean();
+        ScheduledFuture<?> deadline = deadlines.schedule(() -> {
+            timedOut.set(true);
+            request.cancel();
+        }, policy.readTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        URI redirect;
+        try (ClassicHttpResponse response = http.executeOpen(null, request, null)) {
+            try {
+                int status = response.getCode();
+                if (status >= 300 && status < 400) {
+                    Header next = response.getFirstHeader("Location");
+                    if (next == null || redirects >= policy.maxRedirects()) {
+                        throw FetchException.failed("HTTP " + status + " from " + uri + " (redirects followed: " + redirects + ")", null);
+                    }
+                    redirect = uri.resolve(next.getValue());
+                } else if (status != 200) {
+                    throw FetchException.failed("HTTP " + status + " from " + uri, null);
+                } else {
+                    return readBody(response.getEntity(), uri);
                 }
-                return readHttp(uri.resolve(next), redirects + 1);
+            } catch (FetchException | IOException | RuntimeException e) {
+                // Drop the connection instead of letting close() drain whatever the server still sends.
+                request.cancel();
+                throw e;
             }
-            if (status != 200) {
-                throw FetchException.failed("HTTP " + status + " from " + uri, null);
-            }
-            long declared = response.headers().firstValueAsLong("content-length").orElse(-1);
-            if (declared > policy.maxBytes()) {
-                throw FetchException.refused("response of " + declared + " bytes from " + uri + " is over the limit of " + policy.maxBytes());
-            }
-            return readCapped(body, uri);
         } catch (IOException e) {
-            throw FetchException.failed("cannot read the response from " + uri + ": " + e, e);
+            RefusedAddress refused = refusal(e);
+            if (refused != null) {
+                throw FetchException.refused(refused.getMessage());
+            }
+            if (timedOut.get()) {
+                throw FetchException.failed("no complete response from " + uri + " within " + policy.readTimeout().toMillis() + " ms", e);
+            }
+            throw FetchException.failed("cannot fetch " + uri + ": " + e, e);
+        } finally {
+            deadline.cancel(false);
         }
+        return readHttp(redirect, redirects + 1);
+    }
+
+    private byte[] readBody(HttpEntity entity, URI uri) throws IOException, FetchException {
+        if (entity == null) {
+            return new byte[0];
+        }
+        long declared = entity.getContentLength();
+        if (declared > policy.maxBytes()) {
+            throw FetchException.refused("response of " + declared + " bytes from " + uri + " is over the limit of " + policy.maxBytes());
+        }
+        try (InputStream body = entity.getContent()) {
+            return readCapped(body, uri);
+        }
+    }
+
+    private static RefusedAddress refusal(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof RefusedAddress r) {
+                return r;
+            }
+        }
+        return null;
     }
 
     /** Reads at most maxBytes; one byte more means the source is too large, whatever it declared. */
@@ -126,25 +205,53 @@ public final class ImageFetcher {
         return bytes;
     }
 
-    private void checkAddress(URI uri) throws FetchException {
-        String host = uri.getHost();
-        if (host == null) {
-            throw FetchException.refused("no host in " + uri);
-        }
-        if (policy.allowPrivateNetworks()) {
-            return;
-        }
-        InetAddress[] addresses;
-        try {
-            addresses = InetAddress.getAllByName(host);
-        } catch (UnknownHostException e) {
-            throw FetchException.failed("unknown host " + host, e);
-        }
-        for (InetAddress address : addresses) {
-            if (isNonPublic(address)) {
-                throw FetchException.refused("address " + address.getHostAddress() + " of " + host
-                        + " is loopback/private/link-local; set clipguard.fetch.allow-private-networks=true to allow it");
+    /**
+     * The client's only resolver: resolves through {@code delegate} and refuses the whole answer when any address is
+     * not public (unless private networks are allowed). The client connects to what this returns, nothing else.
+     */
+    private record CheckedResolver(HostResolver delegate, boolean allowPrivateNetworks) implements DnsResolver {
+        @Override
+        public InetAddress[] resolve(String host) throws UnknownHostException {
+            InetAddress[] addresses = delegate.resolve(host);
+            if (addresses == null || addresses.length == 0) {
+                throw new UnknownHostException("no address for " + host);
             }
+            if (!allowPrivateNetworks) {
+                for (InetAddress address : addresses) {
+                    if (isNonPublic(address)) {
+                        throw new RefusedAddress("address " + address.getHostAddress() + " of " + host
+                                + " is loopback/private/link-local; set clipguard.fetch.allow-private-networks=true to allow it");
+                    }
+                }
+            }
+            return addresses;
+        }
+
+        @Override
+        public List<InetSocketAddress> resolve(String host, int port) throws UnknownHostException {
+            return Arrays.stream(resolve(host)).map(a -> new InetSocketAddress(a, port)).toList();
+        }
+
+        @Override
+        public String resolveCanonicalHostname(String host) throws UnknownHostException {
+            return host; // never used for connecting; no second lookup
+        }
+    }
+
+    /** The resolver's refusal; an UnknownHostException so it travels through the client's connect path. */
+    private static final class RefusedAddress extends UnknownHostException {
+        RefusedAddress(String message) {
+            super(message);
+        }
+    }
+
+    @Override
+    public void close() {
+        deadlines.shutdownNow();
+        try {
+            http.close();
+        } catch (IOException ignored) {
+            // nothing left to release
         }
     }
 

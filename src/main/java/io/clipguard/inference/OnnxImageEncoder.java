@@ -1,6 +1,5 @@
 package io.clipguard.inference;
 
-import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
@@ -8,23 +7,16 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
-import ai.onnxruntime.ValueInfo;
 import io.clipguard.image.ClipPreprocessor;
 import io.clipguard.image.RgbImage;
 import io.clipguard.model.ModelLoadException;
 import io.clipguard.model.ModelManifest;
 import io.clipguard.model.TensorDType;
-import io.clipguard.scoring.Device;
-import java.io.IOException;
-import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -100,7 +92,7 @@ public final class OnnxImageEncoder implements AutoCloseable {
                 session = createSession(env, modelPath, intraOpThreads, true);
                 deviceName = "CUDA:0";
             } catch (OrtException e) {
-                cudaReason = oneLine(e.getMessage()) + cudaLibraryDiagnosis().map(d -> " (" + d + ")").orElse("");
+                cudaReason = oneLine(e.getMessage()) + CudaDiagnosis.missingLibraries().map(d -> " (" + d + ")").orElse("");
                 if (device == Device.CUDA) {
                     throw new ModelLoadException("device CUDA requested but ONNX Runtime's CUDA execution provider could"
                             + " not start: " + cudaReason + ". onnxruntime_gpu 1.23 needs CUDA 12 (libcublasLt.so.12)"
@@ -118,63 +110,12 @@ public final class OnnxImageEncoder implements AutoCloseable {
             }
         }
         try {
-            checkAgainstManifest(session, manifest, modelPath);
+            ModelSignatureCheck.check(session, manifest, modelPath);
         } catch (ModelLoadException | RuntimeException e) {
             closeQuietly(session);
             throw e;
         }
         return new OnnxImageEncoder(env, session, manifest, deviceName, cudaReason, maxBatchSize);
-    }
-
-    /**
-     * ORT's exception only says the CUDA provider library failed to load; {@code ldd} on the library this JVM's ORT
-     * extracted names the missing dependencies (e.g. libcublasLt.so.12). Run in a child process: loading the library
-     * here would map CUDA code into the service for nothing.
-     */
-    private static Optional<String> cudaLibraryDiagnosis() {
-        Optional<Path> library = extractedCudaProvider();
-        if (library.isEmpty()) {
-            return Optional.empty();
-        }
-        try {
-            Process ldd = new ProcessBuilder("ldd", library.get().toString()).redirectErrorStream(true).start();
-            String output;
-            try (var in = ldd.getInputStream()) {
-                output = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            }
-            if (!ldd.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
-                ldd.destroyForcibly();
-                return Optional.empty();
-            }
-            List<String> missing = output.lines().filter(line -> line.contains("=> not found"))
-                    .map(line -> line.trim().split("\\s+")[0]).distinct().toList();
-            return missing.isEmpty() ? Optional.empty()
-                    : Optional.of("missing libraries: " + String.join(", ", missing));
-        } catch (IOException e) {
-            return Optional.empty(); // no ldd here: the ORT message alone must do
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
-        }
-    }
-
-    /** The CUDA provider library of this JVM's ORT: onnxruntime.native.path, or the folder ORT extracted it to. */
-    private static Optional<Path> extractedCudaProvider() {
-        Path dir;
-        String nativePath = System.getProperty("onnxruntime.native.path");
-        if (nativePath != null) {
-            dir = Path.of(nativePath);
-        } else {
-            try { // ORT keeps its per-JVM extraction folder in a private static field
-                Field field = Class.forName("ai.onnxruntime.OnnxRuntime").getDeclaredField("tempDirectory");
-                field.setAccessible(true);
-                dir = (Path) field.get(null);
-            } catch (ReflectiveOperationException | RuntimeException e) {
-                return Optional.empty();
-            }
-        }
-        Path library = dir == null ? null : dir.resolve("libonnxruntime_providers_cuda.so");
-        return library != null && Files.isRegularFile(library) ? Optional.of(library) : Optional.empty();
     }
 
     private static OrtSession createSession(OrtEnvironment env, String modelPath, int intraOpThreads, boolean cuda)
@@ -189,76 +130,6 @@ public final class OnnxImageEncoder implements AutoCloseable {
             }
             return env.createSession(modelPath, options);
         }
-    }
-
-    /** The session must have exactly the manifest's input and output: names, element types, ranks, fixed sizes. */
-    private static void checkAgainstManifest(OrtSession session, ModelManifest manifest, String modelPath)
-            throws ModelLoadException {
-        try {
-            Map<String, NodeInfo> inputs = session.getInputInfo();
-            Map<String, NodeInfo> outputs = session.getOutputInfo();
-            ModelManifest.InputSpec in = manifest.input();
-            ModelManifest.OutputSpec out = manifest.output();
-            NodeInfo actualIn = inputs.get(in.name());
-            if (inputs.size() != 1 || actualIn == null || !(actualIn.getInfo() instanceof TensorInfo inInfo)
-                    || dtypeName(inInfo) == null || !dtypeName(inInfo).equals(in.dtype().manifestName())
-                    || !shapeMatches(in.shape(), inInfo.getShape())) {
-                throw new ModelLoadException("manifest says input " + in.describe() + " but " + modelPath + " has "
-                        + describe(inputs) + ": the manifest does not belong to this model file; re-export the model"
-                        + " (tools/export_clip_onnx.py writes both) or correct manifest.json");
-            }
-            NodeInfo actualOut = outputs.get(out.name());
-            if (actualOut == null || !(actualOut.getInfo() instanceof TensorInfo outInfo)
-                    || dtypeName(outInfo) == null || !dtypeName(outInfo).equals(out.dtype().manifestName())
-                    || !shapeMatches(new long[] {-1, out.dim()}, outInfo.getShape())) {
-                throw new ModelLoadException("manifest says output " + out.describe() + " but " + modelPath + " has "
-                        + describe(outputs) + ": the manifest does not belong to this model file; re-export the model"
-                        + " (tools/export_clip_onnx.py writes both) or correct manifest.json");
-            }
-        } catch (OrtException e) {
-            throw new ModelLoadException("cannot read the inputs/outputs of " + modelPath + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** A manifest -1 needs a dynamic (or symbolic) dimension; any other size must be equal, or dynamic in the model. */
-    private static boolean shapeMatches(long[] manifestShape, long[] modelShape) {
-        if (manifestShape.length != modelShape.length) {
-            return false;
-        }
-        for (int i = 0; i < manifestShape.length; i++) {
-            boolean dynamic = modelShape[i] < 0;
-            if (manifestShape[i] < 0 ? !dynamic : !(dynamic || modelShape[i] == manifestShape[i])) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static String dtypeName(TensorInfo info) {
-        return switch (info.type) {
-            case FLOAT -> "float32";
-            case FLOAT16 -> "float16";
-            default -> null;
-        };
-    }
-
-    private static String describe(Map<String, NodeInfo> nodes) {
-        StringBuilder sb = new StringBuilder();
-        for (NodeInfo node : nodes.values()) {
-            if (!sb.isEmpty()) {
-                sb.append(", ");
-            }
-            ValueInfo info = node.getInfo();
-            sb.append('\'').append(node.getName()).append("' ");
-            if (info instanceof TensorInfo t) {
-                String dtype = dtypeName(t);
-                sb.append(dtype != null ? dtype : t.type.name().toLowerCase(java.util.Locale.ROOT)).append(' ')
-                        .append(Arrays.toString(t.getShape()).replace(" ", ""));
-            } else {
-                sb.append(info);
-            }
-        }
-        return sb.toString();
     }
 
     /** "CUDA:0" or "CPU": where the session actually runs. */

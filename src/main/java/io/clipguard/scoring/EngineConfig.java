@@ -1,6 +1,7 @@
 package io.clipguard.scoring;
 
 import io.clipguard.image.ImageLimits;
+import io.clipguard.inference.Device;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;

@@ -27,13 +27,13 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * nothing lost, nothing doubled. The image bytes themselves are kept in memory only, never written to the changelog.
  *
  * <p>A batch is flushed when it reaches the maximum batch size, or by wall-clock punctuation once its oldest record
- * has waited the maximum queue delay. The engine merges batches that stream threads flush at the same time.
+ * has waited the partition batch's maximum wait. The engine merges batches that stream threads flush at the same time.
  */
 final class BatchingScoreProcessor implements Processor<byte[], byte[], String, ModerationOutcome> {
     private final UploadScorer scorer;
     private final ModerationMetrics metrics;
     private final int maxBatchSize;
-    private final long maxQueueDelayMillis;
+    private final long maxWaitMillis;
     private final BooleanSupplier draining;
     private ProcessorContext<String, ModerationOutcome> context;
     private KeyValueStore<Long, PendingUpload> pending;
@@ -43,11 +43,11 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
     private int pendingCount;
     private long oldestPendingSince;
 
-    BatchingScoreProcessor(UploadScorer scorer, ModerationMetrics metrics, int maxBatchSize, Duration maxQueueDelay, BooleanSupplier draining) {
+    BatchingScoreProcessor(UploadScorer scorer, ModerationMetrics metrics, int maxBatchSize, Duration maxWait, BooleanSupplier draining) {
         this.scorer = scorer;
         this.metrics = metrics;
         this.maxBatchSize = maxBatchSize;
-        this.maxQueueDelayMillis = maxQueueDelay.toMillis();
+        this.maxWaitMillis = maxWait.toMillis();
         this.draining = draining;
     }
 
@@ -65,9 +65,9 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
         metrics.restored(pendingCount);
         oldestPendingSince = System.currentTimeMillis();
         // Tick at a quarter of the delay so a record never waits much longer than the delay itself.
-        Duration tick = Duration.ofMillis(Math.max(1, maxQueueDelayMillis / 4));
+        Duration tick = Duration.ofMillis(Math.max(1, maxWaitMillis / 4));
         context.schedule(tick, PunctuationType.WALL_CLOCK_TIME, now -> {
-            if (pendingCount > 0 && (now - oldestPendingSince >= maxQueueDelayMillis || draining.getAsBoolean())) {
+            if (pendingCount > 0 && (now - oldestPendingSince >= maxWaitMillis || draining.getAsBoolean())) {
                 flush();
             }
         });
@@ -103,6 +103,7 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
             context.forward(new Record<>(key, outcome, upload.timestamp()));
             pending.delete(batch.get(i).key);
             values.remove(upload.offset());
+            metrics.answered(outcome);
         }
         metrics.noLongerPending(batch.size());
         pendingCount = 0;

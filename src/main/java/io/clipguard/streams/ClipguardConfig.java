@@ -1,6 +1,6 @@
 package io.clipguard.streams;
 
-import io.clipguard.scoring.Device;
+import io.clipguard.inference.Device;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
@@ -54,8 +54,11 @@ public interface ClipguardConfig {
         @WithDefault(io.clipguard.contracts.Topics.DEAD_LETTER)
         String deadLetter();
 
+        @WithDefault(io.clipguard.contracts.Topics.BURST_ALERTS)
+        String burstAlerts();
+
         default io.clipguard.contracts.Topics.Names names() {
-            return new io.clipguard.contracts.Topics.Names(uploads(), verdicts(), alerts(), deadLetter());
+            return new io.clipguard.contracts.Topics.Names(uploads(), verdicts(), alerts(), deadLetter(), burstAlerts());
         }
     }
 
@@ -72,13 +75,16 @@ public interface ClipguardConfig {
         @WithDefault("32")
         int maxBatchSize();
 
-        /** Longest an upload waits in its partition's batch before the batch is scored anyway. */
+        /**
+         * Longest an upload waits in its partition's batch before the batch is scored anyway. Formerly
+         * {@code clipguard.engine.max-queue-delay}, which still applies ({@link io.clipguard.streams.RenamedSettings}).
+         */
         @WithDefault("20ms")
-        Duration maxQueueDelay();
+        Duration partitionBatchMaxWait();
 
         /**
          * How long the engine holds a batch for batches that other stream threads flush at the same moment, so they
-         * run as one inference. Short: the uploads already waited in their partition's batch.
+         * run as one inference (the engine's own queue delay). Short: the uploads already waited in their partition's batch.
          */
         @WithDefault("2ms")
         Duration mergeWindow();
@@ -101,6 +107,30 @@ public interface ClipguardConfig {
         /** A verdict whose probability reaches this also goes to the alerts topic. */
         @WithDefault("0.9")
         double probabilityThreshold();
+
+        Burst burst();
+    }
+
+    /** One alert when an uploader's high-score verdicts in one window reach a count (see BurstAlerting). */
+    interface Burst {
+        /** K: high-score verdicts of one uploader within one window that raise the alert. */
+        @WithDefault("5")
+        int count();
+
+        /** W: the window, tumbling over the upload records' timestamps. */
+        @WithDefault("10m")
+        Duration window();
+
+        /** A verdict counts when its probability reaches this; defaults to clipguard.alert.probability-threshold. */
+        double probabilityThreshold();
+
+        /** At most this many upload ids (the first ones) are listed in an alert. */
+        @WithDefault("20")
+        int maxUploadIds();
+
+        /** How late (behind the newest upload timestamp seen) a verdict may arrive and still count in its window. */
+        @WithDefault("1m")
+        Duration grace();
     }
 
     interface Registry {

@@ -72,11 +72,11 @@ public class EngineProducer {
 
     @Produces
     @ApplicationScoped
-    UploadScorer scorer(ScoringEngine engine, ClipguardConfig config, ModerationMetrics metrics) {
+    UploadScorer scorer(ScoringEngine engine, ClipguardConfig config) {
         ClipguardConfig.Fetch f = config.fetch();
         ImageFetcher fetcher = new ImageFetcher(new FetchPolicy(f.fileRoots().orElse(List.of()), f.connectTimeout(),
                 f.readTimeout(), f.maxBytes(), f.allowPrivateNetworks(), f.maxRedirects()));
-        return new UploadScorer(engine, fetcher, metrics,
+        return new UploadScorer(engine, fetcher,
                 Topics.serdeConfig(config.registry().url()), Clock.systemUTC());
     }
 

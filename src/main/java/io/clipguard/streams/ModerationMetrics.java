@@ -16,6 +16,7 @@ public final class ModerationMetrics {
     private final Counter recordsIn;
     private final Counter verdictsOut;
     private final Counter alertsOut;
+    private final Counter burstAlertsOut;
     private final Timer endToEndLatency;
     private final DistributionSummary probability;
     private final AtomicLong pending = new AtomicLong();
@@ -25,6 +26,7 @@ public final class ModerationMetrics {
         this.recordsIn = Counter.builder("clipguard.records.in").description("Upload records consumed").register(registry);
         this.verdictsOut = Counter.builder("clipguard.verdicts.out").description("Verdicts produced").register(registry);
         this.alertsOut = Counter.builder("clipguard.alerts.out").description("High-score alerts produced").register(registry);
+        this.burstAlertsOut = Counter.builder("clipguard.burst.alerts").description("Uploader burst alerts produced").register(registry);
         this.endToEndLatency = Timer.builder("clipguard.end.to.end.latency")
                 .description("From the upload record's timestamp to its verdict")
                 .publishPercentileHistogram()
@@ -43,18 +45,29 @@ public final class ModerationMetrics {
         pending.incrementAndGet();
     }
 
-    void verdict(double p, long endToEndMillis) {
-        verdictsOut.increment();
-        probability.record(p);
-        endToEndLatency.record(Duration.ofMillis(Math.max(0, endToEndMillis)));
+    /**
+     * Counts what one upload became. Called once its whole batch has been scored and forwarded, never for a batch that
+     * failed part-way (an engine outage aborts the batch's transaction and its uploads are scored again later), so
+     * verdicts and dead letters are counted once per outcome that is committed.
+     */
+    void answered(ModerationOutcome outcome) {
+        switch (outcome) {
+            case ModerationOutcome.Verdict v -> {
+                verdictsOut.increment();
+                probability.record(v.verdict().getProbability());
+                endToEndLatency.record(Duration.ofMillis(Math.max(0, v.verdict().getEndToEndLatencyMs())));
+            }
+            case ModerationOutcome.DeadLetter d ->
+                    registry.counter("clipguard.dead.letters", "reason", d.failure().getReason().name()).increment();
+        }
     }
 
     void alert() {
         alertsOut.increment();
     }
 
-    void deadLetter(String reason) {
-        registry.counter("clipguard.dead.letters", "reason", reason).increment();
+    void burstAlert() {
+        burstAlertsOut.increment();
     }
 
     /** Records that stop waiting here leave the pending count: answered, or handed back when their task closes. */

@@ -26,6 +26,7 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <pre>
  *   image-uploads ──► batch (changelogged pending store) ──► score ──┬─► moderation-verdicts ──(p ≥ alert)──► moderation-alerts
+ *                                                                     │        └──(K high scores of one uploader in W)──► moderation-burst-alerts
  *                                                                     └─► image-uploads-dlq (reason + original bytes)
  * </pre>
  *
@@ -39,10 +40,17 @@ import org.apache.kafka.streams.state.Stores;
 public class ModerationTopology {
 
     /** What the topology needs to know besides the scorer. */
-    public record Settings(Topics.Names topics, int maxBatchSize, Duration maxQueueDelay, double alertThreshold) {
+    public record Settings(Topics.Names topics, int maxBatchSize, Duration partitionBatchMaxWait, double alertThreshold,
+                           BurstAlerting.Settings burst) {
+        /** Burst alerts at the alert threshold with the configuration's defaults (5 in 10 minutes). */
+        public Settings(Topics.Names topics, int maxBatchSize, Duration partitionBatchMaxWait, double alertThreshold) {
+            this(topics, maxBatchSize, partitionBatchMaxWait, alertThreshold,
+                    new BurstAlerting.Settings(5, Duration.ofMinutes(10), alertThreshold, 20, Duration.ofMinutes(1)));
+        }
+
         static Settings from(ClipguardConfig config) {
-            return new Settings(config.topics().names(), config.engine().maxBatchSize(), config.engine().maxQueueDelay(),
-                    config.alert().probabilityThreshold());
+            return new Settings(config.topics().names(), config.engine().maxBatchSize(), config.engine().partitionBatchMaxWait(),
+                    config.alert().probabilityThreshold(), BurstAlerting.Settings.from(config.alert().burst()));
         }
     }
 
@@ -58,6 +66,7 @@ public class ModerationTopology {
         var verdicts = Topics.verdicts(names.verdicts(), schemas);
         var alerts = Topics.alerts(names.alerts(), schemas);
         var deadLetters = Topics.deadLetter(names.deadLetter(), schemas);
+        var burstAlerts = Topics.burstAlerts(names.burstAlerts(), schemas);
 
         StreamsBuilder builder = new StreamsBuilder();
         // Changelogged: the positions of waiting uploads survive a crash (see BatchingScoreProcessor).
@@ -67,7 +76,7 @@ public class ModerationTopology {
 
         KStream<String, ModerationOutcome> outcomes = builder
                 .stream(uploads.name(), Consumed.with(uploads.keySerde(), uploads.valueSerde()))
-                .process(() -> new BatchingScoreProcessor(scorer, metrics, s.maxBatchSize(), s.maxQueueDelay(), draining),
+                .process(() -> new BatchingScoreProcessor(scorer, metrics, s.maxBatchSize(), s.partitionBatchMaxWait(), draining),
                         Named.as("batch-and-score"), Topics.PENDING_STORE);
 
         outcomes.split(Named.as("outcome-"))
@@ -80,6 +89,7 @@ public class ModerationTopology {
                                 return alert(v, s);
                             })
                             .to(alerts.name(), Produced.with(alerts.keySerde(), alerts.valueSerde()));
+                    BurstAlerting.attach(verdictStream, s.burst(), names.verdicts(), burstAlerts, metrics);
                 }, "verdict"))
                 .defaultBranch(Branched.withConsumer(failed -> failed
                         .map((id, o) -> {

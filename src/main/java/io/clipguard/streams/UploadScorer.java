@@ -29,21 +29,20 @@ import java.util.concurrent.Executors;
 /**
  * Turns pending upload records into outcomes: reads the event, resolves the image bytes (inline or by URI), has the
  * shared {@link ScoringEngine} score them, and builds the verdict or the dead letter. Knows nothing of pixels (the
- * engine does) nor of state stores and commits (the processor does).
+ * engine does) nor of state stores and commits (the processor does). Counts nothing: a batch that fails part-way is
+ * retried, so outcomes are counted by the processor once the whole batch is scored.
  */
 public final class UploadScorer implements AutoCloseable {
     private final ScoringEngine engine;
     private final ImageFetcher fetcher;
-    private final ModerationMetrics metrics;
     private final Clock clock;
     private final AvroKafkaDeserializer<ImageUploaded> eventReader = new AvroKafkaDeserializer<>();
     // URI fetches block on the network, so they get their own threads rather than the engine's decode pool.
     private final ExecutorService fetchPool = Executors.newFixedThreadPool(16, Thread.ofPlatform().daemon().name("clipguard-fetch-", 0).factory());
 
-    public UploadScorer(ScoringEngine engine, ImageFetcher fetcher, ModerationMetrics metrics, Map<String, Object> registryConfig, Clock clock) {
+    public UploadScorer(ScoringEngine engine, ImageFetcher fetcher, Map<String, Object> registryConfig, Clock clock) {
         this.engine = engine;
         this.fetcher = fetcher;
-        this.metrics = metrics;
         this.clock = clock;
         eventReader.configure(registryConfig, false);
     }
@@ -121,7 +120,6 @@ public final class UploadScorer implements AutoCloseable {
                 EngineInfo info = engine.info();
                 long now = clock.millis();
                 long latency = now - upload.timestamp();
-                metrics.verdict(scored.probability(), latency);
                 yield new ModerationOutcome.Verdict(ModerationVerdict.newBuilder()
                         .setUploadId(event.getUploadId())
                         .setUploaderId(event.getUploaderId())
@@ -143,7 +141,6 @@ public final class UploadScorer implements AutoCloseable {
 
     private ModerationOutcome.DeadLetter deadLetter(PendingUpload upload, byte[] value, String uploadId, FailureReason reason,
                                                     String message) {
-        metrics.deadLetter(reason.name());
         if (uploadId == null && upload.key() != null) {
             uploadId = new String(upload.key(), StandardCharsets.UTF_8);
         }
@@ -181,6 +178,7 @@ public final class UploadScorer implements AutoCloseable {
     @Override
     public void close() {
         fetchPool.shutdownNow();
+        fetcher.close();
         eventReader.close();
     }
 

@@ -6,7 +6,7 @@ import io.clipguard.image.ImageLimits;
 import io.clipguard.image.RgbImage;
 import io.clipguard.inference.OnnxImageEncoder;
 import io.clipguard.model.ModelManifest;
-import io.clipguard.scoring.Device;
+import io.clipguard.inference.Device;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -2,7 +2,7 @@ package io.clipguard.bench;
 
 import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.ModerationVerdict;
-import io.clipguard.scoring.Device;
+import io.clipguard.inference.Device;
 import io.clipguard.scoring.EngineConfig;
 import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.scoring.ScoringEngine;

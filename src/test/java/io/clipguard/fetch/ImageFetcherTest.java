@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,11 +24,13 @@ class ImageFetcherTest {
     Path tmp;
     HttpServer server;
     String base;
+    final AtomicInteger photoRequests = new AtomicInteger();
 
     @BeforeEach
     void serve() throws Exception {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/photo.jpg", ex -> {
+            photoRequests.incrementAndGet();
             ex.sendResponseHeaders(200, PHOTO_HEAD.length);
             ex.getResponseBody().write(PHOTO_HEAD);
             ex.close();
@@ -119,5 +122,44 @@ class ImageFetcherTest {
         assertThat(ImageFetcher.isNonPublic(InetAddress.getByName("100.64.0.1"))).isTrue();
         assertThat(ImageFetcher.isNonPublic(InetAddress.getByName("fd00::1"))).isTrue();
         assertThat(ImageFetcher.isNonPublic(InetAddress.getByName("93.184.216.34"))).isFalse();
+    }
+
+    /** A resolver that answers {@code first} to the first lookup and {@code then} to every later one. */
+    static ImageFetcher.HostResolver rebinding(AtomicInteger lookups, byte[] first, byte[] then) {
+        return host -> new InetAddress[] {InetAddress.getByAddress(host, lookups.getAndIncrement() == 0 ? first : then)};
+    }
+
+    static final byte[] PUBLIC = {(byte) 203, 0, 113, 7}; // TEST-NET-3: public by the policy, unreachable from here
+    static final byte[] LOOPBACK = {127, 0, 0, 1};
+
+    @Test
+    void theClientConnectsThroughTheCheckingResolver() throws Exception {
+        // Sanity for the rebinding test below: a made-up host name reaches the loopback server only through our resolver.
+        AtomicInteger lookups = new AtomicInteger();
+        ImageFetcher allowed = new ImageFetcher(new FetchPolicy(List.of(), Duration.ofSeconds(1), Duration.ofSeconds(2), 1 << 20, true, 2),
+                rebinding(lookups, LOOPBACK, LOOPBACK));
+        String port = String.valueOf(server.getAddress().getPort());
+        assertThat(allowed.fetch("http://images.example:" + port + "/photo.jpg")).isEqualTo(PHOTO_HEAD);
+        assertThat(photoRequests).hasValue(1);
+        assertThat(lookups).hasValue(1);
+    }
+
+    @Test
+    void aHostThatRebindsToLoopbackAfterTheCheckIsNeverConnectedTo() {
+        // DNS rebinding: public to the check, loopback afterwards. The address checked is the one connected to, so the
+        // fetch goes to the public address (and fails here, where nothing is reachable) and never to loopback.
+        AtomicInteger lookups = new AtomicInteger();
+        ImageFetcher fetcher = new ImageFetcher(new FetchPolicy(List.of(), Duration.ofSeconds(1), Duration.ofSeconds(2), 1 << 20, false, 2),
+                rebinding(lookups, PUBLIC, LOOPBACK));
+        String url = "http://rebind.example:" + server.getAddress().getPort() + "/photo.jpg";
+        assertThatThrownBy(() -> fetcher.fetch(url)).isInstanceOf(FetchException.class);
+        assertThat(photoRequests).as("requests that reached the loopback server").hasValue(0);
+        assertThat(lookups).as("one resolution, checked and connected to").hasValue(1);
+
+        // Asked again, the host now answers loopback: refused before any connection.
+        assertThatThrownBy(() -> fetcher.fetch(url))
+                .isInstanceOfSatisfying(FetchException.class, e -> assertThat(e.refused()).isTrue())
+                .hasMessageContaining("127.0.0.1").hasMessageContaining("rebind.example");
+        assertThat(photoRequests).hasValue(0);
     }
 }

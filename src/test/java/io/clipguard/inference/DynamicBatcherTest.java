@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.clipguard.image.RgbImage;
 import io.clipguard.model.ModelManifest;
 import io.clipguard.model.TestModels;
-import io.clipguard.scoring.Device;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -10,7 +10,6 @@ import io.clipguard.image.RgbImage;
 import io.clipguard.model.ModelLoadException;
 import io.clipguard.model.ModelManifest;
 import io.clipguard.model.TestModels;
-import io.clipguard.scoring.Device;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -2,6 +2,7 @@ package io.clipguard.scoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.clipguard.inference.Device;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.clipguard.image.ClipPreprocessor;
 import io.clipguard.image.ImageDecoder;
 import io.clipguard.image.ImageLimits;
+import io.clipguard.inference.Device;
 import io.clipguard.inference.OnnxImageEncoder;
 import io.clipguard.model.ModelLoadException;
 import io.clipguard.model.ModelManifest;

@@ -55,4 +55,47 @@ class EngineOutageTest {
             }
         }
     }
+
+    /**
+     * Alert rules page on the verdict and dead-letter counters, so they count committed outcomes once. A batch holds a
+     * malformed record (a dead letter without the engine) and a photo; the engine is down, so the batch aborts. Neither
+     * outcome may be counted by the instance whose batch aborted; the instance that commits them counts each once.
+     */
+    @Test
+    void countersCountCommittedOutcomesOnceThroughAnOutage() throws Exception {
+        byte[] photo = Files.readAllBytes(Path.of("src/test/resources/golden/images/china.jpg"));
+        try (KafkaBroker broker = KafkaBroker.start(); ApicurioRegistry registry = ApicurioRegistry.start(tmp.resolve("registry.log"))) {
+            // Batches of two with a long wait: the malformed record and the photo are scored as one batch.
+            ModerationTopology.Settings s = ModerationPipeline.settings("-outage-count", 2, Duration.ofSeconds(30), 0.9);
+            broker.createTopics(1, s.topics().all());
+            ModerationPipeline first = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "outage-count",
+                    tmp.resolve("state-1"), s, ModerationPipeline.fetchPolicy(List.of())).start(Duration.ofSeconds(60));
+            first.engine().close();
+            try (KafkaProducer<byte[], byte[]> raw = TestClients.rawProducer(broker.bootstrapServers());
+                 KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
+                TestClients.send(raw, s.topics().uploads(), "malformed".getBytes(), "not avro".getBytes());
+                TestClients.send(producer, s.topics().uploads(), "photo", TestClients.inline("photo", photo));
+            }
+            Thread.sleep(3000);
+            assertThat(TestClients.readCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
+                    TestClients.<ScoringFailure>avroReader(registry.url()), got -> false, Duration.ofSeconds(2))).isEmpty();
+            assertThat(first.counted("clipguard.records.in")).as("the batch was consumed").isEqualTo(2);
+            assertThat(first.counted("clipguard.dead.letters")).as("dead letters counted by the aborted batch").isZero();
+            assertThat(first.counted("clipguard.verdicts.out")).as("verdicts counted by the aborted batch").isZero();
+            first.close();
+
+            try (ModerationPipeline second = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "outage-count",
+                    tmp.resolve("state-2"), s, ModerationPipeline.fetchPolicy(List.of())).start(Duration.ofSeconds(60))) {
+                var verdicts = TestClients.readCommitted(broker.bootstrapServers(), s.topics().verdicts(),
+                        TestClients.<ModerationVerdict>avroReader(registry.url()), got -> !got.isEmpty(), Duration.ofSeconds(60));
+                var deadLetters = TestClients.readCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
+                        TestClients.<ScoringFailure>avroReader(registry.url()), got -> !got.isEmpty(), Duration.ofSeconds(10));
+                assertThat(verdicts).extracting(r -> r.value().getUploadId()).containsExactly("photo");
+                assertThat(deadLetters).extracting(r -> r.value().getReason().name()).containsExactly("MALFORMED_EVENT");
+                assertThat(second.counted("clipguard.verdicts.out")).isEqualTo(1);
+                assertThat(second.counted("clipguard.dead.letters", "reason", "MALFORMED_EVENT")).isEqualTo(1);
+                assertThat(second.counted("clipguard.dead.letters")).isEqualTo(1);
+            }
+        }
+    }
 }

@@ -3,9 +3,10 @@ package io.clipguard.testing;
 import io.clipguard.contracts.Topics;
 import io.clipguard.fetch.FetchPolicy;
 import io.clipguard.fetch.ImageFetcher;
-import io.clipguard.scoring.Device;
+import io.clipguard.inference.Device;
 import io.clipguard.scoring.EngineConfig;
 import io.clipguard.scoring.ScoringEngine;
+import io.clipguard.streams.BurstAlerting;
 import io.clipguard.streams.ModerationMetrics;
 import io.clipguard.streams.ModerationTopology;
 import io.clipguard.contracts.OutputSchemas;
@@ -36,6 +37,7 @@ public final class ModerationPipeline implements AutoCloseable {
     private final UploadScorer scorer;
     private final KafkaStreams streams;
     private final ModerationMetrics metrics;
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
     public ModerationPipeline(String bootstrap, String registryUrl, String applicationId, Path stateDir,
                               ModerationTopology.Settings settings, FetchPolicy fetchPolicy) throws Exception {
@@ -48,9 +50,9 @@ public final class ModerationPipeline implements AutoCloseable {
             throws Exception {
         engine = ScoringEngine.open(EngineConfig.builder(model).device(Device.AUTO)
                 .maxBatchSize(settings.maxBatchSize()).maxQueueDelay(mergeWindow).build());
-        metrics = new ModerationMetrics(new SimpleMeterRegistry());
+        metrics = new ModerationMetrics(meters);
         var serdeConfig = Topics.serdeConfig(registryUrl);
-        scorer = new UploadScorer(engine, new ImageFetcher(fetchPolicy), metrics, serdeConfig, Clock.systemUTC());
+        scorer = new UploadScorer(engine, new ImageFetcher(fetchPolicy), serdeConfig, Clock.systemUTC());
         Properties props = streamsProperties();
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
@@ -58,9 +60,15 @@ public final class ModerationPipeline implements AutoCloseable {
         streams = new KafkaStreams(ModerationTopology.build(settings, scorer, metrics, new OutputSchemas(registryUrl), () -> false), props);
     }
 
-    public static ModerationTopology.Settings settings(String suffix, int maxBatchSize, Duration maxQueueDelay, double alertThreshold) {
-        return new ModerationTopology.Settings(Topics.Names.DEFAULT.withSuffix(suffix), maxBatchSize, maxQueueDelay,
+    public static ModerationTopology.Settings settings(String suffix, int maxBatchSize, Duration partitionBatchMaxWait, double alertThreshold) {
+        return new ModerationTopology.Settings(Topics.Names.DEFAULT.withSuffix(suffix), maxBatchSize, partitionBatchMaxWait,
                 alertThreshold);
+    }
+
+    public static ModerationTopology.Settings settings(String suffix, int maxBatchSize, Duration partitionBatchMaxWait,
+                                                      double alertThreshold, BurstAlerting.Settings burst) {
+        return new ModerationTopology.Settings(Topics.Names.DEFAULT.withSuffix(suffix), maxBatchSize, partitionBatchMaxWait,
+                alertThreshold, burst);
     }
 
     public static FetchPolicy fetchPolicy(List<Path> fileRoots) {
@@ -94,6 +102,11 @@ public final class ModerationPipeline implements AutoCloseable {
 
     public ModerationMetrics metrics() {
         return metrics;
+    }
+
+    /** The sum of this instance's counters named {@code name} (Micrometer's dotted name) with the given tags. */
+    public double counted(String name, String... tags) {
+        return meters.find(name).tags(tags).counters().stream().mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
     }
 
     /** The {@code kafka-streams.*} entries of application.properties, with ${...} references resolved in that file. */

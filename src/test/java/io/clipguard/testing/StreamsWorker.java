@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * One service instance in its own JVM, so that a test can kill it abruptly (SIGKILL: no close, no commit, no flush).
- * Args: bootstrap registryUrl applicationId stateDir topicSuffix maxBatchSize maxQueueDelayMs.
+ * Args: bootstrap registryUrl applicationId stateDir topicSuffix maxBatchSize partitionBatchMaxWaitMs.
  */
 public final class StreamsWorker {
     public static void main(String[] args) throws Exception {

@@ -1,4 +1,4 @@
-package io.clipguard.scoring;
+package io.clipguard.inference;
 
 /** Where inference runs. */
 public enum Device {

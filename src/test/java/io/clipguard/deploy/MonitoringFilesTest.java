@@ -1,0 +1,236 @@
+package io.clipguard.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clipguard.avro.ImageUploaded;
+import io.clipguard.avro.ScoringFailure;
+import io.clipguard.contracts.Topics;
+import io.clipguard.streams.ServiceTestResources;
+import io.clipguard.testing.TestClients;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.io.IOException;
+import java.io.Reader;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * The Prometheus alert rules and the Grafana dashboard name only series the service really exports: a running service
+ * (Quarkus, real broker and registry) scores an upload and dead-letters a malformed one, then its /q/metrics is
+ * scraped and every metric name and selector label in deploy/prometheus/alert-rules.yml and deploy/grafana/*.json is
+ * looked up there.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = ServiceTestResources.class, restrictToAnnotatedClass = true)
+class MonitoringFilesTest {
+    private static final Path ROOT = Path.of("").toAbsolutePath();
+    private static final Path RULES = ROOT.resolve("deploy/prometheus/alert-rules.yml");
+    private static final Path GRAFANA = ROOT.resolve("deploy/grafana");
+    /** Series Prometheus records itself for every target, not exported by the service. */
+    private static final Set<String> PROMETHEUS_OWN = Set.of("up");
+    /** Labels Prometheus attaches at scrape time. */
+    private static final Set<String> TARGET_LABELS = Set.of("job", "instance");
+
+    @TestHTTPResource("/q/health/ready")
+    URL ready;
+
+    @TestHTTPResource("/q/metrics")
+    URL metrics;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
+
+    @ConfigProperty(name = "clipguard.registry.url")
+    String registryUrl;
+
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    void everyMetricInTheAlertRulesAndDashboardsIsExported() throws Exception {
+        awaitBody(ready, "\"status\": \"UP\"", Duration.ofSeconds(60));
+        byte[] photo = Files.readAllBytes(Path.of("src/test/resources/golden/images/grace_hopper.jpg"));
+        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(bootstrap, registryUrl);
+             KafkaProducer<byte[], byte[]> raw = TestClients.rawProducer(bootstrap)) {
+            TestClients.send(producer, Topics.UPLOADS, "mon-1", TestClients.inline("mon-1", photo));
+            TestClients.send(raw, Topics.UPLOADS, "mon-bad".getBytes(), "not an upload event".getBytes());
+        }
+        TestClients.readCommitted(bootstrap, Topics.DEAD_LETTER, TestClients.<ScoringFailure>avroReader(registryUrl),
+                got -> !got.isEmpty(), Duration.ofSeconds(60));
+        Map<String, Set<String>> exported = exportedLabelsByName(
+                awaitBody(metrics, "clipguard_dead_letters_total{", Duration.ofSeconds(30)));
+
+        Map<String, String> expressions = new LinkedHashMap<>(ruleExpressions());
+        expressions.putAll(dashboardExpressions());
+        assertThat(expressions).hasSizeGreaterThan(10);
+        List<String> problems = new ArrayList<>();
+        for (var e : expressions.entrySet()) {
+            Map<String, Set<String>> used = selectors(e.getValue());
+            assertThat(used).as("metrics in %s", e.getKey()).isNotEmpty();
+            for (var selector : used.entrySet()) {
+                String name = selector.getKey();
+                if (PROMETHEUS_OWN.contains(name)) {
+                    continue;
+                }
+                if (!exported.containsKey(name)) {
+                    problems.add(e.getKey() + ": " + name + " is not exported");
+                    continue;
+                }
+                for (String label : selector.getValue()) {
+                    if (!TARGET_LABELS.contains(label) && !exported.get(name).contains(label)) {
+                        problems.add(e.getKey() + ": " + name + " has no label " + label + " (it has " + exported.get(name) + ")");
+                    }
+                }
+            }
+        }
+        assertThat(problems).as("metrics named in the monitoring files but not exported").isEmpty();
+    }
+
+    @Test
+    void theRulesCoverWhatOperatorsPageOn() throws IOException {
+        Map<String, String> rules = ruleExpressions();
+        assertThat(String.join("\n", rules.values()))
+                .contains("clipguard_alerts_out_total")                        // high-score rate
+                .contains("clipguard_burst_alerts_total")                      // uploader bursts
+                .contains("sum by (reason) (rate(clipguard_dead_letters_total") // dead letters by reason
+                .contains("kafka_consumer_fetch_manager_records_lag_max")      // consumer lag
+                .contains("clipguard_engine_device{job=\"clipguard\", device=\"CPU\"}") // engine fell back to CPU
+                .contains("kafka_stream_client_state");                        // readiness (Streams RUNNING)
+    }
+
+    @Test
+    void theNameExtractorFindsMetricsNotFunctionsLabelsOrDurations() {
+        assertThat(selectors("sum by (reason) (rate(clipguard_dead_letters_total{job=\"clipguard\", reason=~\"FETCH.*\"}[5m])) > 1e-3"))
+                .isEqualTo(Map.of("clipguard_dead_letters_total", Set.of("job", "reason")));
+        assertThat(selectors("histogram_quantile(0.99, sum by (le) (rate(a_bucket[$__rate_interval]))) / ignoring(x) group_left"
+                + " clamp_min(sum(b_total offset 5m), 1) and on(instance) up == 0").keySet())
+                .containsExactlyInAnyOrder("a_bucket", "b_total", "up");
+    }
+
+    /** Alert name → expression, from the rule file. */
+    @SuppressWarnings("unchecked")
+    static Map<String, String> ruleExpressions() throws IOException {
+        Map<String, String> out = new LinkedHashMap<>();
+        try (Reader reader = Files.newBufferedReader(RULES)) {
+            Map<String, Object> file = new Yaml().load(reader);
+            for (Object group : (List<Object>) file.get("groups")) {
+                for (Object rule : (List<Object>) ((Map<String, Object>) group).get("rules")) {
+                    Map<String, Object> r = (Map<String, Object>) rule;
+                    assertThat(r).containsKeys("alert", "expr", "labels", "annotations");
+                    assertThat((Map<String, Object>) r.get("annotations")).containsKeys("summary", "description");
+                    out.put("rule " + r.get("alert"), String.valueOf(r.get("expr")));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** "dashboard file / panel title / refId" → expression, from every dashboard JSON. */
+    static Map<String, String> dashboardExpressions() throws IOException {
+        Map<String, String> out = new LinkedHashMap<>();
+        try (var files = Files.list(GRAFANA)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
+                JsonNode dashboard = new ObjectMapper().readTree(file.toFile());
+                for (JsonNode panel : dashboard.path("panels")) {
+                    for (JsonNode target : panel.path("targets")) {
+                        out.put(file.getFileName() + " / " + panel.path("title").asText() + " / " + target.path("refId").asText(),
+                                target.path("expr").asText());
+                    }
+                }
+            }
+        }
+        assertThat(out).as("dashboard queries under " + GRAFANA).isNotEmpty();
+        return out;
+    }
+
+    private static final Set<String> KEYWORDS = Set.of("by", "without", "on", "ignoring", "group_left", "group_right",
+            "bool", "and", "or", "unless", "offset", "inf", "nan");
+    private static final Pattern SELECTOR = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)\\s*(\\{[^}]*})?");
+    private static final Pattern LABEL_MATCHER = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)\\s*(=~|!~|!=|=)");
+
+    /** Metric name → label names its selectors match on, in a PromQL expression. */
+    static Map<String, Set<String>> selectors(String promql) {
+        String s = promql.replaceAll("\\[[^]]*]", " ")                                  // range durations
+                .replaceAll("\\b(by|without|on|ignoring|group_left|group_right)\\s*\\([^)]*\\)", " ") // label lists
+                .replaceAll("\\boffset\\s+\\S+", " ")
+                .replaceAll("(?<![a-zA-Z_:\\d])\\d+(\\.\\d+)?([eE][+-]?\\d+)?", " ");   // numbers
+        Map<String, Set<String>> out = new TreeMap<>();
+        Matcher m = SELECTOR.matcher(s);
+        while (m.find()) {
+            String name = m.group(1);
+            String labels = m.group(2);
+            int after = m.end();
+            while (after < s.length() && s.charAt(after) == ' ') {
+                after++;
+            }
+            boolean function = labels == null && after < s.length() && s.charAt(after) == '(';
+            if (function || KEYWORDS.contains(name.toLowerCase())) {
+                continue;
+            }
+            Set<String> names = out.computeIfAbsent(name, k -> new TreeSet<>());
+            if (labels != null) {
+                Matcher l = LABEL_MATCHER.matcher(labels.replaceAll("\"(\\\\.|[^\"\\\\])*\"", "\"\""));
+                while (l.find()) {
+                    names.add(l.group(1));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Sample name → label names, from a Prometheus text exposition. */
+    static Map<String, Set<String>> exportedLabelsByName(String exposition) {
+        Map<String, Set<String>> out = new HashMap<>();
+        for (String line : exposition.lines().toList()) {
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            Matcher m = SELECTOR.matcher(line);
+            if (m.lookingAt()) {
+                Set<String> labels = out.computeIfAbsent(m.group(1), k -> new TreeSet<>());
+                if (m.group(2) != null) {
+                    Matcher l = LABEL_MATCHER.matcher(m.group(2).replaceAll("\"(\\\\.|[^\"\\\\])*\"", "\"\""));
+                    while (l.find()) {
+                        labels.add(l.group(1));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private String awaitBody(URL url, String expected, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String body = "";
+        while (System.nanoTime() < deadline) {
+            body = http.send(HttpRequest.newBuilder(URI.create(url.toString())).build(), HttpResponse.BodyHandlers.ofString()).body();
+            if (body.contains(expected)) {
+                return body;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("no '" + expected + "' at " + url + " within " + timeout + "; last body:\n" + body);
+    }
+}
