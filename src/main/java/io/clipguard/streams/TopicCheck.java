@@ -56,6 +56,9 @@ public final class TopicCheck {
     /** What a topic is to the topology. */
     public enum Role { INPUT, GLOBAL_INPUT, OUTPUT, CHANGELOG, REPARTITION }
 
+    /** {@link Problem#found()} of a topic that does not exist. */
+    public static final String NO_SUCH_TOPIC = "no such topic";
+
     /** One topic as the topology needs it; {@code partitions} is 0 when it cannot be known (its sources are missing). */
     public record Expected(String topic, Role role, int partitions, String why, Optional<String> cleanupPolicy) {
         boolean internal() {
@@ -89,7 +92,8 @@ public final class TopicCheck {
     private final long timeoutMs;
 
     /**
-     * @param topology the topology Kafka Streams runs (with its application id, as KafkaStreams' constructor leaves it)
+     * @param topology the topology Kafka Streams runs, after KafkaStreams' constructor has prepared it for its config
+     *                 (which decides, e.g., which stores are changelogged); before start
      * @param config   the application's Streams config (application id, topic.* overrides, replication factor)
      * @param timeout  bound for each round of Admin calls
      */
@@ -151,7 +155,7 @@ public final class TopicCheck {
         if (problems.isEmpty() && !missingInternal.isEmpty()) {
             if (!createMissingInternal || missingInternal.values().stream().anyMatch(e -> e.partitions() == 0)) {
                 missingInternal.values().forEach(e -> problems.add(new Problem(e.topic(), e.partitions() + " partitions ("
-                        + e.why() + ")", "no such topic", "start clipguard again: it creates its internal topics when every"
+                        + e.why() + ")", NO_SUCH_TOPIC, "start clipguard again: it creates its internal topics when every"
                         + " other topic is in order")));
             } else {
                 created = create(admin, missingInternal);
@@ -276,7 +280,7 @@ public final class TopicCheck {
     private Problem missingUserTopic(Expected e) {
         String partitions = e.partitions() > 0 ? String.valueOf(e.partitions()) : "N";
         return new Problem(e.topic(), "an existing topic (" + e.why() + (e.partitions() > 0 ? ", " + e.partitions()
-                + " partitions" : "") + ")", "no such topic",
+                + " partitions" : "") + ")", NO_SUCH_TOPIC,
                 "kafka-topics.sh --bootstrap-server " + bootstrap + " --create --topic " + e.topic() + " --partitions "
                         + partitions + " (tools/clipguard create-topics --partitions " + partitions
                         + " creates the default topics)");

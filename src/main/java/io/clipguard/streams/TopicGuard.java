@@ -66,6 +66,14 @@ public class TopicGuard {
         while (result == null) {
             try {
                 result = check.run(admin, true);
+                // A topic created a moment ago (tools/run-local, an operator) may not be visible to every broker yet.
+                if (result.problems().stream().anyMatch(p -> p.found().equals(TopicCheck.NO_SUCH_TOPIC))
+                        && System.nanoTime() < deadline) {
+                    LOG.infof("topic check: waiting for %s", result.problems().stream()
+                            .filter(p -> p.found().equals(TopicCheck.NO_SUCH_TOPIC)).map(TopicCheck.Problem::topic).toList());
+                    result = null;
+                    Thread.sleep(1000);
+                }
             } catch (TimeoutException e) {
                 if (System.nanoTime() > deadline) {
                     stop("clipguard refuses to start: the Kafka cluster did not answer within " + timeout

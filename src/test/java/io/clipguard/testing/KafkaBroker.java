@@ -72,11 +72,29 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     public void createTopics(int partitions, String... names) throws Exception {
+        createTopics(java.util.Arrays.stream(names)
+                .map(n -> new NewTopic(n, partitions, (short) 1)
+                        .configs(Map.of("max.message.bytes", String.valueOf(16 * 1024 * 1024))))
+                .toArray(NewTopic[]::new));
+    }
+
+    /** Creates the topics and returns once the broker describes them (creation is acknowledged before that). */
+    public void createTopics(NewTopic... topics) throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
-            admin.createTopics(java.util.Arrays.stream(names)
-                    .map(n -> new NewTopic(n, partitions, (short) 1)
-                            .configs(Map.of("max.message.bytes", String.valueOf(16 * 1024 * 1024))))
-                    .toList()).all().get();
+            admin.createTopics(java.util.List.of(topics)).all().get();
+            java.util.List<String> names = java.util.Arrays.stream(topics).map(NewTopic::name).toList();
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+            while (true) {
+                try {
+                    admin.describeTopics(names).allTopicNames().get();
+                    return;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    Thread.sleep(50);
+                }
+            }
         }
     }
 
