@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import io.quarkus.kafka.streams.runtime.KafkaStreamsTopologyManager;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -50,6 +51,9 @@ public class TopicGuard {
 
     @Inject
     LifecycleStatus status;
+
+    @Inject
+    KafkaStreamsTopologyManager extensionStarter;
 
     private Admin admin;
     private TopicCheck check;
@@ -144,8 +148,27 @@ public class TopicGuard {
     private void stop(String message) {
         LOG.error(message);
         status.fail(message);
+        if (streams.state() == KafkaStreams.State.CREATED) {
+            cancelExtensionStart();
+        }
         if (!streams.close(new KafkaStreams.CloseOptions().timeout(config.shutdownCloseTimeout()))) {
             LOG.warnf("Kafka Streams did not close within %s", config.shutdownCloseTimeout());
+        }
+    }
+
+    /**
+     * The Quarkus extension starts Kafka Streams from its own startup observer, after this one, unless its topology
+     * manager is closed (what its shutdown does). Closing it here keeps a refused instance from being started; its
+     * close() is package-private, hence reflection. Were that to fail, the extension's start of the closed streams
+     * fails with an IllegalStateException in its executor: noisy, not harmful.
+     */
+    private void cancelExtensionStart() {
+        try {
+            java.lang.reflect.Method close = KafkaStreamsTopologyManager.class.getDeclaredMethod("close");
+            close.setAccessible(true);
+            close.invoke(extensionStarter);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.debugf(e, "could not cancel the Kafka Streams extension's start");
         }
     }
 
