@@ -1,7 +1,7 @@
 # Sourced by tools/run-local and tools/soak-lifecycle: the pieces of the local stack (Kafka, Apicurio Registry, the
 # service), each started in the background with its pid in a variable. Needs, set by the caller: repo, java_bin and
-# java_opts (tools/lib/jdk.sh), data (the data folder), kafka_port, controller_port, registry_port, service_port,
-# and stack_name (the prefix of messages).
+# java_opts (tools/lib/jdk.sh), data (the data folder), kafka_port, controller_port, registry_port,
+# registry_management_port, service_port, and stack_name (the prefix of messages).
 
 say() { printf '\033[1m[%s]\033[0m %s\n' "${stack_name:-stack}" "$*" >&2; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -55,12 +55,25 @@ start_registry() {
   mkdir -p "$data/registry" "$data/logs"
   say "starting Apicurio Registry on localhost:$registry_port (log: $data/logs/registry.log)"
   (cd "$repo/target/apicurio-registry" && \
-    QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT="$registry_port" QUARKUS_MANAGEMENT_ENABLED=false \
+    QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT="$registry_port" \
+    QUARKUS_MANAGEMENT_HOST=127.0.0.1 QUARKUS_MANAGEMENT_PORT="$registry_management_port" \
     APICURIO_STORAGE_KIND=sql APICURIO_STORAGE_SQL_KIND=h2 \
     APICURIO_DATASOURCE_URL="jdbc:h2:file:$data/registry/apicurio;DB_CLOSE_ON_EXIT=FALSE" \
     APICURIO_DATASOURCE_USERNAME=sa APICURIO_DATASOURCE_PASSWORD=sa \
     exec "$java_bin" -Xmx512m -jar quarkus-run.jar) >> "$data/logs/registry.log" 2>&1 &
   registry_pid=$!
+}
+
+# Waits until the registry answers its API (its port opens well before that, and the service registers its schemas at
+# start with a short timeout).
+await_registry() {
+  await_port "Apicurio Registry" "$registry_port" "$registry_pid" "$data/logs/registry.log" || return 1
+  for _ in $(seq 1 600); do
+    http_get "$registry_port" /apis/ccompat/v7/subjects | head -n1 | grep -q ' 200' && return 0
+    kill -0 "$registry_pid" 2>/dev/null || { say "Apicurio Registry exited; see $data/logs/registry.log"; return 1; }
+    sleep 0.2
+  done
+  say "Apicurio Registry did not answer within 120 s; see $data/logs/registry.log"; return 1
 }
 
 # The service with models/tiny-clip-test; $1: its Kafka Streams state folder (default $data/streams), $2: its log.
