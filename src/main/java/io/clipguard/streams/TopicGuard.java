@@ -78,6 +78,12 @@ public class TopicGuard {
                     result = null;
                     Thread.sleep(1000);
                 }
+            } catch (RuntimeException e) {
+                // E.g. an internal topic that could not be created (ACLs, broker limits): refuse, saying why.
+                LOG.debug("topic check failed", e);
+                stop("clipguard refuses to start: its topic check failed: " + e + "\nFix: see the cause above; the"
+                        + " topics of application " + check.applicationId() + " must be creatable or already in place.");
+                return;
             } catch (TimeoutException e) {
                 if (System.nanoTime() > deadline) {
                     stop("clipguard refuses to start: the Kafka cluster did not answer within " + timeout
