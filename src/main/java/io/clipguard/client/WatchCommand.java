@@ -47,6 +47,8 @@ public final class WatchCommand implements Callable<Integer> {
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "clipguard-watch-" + UUID.randomUUID());
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, fromBeginning ? "earliest" : "latest");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        // Never ask the broker to create a missing topic (with its default partition count).
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         Deserializer<Object> values = Topics.avroReader(kafka.registryUrl);
         long deadline = timeout.isZero() ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
         int answers = 0;

@@ -40,6 +40,21 @@ public interface ClipguardConfig {
     @WithDefault("10s")
     Duration shutdownDrainTimeout();
 
+    /**
+     * On shutdown, how long closing Kafka Streams (and its producers) may take after the drain. SIGTERM ends the
+     * process within shutdown-drain-timeout + shutdown-close-timeout, even when the broker is gone.
+     */
+    @WithDefault("5s")
+    Duration shutdownCloseTimeout();
+
+    /** Start-up topic check: how long to wait for the cluster to answer before refusing to start. */
+    @WithDefault("30s")
+    Duration topicCheckTimeout();
+
+    /** How often a running instance checks that its topics (and cluster) are still those it started with; 0 = never. */
+    @WithDefault("5s")
+    Duration topicCheckInterval();
+
     /** Topic names; defaults are the constants in {@link io.clipguard.contracts.Topics}. */
     interface Topics {
         @WithDefault(io.clipguard.contracts.Topics.UPLOADS)

@@ -7,6 +7,7 @@ import io.clipguard.contracts.OutputSchemas;
 import io.clipguard.contracts.Topics;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -55,6 +56,7 @@ public class ModerationTopology {
     }
 
     @Produces
+    @Singleton // one instance: Kafka Streams runs it, TopicGuard derives the expected topics from it
     Topology topology(ClipguardConfig config, UploadScorer scorer, ModerationMetrics metrics, ShutdownDrain drain) {
         return build(Settings.from(config), scorer, metrics, new OutputSchemas(config.registry().url()), drain::draining);
     }

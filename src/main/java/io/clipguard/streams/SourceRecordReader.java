@@ -30,6 +30,8 @@ final class SourceRecordReader {
         consumerConfig.remove(ConsumerConfig.GROUP_ID_CONFIG);
         consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        // Never ask the broker to create a missing topic (with its default partition count).
+        consumerConfig.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         consumerConfig.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
     }
 

@@ -157,6 +157,7 @@ public final class PipelineBenchmark {
             Properties p = new Properties();
             p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
             p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-" + UUID.randomUUID());
+            p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
             p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
             p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
             consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), TestClients.<ModerationVerdict>avroReader(registryUrl));

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.clipguard.avro.FailureReason;
 import io.clipguard.avro.ImageUploaded;
-import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.avro.ScoringFailure;
 import io.clipguard.testing.ApicurioRegistry;
 import io.clipguard.testing.KafkaBroker;
@@ -15,12 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.AfterAll;
@@ -153,16 +149,6 @@ class ExactlyOnceCrashTest {
     /** upload id → number of verdicts + dead letters for it, read under read_committed. */
     private static Map<String, Integer> countAnswers(KafkaBroker broker, ApicurioRegistry registry, ModerationTopology.Settings s,
                                                      java.util.function.Predicate<Map<String, Integer>> done, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        Map<String, Integer> counts;
-        do {
-            List<ConsumerRecord<byte[], ModerationVerdict>> verdicts = TestClients.readCommitted(broker.bootstrapServers(),
-                    s.topics().verdicts(), TestClients.<ModerationVerdict>avroReader(registry.url()), got -> false, Duration.ofSeconds(2));
-            List<ConsumerRecord<byte[], ScoringFailure>> letters = TestClients.readCommitted(broker.bootstrapServers(),
-                    s.topics().deadLetter(), TestClients.<ScoringFailure>avroReader(registry.url()), got -> false, Duration.ofSeconds(2));
-            counts = Stream.concat(verdicts.stream().map(r -> r.value().getUploadId()), letters.stream().map(r -> r.value().getUploadId()))
-                    .collect(Collectors.toMap(id -> id, id -> 1, Integer::sum, HashMap::new));
-        } while (!done.test(counts) && System.nanoTime() < deadline);
-        return counts;
+        return TestClients.answerCounts(broker.bootstrapServers(), registry.url(), s.topics(), done, timeout);
     }
 }

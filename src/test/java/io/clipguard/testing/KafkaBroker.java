@@ -14,32 +14,57 @@ import org.apache.kafka.common.test.TestKitNodes;
  */
 public final class KafkaBroker implements AutoCloseable {
     private final KafkaClusterTestKit cluster;
+    private final int fixedPort;
 
-    private KafkaBroker(KafkaClusterTestKit cluster) {
+    private KafkaBroker(KafkaClusterTestKit cluster, int fixedPort) {
         this.cluster = cluster;
+        this.fixedPort = fixedPort;
     }
 
     public static KafkaBroker start() throws Exception {
-        KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
+        return start(0);
+    }
+
+    /**
+     * @param fixedPort 0: any free port; otherwise clients reach the broker at localhost:fixedPort only (an extra
+     *                  listener), so that a fresh broker can take over the address of one that was stopped
+     */
+    public static KafkaBroker start(int fixedPort) throws Exception {
+        KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
                 .setCombined(true)
                 .setNumBrokerNodes(1)
                 .setNumControllerNodes(1)
-                .build())
+                .build());
+        if (fixedPort > 0) {
+            builder.setConfigProp("listeners", "EXTERNAL://localhost:0,CONTROLLER://localhost:0,FIXED://localhost:" + fixedPort)
+                    .setConfigProp("listener.security.protocol.map", "EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT,FIXED:PLAINTEXT");
+        }
+        KafkaClusterTestKit cluster = builder
                 // Single node: internal topics (transactions, offsets) can only have one replica.
                 .setConfigProp("offsets.topic.replication.factor", "1")
                 .setConfigProp("transaction.state.log.replication.factor", "1")
                 .setConfigProp("transaction.state.log.min.isr", "1")
                 .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                // As in production (deploy/README.md): a client asking for a missing topic must not get a new one with
+                // the broker's default partition count.
+                .setConfigProp("auto.create.topics.enable", "false")
                 .setConfigProp("message.max.bytes", String.valueOf(16 * 1024 * 1024 + 1024))
                 .build();
         cluster.format();
         cluster.startup();
         cluster.waitForReadyBrokers();
-        return new KafkaBroker(cluster);
+        return new KafkaBroker(cluster, fixedPort);
     }
 
     public String bootstrapServers() {
-        return cluster.bootstrapServers();
+        return fixedPort > 0 ? "localhost:" + fixedPort : cluster.bootstrapServers();
+    }
+
+    /** Topics other than Kafka's own (__consumer_offsets, __transaction_state). */
+    public java.util.Set<String> topics() throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
+            return admin.listTopics().names().get();
+        }
     }
 
     public void createTopics(int partitions, java.util.Collection<String> names) throws Exception {
@@ -47,11 +72,29 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     public void createTopics(int partitions, String... names) throws Exception {
+        createTopics(java.util.Arrays.stream(names)
+                .map(n -> new NewTopic(n, partitions, (short) 1)
+                        .configs(Map.of("max.message.bytes", String.valueOf(16 * 1024 * 1024))))
+                .toArray(NewTopic[]::new));
+    }
+
+    /** Creates the topics and returns once the broker describes them (creation is acknowledged before that). */
+    public void createTopics(NewTopic... topics) throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
-            admin.createTopics(java.util.Arrays.stream(names)
-                    .map(n -> new NewTopic(n, partitions, (short) 1)
-                            .configs(Map.of("max.message.bytes", String.valueOf(16 * 1024 * 1024))))
-                    .toList()).all().get();
+            admin.createTopics(java.util.List.of(topics)).all().get();
+            java.util.List<String> names = java.util.Arrays.stream(topics).map(NewTopic::name).toList();
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+            while (true) {
+                try {
+                    admin.describeTopics(names).allTopicNames().get();
+                    return;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    Thread.sleep(50);
+                }
+            }
         }
     }
 

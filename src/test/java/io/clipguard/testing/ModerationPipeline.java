@@ -7,7 +7,9 @@ import io.clipguard.inference.Device;
 import io.clipguard.scoring.EngineConfig;
 import io.clipguard.scoring.ScoringEngine;
 import io.clipguard.streams.BurstAlerting;
+import io.clipguard.streams.BoundedKafkaClients;
 import io.clipguard.streams.ModerationMetrics;
+import io.clipguard.streams.StreamThreadFailurePolicy;
 import io.clipguard.streams.ModerationTopology;
 import io.clipguard.contracts.OutputSchemas;
 import io.clipguard.streams.UploadScorer;
@@ -57,7 +59,10 @@ public final class ModerationPipeline implements AutoCloseable {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        streams = new KafkaStreams(ModerationTopology.build(settings, scorer, metrics, new OutputSchemas(registryUrl), () -> false), props);
+        // The service's client supplier and thread-failure policy (the Quarkus extension installs the same beans).
+        streams = new KafkaStreams(ModerationTopology.build(settings, scorer, metrics, new OutputSchemas(registryUrl), () -> false),
+                props, new BoundedKafkaClients(Duration.ofSeconds(5)));
+        streams.setUncaughtExceptionHandler(new StreamThreadFailurePolicy(reason -> { }, System::nanoTime));
     }
 
     public static ModerationTopology.Settings settings(String suffix, int maxBatchSize, Duration partitionBatchMaxWait, double alertThreshold) {

@@ -97,6 +97,7 @@ public final class TestClients {
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 * 1024 * 1024);
         List<ConsumerRecord<byte[], V>> out = new ArrayList<>();
         try (KafkaConsumer<byte[], V> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), values)) {
@@ -107,5 +108,25 @@ public final class TestClients {
             }
         }
         return out;
+    }
+
+    /**
+     * Upload id → number of answers (verdicts + dead letters) for it, read under read_committed; re-read until
+     * {@code done} holds for the counts or the timeout passed.
+     */
+    public static Map<String, Integer> answerCounts(String bootstrap, String registryUrl, Topics.Names topics,
+                                                    Predicate<Map<String, Integer>> done, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Map<String, Integer> counts;
+        do {
+            List<ConsumerRecord<byte[], io.clipguard.avro.ModerationVerdict>> verdicts = readCommitted(bootstrap, topics.verdicts(),
+                    TestClients.<io.clipguard.avro.ModerationVerdict>avroReader(registryUrl), got -> false, Duration.ofSeconds(2));
+            List<ConsumerRecord<byte[], io.clipguard.avro.ScoringFailure>> letters = readCommitted(bootstrap, topics.deadLetter(),
+                    TestClients.<io.clipguard.avro.ScoringFailure>avroReader(registryUrl), got -> false, Duration.ofSeconds(2));
+            counts = java.util.stream.Stream.concat(verdicts.stream().map(r -> r.value().getUploadId()),
+                            letters.stream().map(r -> r.value().getUploadId()))
+                    .collect(java.util.stream.Collectors.toMap(id -> id, id -> 1, Integer::sum, java.util.HashMap::new));
+        } while (!done.test(counts) && System.nanoTime() < deadline);
+        return counts;
     }
 }
