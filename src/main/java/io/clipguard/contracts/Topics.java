@@ -82,7 +82,7 @@ public final class Topics {
     /** A topic with the serdes of its key and value. */
     public record Topic<K, V>(String name, Serde<K> keySerde, Serde<V> valueSerde) {}
 
-    /** Uploads as raw bytes; {@link #uploadReader(String)} deserialises a value once it is known to be worth it. */
+    /** Uploads as raw bytes; {@link #avroReader(String)} deserialises a value once it is known to be worth it. */
     public static Topic<byte[], byte[]> uploadsRaw(String name) {
         return new Topic<>(name, Serdes.ByteArray(), Serdes.ByteArray());
     }
