@@ -37,6 +37,7 @@ import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVPrinter;
 import org.apache.commons.csv.CSVRecord;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -96,6 +97,9 @@ public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--decode-threads", description = "Threads decoding and resizing images (default: all processors).")
     Integer decodeThreads;
 
+    @Mixin
+    DecodeOptions decode = new DecodeOptions();
+
     @Option(names = "--progress", negatable = true,
             description = "Show a progress bar (default: only when attached to a terminal).")
     Boolean progress;
@@ -141,8 +145,8 @@ public final class ScoreCommand implements Callable<Integer> {
             err.println("error: " + e.getMessage());
             return ClipguardCli.EXIT_LOAD_ERROR;
         }
-        EngineConfig.Builder config = EngineConfig.builder(modelDir).device(device).maxBatchSize(batchSize)
-                .maxQueueDelay(Duration.ofMillis(maxQueueDelayMs)).intraOpThreads(threads);
+        EngineConfig.Builder config = decode.applyTo(EngineConfig.builder(modelDir).device(device).maxBatchSize(batchSize)
+                .maxQueueDelay(Duration.ofMillis(maxQueueDelayMs)).intraOpThreads(threads));
         if (head != null) {
             config.headFile(head);
         }

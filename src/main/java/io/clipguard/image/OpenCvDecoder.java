@@ -4,9 +4,9 @@ import static org.bytedeco.opencv.global.opencv_core.CV_8UC1;
 import static org.bytedeco.opencv.global.opencv_core.CV_8UC3;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_COLOR_RGB;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_IGNORE_ORIENTATION;
-import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_COLOR_2;
-import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_COLOR_4;
-import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_COLOR_8;
+import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_GRAYSCALE_2;
+import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_GRAYSCALE_4;
+import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_GRAYSCALE_8;
 
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -55,11 +55,13 @@ final class OpenCvDecoder {
      * for PNG). Returns null when OpenCV cannot decode the data.
      */
     static RgbImage decode(byte[] encoded, int reduction) {
+        // OpenCV 4.13 refuses IMREAD_COLOR_BGR (in IMREAD_REDUCED_COLOR_n) together with IMREAD_COLOR_RGB; the reduced
+        // "grayscale" flags carry only the scale, and IMREAD_COLOR_RGB makes the output colour.
         int flags = BASE_FLAGS | switch (reduction) {
             case 1 -> 0;
-            case 2 -> IMREAD_REDUCED_COLOR_2;
-            case 4 -> IMREAD_REDUCED_COLOR_4;
-            case 8 -> IMREAD_REDUCED_COLOR_8;
+            case 2 -> IMREAD_REDUCED_GRAYSCALE_2;
+            case 4 -> IMREAD_REDUCED_GRAYSCALE_4;
+            case 8 -> IMREAD_REDUCED_GRAYSCALE_8;
             default -> throw new IllegalArgumentException("reduction must be 1, 2, 4 or 8, got " + reduction);
         };
         try (Mat buffer = new Mat(1, encoded.length, CV_8UC1)) {
