@@ -38,6 +38,11 @@ final class OpenCvDecoder {
 
         private static boolean load() {
             try {
+                // JavaCPP refuses allocations once the process's resident memory passes 2x the heap; decoded images
+                // are bounded by the decode budget instead, so lift that check unless the operator set it.
+                if (System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes") == null) {
+                    System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes", "0");
+                }
                 Loader.load(opencv_imgcodecs.class);
                 // imdecode of one image must not fan out to OpenCV's own thread pool: decoding is parallel per image.
                 opencv_core.setNumThreads(1);
