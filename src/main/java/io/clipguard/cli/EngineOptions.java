@@ -5,11 +5,12 @@ import io.clipguard.scoring.EngineConfig;
 import java.io.Console;
 import java.nio.file.Path;
 import java.time.Duration;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * The model and batching options shared by every command that runs images through the model ({@code score},
- * {@code embed}, {@code train} and {@code evaluate} on images). Decoding options belong here too.
+ * {@code embed}, {@code train} and {@code evaluate} on images), with the decoding options ({@link DecodeOptions}).
  */
 final class EngineOptions {
     @Option(names = "--model-dir", defaultValue = "models/tiny-clip-test", paramLabel = "DIR",
@@ -36,13 +37,16 @@ final class EngineOptions {
     @Option(names = "--decode-threads", description = "Threads decoding and resizing images (default: all processors).")
     Integer decodeThreads;
 
+    @Mixin
+    DecodeOptions decode = new DecodeOptions();
+
     @Option(names = "--progress", negatable = true,
             description = "Show a progress bar (default: only when attached to a terminal).")
     Boolean progress;
 
     /** The engine configuration these options describe ({@code head}: null for the model folder's head.json). */
     EngineConfig config(Path head) {
-        EngineConfig.Builder config = EngineConfig.builder(modelDir).device(device).maxBatchSize(batchSize)
+        EngineConfig.Builder config = decode.applyTo(EngineConfig.builder(modelDir)).device(device).maxBatchSize(batchSize)
                 .maxQueueDelay(Duration.ofMillis(maxQueueDelayMs)).intraOpThreads(threads);
         if (head != null) {
             config.headFile(head);

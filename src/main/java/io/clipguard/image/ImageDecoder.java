@@ -15,7 +15,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.IntUnaryOperator;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import java.util.zip.CRC32;
 import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
@@ -29,7 +32,11 @@ import javax.imageio.stream.ImageInputStream;
  * Decodes JPEG, PNG, GIF (first frame), WebP and BMP to 8-bit RGB as PIL 9.4's {@code Image.open(p).convert("RGB")}
  * would: EXIF orientation ignored, alpha dropped (not composited), palette and gray expanded, CMYK by PIL's formula,
  * 16-bit PNG as PIL converts it, and no ICC colour management. The format is sniffed from magic bytes. Limits are
- * checked before any pixel buffer exists: encoded size first, then the pixel count from the header.
+ * checked before any pixel buffer exists: encoded size first, then the pixel count from the header; then the image
+ * takes its pixels from the {@link DecodeBudget} (waiting while other decodes hold it).
+ *
+ * <p>JPEG and PNG decode through libjpeg-turbo / libpng ({@link OpenCvDecoder}), as PIL does; what that path would not
+ * decode exactly as PIL (see {@link DecodeFallback}) and the other formats go through ImageIO.
  *
  * <p>Thread-safe: every call gets its own ImageIO reader.
  */
@@ -55,12 +62,41 @@ public final class ImageDecoder {
     /** BMP info-header sizes PIL's BmpImagePlugin accepts; "BM" alone would also match ordinary text. */
     private static final int[] BMP_HEADER_SIZES = {12, 40, 52, 56, 64, 108, 124};
 
-    private final ImageLimits limits;
-    private final Map<Format, ImageReaderSpi> readers;
+    private static final Logger LOG = Logger.getLogger(ImageDecoder.class.getName());
+    /**
+     * Budget pixels an ImageIO decode takes per image pixel: its raster (up to 8 bytes a pixel for 16-bit RGBA) and the
+     * RGB copy live on the heap together, where the native path holds only the RGB array there.
+     */
+    private static final int IMAGEIO_BUDGET_WEIGHT = 3;
 
+    private final ImageLimits limits;
+    private final DecodeBudget budget;
+    private final Map<Format, ImageReaderSpi> readers;
+    private final DecodeCounters counters = new DecodeCounters();
+
+    /** A decoder whose decode budget is sized from the heap ({@link DecodeBudget#fromHeap()}). */
     public ImageDecoder(ImageLimits limits) {
+        this(limits, DecodeBudget.fromHeap());
+    }
+
+    public ImageDecoder(ImageLimits limits, DecodeBudget budget) {
         this.limits = limits;
+        this.budget = budget;
         this.readers = findReaders();
+    }
+
+    /** Native decodes and fallbacks to ImageIO so far, by reason. */
+    public DecodeCounters counters() {
+        return counters;
+    }
+
+    public DecodeBudget budget() {
+        return budget;
+    }
+
+    /** Whether JPEG and PNG decode through the native libjpeg-turbo / libpng path here. */
+    public static boolean nativeDecoderAvailable() {
+        return OpenCvDecoder.available();
     }
 
     private static Map<Format, ImageReaderSpi> findReaders() {
@@ -99,8 +135,22 @@ public final class ImageDecoder {
         return found;
     }
 
-    /** Decode as PIL's Image.open(..).convert("RGB") would: EXIF ignored, alpha dropped (not composited), palette/gray expanded. */
+    /**
+     * Decode as PIL's Image.open(..).convert("RGB") would: EXIF ignored, alpha dropped (not composited), palette/gray
+     * expanded. The image's pixels are taken from the decode budget only while it is decoded.
+     */
     public RgbImage decode(byte[] encoded) throws ImageDecodeException {
+        return decode(encoded, DecodeMode.EXACT, 0, image -> image);
+    }
+
+    /**
+     * Decodes and hands the image to {@code use} (typically the resize and crop) while its pixels are still taken from
+     * the decode budget, then gives them back. In {@link DecodeMode#FAST} a JPEG whose shorter side is at least twice
+     * {@code minShorterSide} is decoded at the smallest IDCT scale (1/2, 1/4, 1/8) keeping its shorter side at least
+     * {@code minShorterSide}.
+     */
+    public <T> T decode(byte[] encoded, DecodeMode mode, int minShorterSide, Function<RgbImage, T> use)
+            throws ImageDecodeException {
         if (encoded == null || encoded.length == 0) {
             throw new ImageDecodeException(ImageError.EMPTY, "no image data (0 bytes)");
         }
@@ -113,26 +163,193 @@ public final class ImageDecoder {
             throw new ImageDecodeException(ImageError.UNSUPPORTED_FORMAT, "not a JPEG, PNG, GIF, WebP or BMP image (first bytes: "
                     + HexFormat.of().formatHex(encoded, 0, Math.min(12, encoded.length)) + ")");
         }
-        ImageReaderSpi spi = readers.get(format);
-        if (spi == null) {
-            throw new ImageDecodeException(ImageError.UNSUPPORTED_FORMAT, "no ImageIO reader for " + format
-                    + " on the class path (TwelveMonkeys imageio-jpeg and imageio-bmp, and webp-imageio, are required)");
+        try (Admission admission = new Admission()) {
+            RgbImage image = decodeAdmitted(encoded, format, mode, minShorterSide, admission);
+            return use.apply(image);
         }
+    }
+
+    private RgbImage decodeAdmitted(byte[] encoded, Format format, DecodeMode mode, int minShorterSide,
+                                    Admission admission) throws ImageDecodeException {
         try {
             if (format == Format.PNG) {
                 checkPngChunks(encoded);
             }
-            return decodeWith(spi, format, encoded);
+            DecodeFallback fallback;
+            if (format == Format.JPEG || format == Format.PNG) {
+                NativePlan plan = format == Format.JPEG ? planJpeg(encoded, mode, minShorterSide) : planPng(encoded);
+                fallback = plan.fallback();
+                if (fallback == null) {
+                    admission.take(plan.pixels(), 1);
+                    RgbImage image = decodeNative(encoded, plan);
+                    if (image != null) {
+                        counters.nativeDecode(plan.reduction() > 1);
+                        return image;
+                    }
+                    admission.giveBack();
+                    fallback = DecodeFallback.NATIVE_REJECTED;
+                }
+            } else {
+                fallback = DecodeFallback.FORMAT_NOT_NATIVE;
+            }
+            counters.fallback(fallback);
+            if (LOG.isLoggable(Level.FINE)) {
+                LOG.fine(format + " of " + encoded.length + " bytes decoded by ImageIO: " + fallback);
+            }
+            ImageReaderSpi spi = readers.get(format);
+            if (spi == null) {
+                throw new ImageDecodeException(ImageError.UNSUPPORTED_FORMAT, "no ImageIO reader for " + format
+                        + " on the class path (TwelveMonkeys imageio-jpeg and imageio-bmp, and webp-imageio, are required)");
+            }
+            return decodeWith(spi, format, encoded, admission);
         } catch (ImageDecodeException e) {
             throw e;
         } catch (IOException e) {
             throw new ImageDecodeException(ImageError.CORRUPT, format + " data is broken: " + e.getMessage(), e);
         } catch (OutOfMemoryError e) {
             throw new ImageDecodeException(ImageError.CORRUPT, format + " decoding ran out of memory; lower "
-                    + "ImageLimits.maxPixels or give the JVM more heap", e);
+                    + DecodeBudget.SETTING + " or give the JVM more heap", e);
         } catch (RuntimeException | Error e) {
             // Plugins throw unchecked exceptions (IndexOutOfBounds, NegativeArraySize, ...) on malformed data.
             throw new ImageDecodeException(ImageError.CORRUPT, format + " decoder failed on malformed data: " + e, e);
+        }
+    }
+
+    /**
+     * The native decode, or null when it must go to ImageIO. The size must be the header's (scaled), else the native
+     * decoder read something else than the header declared.
+     */
+    private static RgbImage decodeNative(byte[] encoded, NativePlan plan) {
+        RgbImage image;
+        try {
+            image = OpenCvDecoder.decode(encoded, plan.reduction());
+        } catch (RuntimeException e) { // cv::Exception on malformed data
+            return null;
+        }
+        if (image == null || image.width() != plan.width() || image.height() != plan.height()) {
+            return null;
+        }
+        return image;
+    }
+
+    /** How the native path would decode an image: output size and IDCT reduction, or why it must not. */
+    private record NativePlan(DecodeFallback fallback, int width, int height, int reduction) {
+        static NativePlan fallBack(DecodeFallback reason) {
+            return new NativePlan(reason, 0, 0, 1);
+        }
+
+        long pixels() {
+            return (long) width * height;
+        }
+    }
+
+    private NativePlan planJpeg(byte[] encoded, DecodeMode mode, int minShorterSide) throws ImageDecodeException {
+        JpegHeader header = JpegHeader.parse(encoded);
+        if (header == null || header.colorSpace() == null) {
+            return NativePlan.fallBack(DecodeFallback.NATIVE_REJECTED); // ImageIO says what is wrong
+        }
+        if (header.width() == 0 || header.height() == 0 || header.precision() != 8) {
+            return NativePlan.fallBack(DecodeFallback.JPEG_UNUSUAL_FRAME);
+        }
+        checkPixelCount(Format.JPEG, header.width(), header.height());
+        if (header.colorSpace() == JpegColorSpace.CMYK || header.colorSpace() == JpegColorSpace.YCCK) {
+            return NativePlan.fallBack(DecodeFallback.JPEG_CMYK);
+        }
+        if (!JpegHeader.endsWithEoi(encoded)) {
+            return NativePlan.fallBack(DecodeFallback.JPEG_NO_EOI);
+        }
+        if (!OpenCvDecoder.available()) {
+            return NativePlan.fallBack(DecodeFallback.NATIVE_UNAVAILABLE);
+        }
+        int reduction = mode == DecodeMode.FAST ? idctReduction(header.width(), header.height(), minShorterSide) : 1;
+        // libjpeg's scaled output size: ceil(size / reduction).
+        return new NativePlan(null, ceilDiv(header.width(), reduction), ceilDiv(header.height(), reduction), reduction);
+    }
+
+    /** The largest of 1, 2, 4, 8 that keeps the shorter side at least {@code minShorterSide}. */
+    static int idctReduction(int width, int height, int minShorterSide) {
+        int shorter = Math.min(width, height);
+        int reduction = 1;
+        while (reduction < 8 && minShorterSide > 0 && ceilDiv(shorter, reduction * 2) >= minShorterSide) {
+            reduction *= 2;
+        }
+        return reduction;
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    /** PNG: IHDR is the first chunk (CRCs already checked); 16-bit gray and animated PNGs go to ImageIO. */
+    private NativePlan planPng(byte[] encoded) throws ImageDecodeException {
+        if (encoded.length < 33 || !ascii(encoded, 12, "IHDR")) {
+            return NativePlan.fallBack(DecodeFallback.NATIVE_REJECTED);
+        }
+        long width = readUint32(encoded, 16);
+        long height = readUint32(encoded, 20);
+        if (width > Integer.MAX_VALUE || height > Integer.MAX_VALUE) {
+            throw new ImageDecodeException(ImageError.TOO_LARGE, "PNG header declares " + width + "x" + height
+                    + ", over the limit of " + limits.maxPixels() + " pixels (ImageLimits.maxPixels); refused before decoding");
+        }
+        checkPixelCount(Format.PNG, (int) width, (int) height);
+        int bitDepth = encoded[24] & 0xFF;
+        int colorType = encoded[25] & 0xFF;
+        if (bitDepth == 16 && (colorType == 0 || colorType == 4)) {
+            return NativePlan.fallBack(DecodeFallback.PNG_16BIT_GRAY);
+        }
+        if (hasChunk(encoded, "acTL")) {
+            return NativePlan.fallBack(DecodeFallback.PNG_ANIMATED);
+        }
+        if (!OpenCvDecoder.available()) {
+            return NativePlan.fallBack(DecodeFallback.NATIVE_UNAVAILABLE);
+        }
+        return new NativePlan(null, (int) width, (int) height, 1);
+    }
+
+    /** Whether a chunk of this type comes before the image data (chunk lengths already checked). */
+    private static boolean hasChunk(byte[] d, String type) {
+        int pos = 8;
+        while (pos + 12 <= d.length) {
+            int n = (int) readUint32(d, pos);
+            if (ascii(d, pos + 4, type)) {
+                return true;
+            }
+            if (ascii(d, pos + 4, "IDAT") || ascii(d, pos + 4, "IEND")) {
+                return false;
+            }
+            pos += 12 + n;
+        }
+        return false;
+    }
+
+    /** The budget taken by one decode: at most one take at a time, given back on close. */
+    private final class Admission implements AutoCloseable {
+        private long taken;
+
+        /** Takes {@code pixels × weight} (at most the whole budget); refuses an image larger than the whole budget. */
+        void take(long pixels, int weight) throws ImageDecodeException {
+            giveBack();
+            if (!budget.fits(pixels)) {
+                throw new ImageDecodeException(ImageError.TOO_LARGE, "image of " + pixels
+                        + " pixels is larger than the whole decode budget of " + budget.capacity() + " pixels; raise "
+                        + DecodeBudget.SETTING + " (default: half the heap at 3 bytes a pixel) or the heap (-Xmx)");
+            }
+            try {
+                taken = budget.acquire(Math.multiplyExact(pixels, (long) weight));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the decode budget", e);
+            }
+        }
+
+        void giveBack() {
+            budget.release(taken);
+            taken = 0;
+        }
+
+        @Override
+        public void close() {
+            giveBack();
         }
     }
 
@@ -205,7 +422,12 @@ public final class ImageDecoder {
         return ((long) (d[p] & 0xFF) << 24) | ((d[p + 1] & 0xFF) << 16) | ((d[p + 2] & 0xFF) << 8) | (d[p + 3] & 0xFF);
     }
 
-    private RgbImage decodeWith(ImageReaderSpi spi, Format format, byte[] encoded) throws IOException, ImageDecodeException {
+    private RgbImage decodeWith(ImageReaderSpi spi, Format format, byte[] encoded, Admission admission)
+            throws IOException, ImageDecodeException {
+        if (format == Format.GIF && encoded.length >= 10) {
+            // The logical screen is the size PIL opens a GIF at (and refuses as a bomb), whatever its frames declare.
+            checkPixelCount(format, (encoded[6] & 0xFF) | (encoded[7] & 0xFF) << 8, (encoded[8] & 0xFF) | (encoded[9] & 0xFF) << 8);
+        }
         ImageReader reader = spi.createReaderInstance();
         TruncationWarnings warnings = new TruncationWarnings();
         try (ImageInputStream in = new ByteArrayImageInputStream(encoded)) {
@@ -214,6 +436,7 @@ public final class ImageDecoder {
             int width = reader.getWidth(0);
             int height = reader.getHeight(0);
             checkPixelCount(format, width, height);
+            admission.take((long) width * height, IMAGEIO_BUDGET_WEIGHT);
             RgbImage image;
             if (format == Format.JPEG) {
                 image = decodeJpeg(reader, encoded);

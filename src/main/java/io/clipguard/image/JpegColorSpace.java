@@ -1,84 +1,16 @@
 package io.clipguard.image;
 
 /**
- * The colour space of a JPEG's stored components, decided by libjpeg's own rule (jdapimin.c default_decompress_parms):
- * JFIF marker, else Adobe APP14 transform, else component ids. We need it because we read rasters raw (the JDK
- * decoder would otherwise apply ICC profiles that PIL ignores) and convert ourselves.
+ * The colour space of a JPEG's stored components, decided by libjpeg's own rule (see {@link JpegHeader#parse}). We
+ * need it because we read rasters raw (the JDK decoder would otherwise apply ICC profiles that PIL ignores) and
+ * convert ourselves.
  */
 enum JpegColorSpace {
     GRAY, YCBCR, RGB, CMYK, YCCK;
 
-    /**
-     * Scan the markers before the first SOS. Returns null when the stream has no frame header before the scan or
-     * a component count PIL cannot open (2, or more than 4).
-     */
+    /** The colour space, or null without a frame header or for a component count PIL cannot open. */
     static JpegColorSpace sniff(byte[] data) {
-        boolean jfif = false;
-        int adobeTransform = -1;
-        int components = -1;
-        int[] ids = new int[4];
-        int pos = 2; // after SOI
-        while (pos + 4 <= data.length) {
-            if ((data[pos] & 0xFF) != 0xFF) {
-                pos++; // libjpeg skips junk between markers too
-                continue;
-            }
-            int marker = data[pos + 1] & 0xFF;
-            if (marker == 0xFF) {
-                pos++; // fill byte
-                continue;
-            }
-            if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
-                pos += 2; // standalone markers
-                continue;
-            }
-            if (marker == 0xDA || marker == 0xD9) {
-                break;
-            }
-            int length = ((data[pos + 2] & 0xFF) << 8) | (data[pos + 3] & 0xFF);
-            int payload = pos + 4;
-            int payloadLength = length - 2;
-            if (payloadLength < 0 || payload + payloadLength > data.length) {
-                break;
-            }
-            if (marker == 0xE0 && payloadLength >= 5 && startsWith(data, payload, "JFIF\0")) {
-                jfif = true;
-            } else if (marker == 0xEE && payloadLength >= 12 && startsWith(data, payload, "Adobe")) {
-                adobeTransform = data[payload + 11] & 0xFF;
-            } else if (isStartOfFrame(marker) && payloadLength >= 6) {
-                components = data[payload + 5] & 0xFF;
-                for (int c = 0; c < Math.min(components, 4) && payload + 6 + 3 * c < data.length; c++) {
-                    ids[c] = data[payload + 6 + 3 * c] & 0xFF;
-                }
-            }
-            pos = payload + payloadLength;
-        }
-        return switch (components) {
-            case 1 -> GRAY;
-            case 3 -> {
-                if (jfif) {
-                    yield YCBCR;
-                } else if (adobeTransform >= 0) {
-                    yield adobeTransform == 0 ? RGB : YCBCR;
-                } else {
-                    yield (ids[0] == 'R' && ids[1] == 'G' && ids[2] == 'B') ? RGB : YCBCR;
-                }
-            }
-            case 4 -> (adobeTransform == 0 || adobeTransform < 0) ? CMYK : YCCK;
-            default -> null;
-        };
-    }
-
-    private static boolean isStartOfFrame(int marker) {
-        return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-    }
-
-    private static boolean startsWith(byte[] data, int offset, String ascii) {
-        for (int i = 0; i < ascii.length(); i++) {
-            if (data[offset + i] != (byte) ascii.charAt(i)) {
-                return false;
-            }
-        }
-        return true;
+        JpegHeader header = JpegHeader.parse(data);
+        return header == null ? null : header.colorSpace();
     }
 }

@@ -1,5 +1,6 @@
 package io.clipguard.scoring;
 
+import io.clipguard.image.DecodeMode;
 import io.clipguard.image.ImageLimits;
 import io.clipguard.inference.Device;
 import java.nio.file.Path;
@@ -10,15 +11,19 @@ import java.util.Objects;
  * Everything {@link ScoringEngine#open} needs. Build with {@link #builder(Path)}; defaults:
  * head file {@code <modelDir>/head.json}, device {@link Device#AUTO}, maxBatchSize {@value #DEFAULT_MAX_BATCH_SIZE},
  * maxQueueDelay 5 ms, intraOpThreads 0 (= ONNX Runtime's default, one per physical core), decodeThreads = available
- * processors, imageLimits {@link ImageLimits#DEFAULT}.
+ * processors, imageLimits {@link ImageLimits#DEFAULT}, decodeMode {@link DecodeMode#EXACT}, decodeBudgetPixels 0 (half
+ * the heap at 3 bytes a pixel).
  *
  * @param maxBatchSize   most images one ONNX Runtime run takes
  * @param maxQueueDelay  longest a request waits for others to join its batch
  * @param intraOpThreads ONNX Runtime intra-op threads, 0 = ORT default
  * @param decodeThreads  threads decoding and resizing images before inference
+ * @param decodeMode     exact (as PIL decodes) or fast (large JPEGs at reduced scale in the IDCT)
+ * @param decodeBudgetPixels decoded pixels all decode threads may hold at once; 0 = half the heap at 3 bytes a pixel
  */
 public record EngineConfig(Path modelDir, Path headFile, Device device, int maxBatchSize, Duration maxQueueDelay,
-                           int intraOpThreads, int decodeThreads, ImageLimits imageLimits) {
+                           int intraOpThreads, int decodeThreads, ImageLimits imageLimits, DecodeMode decodeMode,
+                           long decodeBudgetPixels) {
     public static final String DEFAULT_HEAD_FILE_NAME = "head.json";
     public static final int DEFAULT_MAX_BATCH_SIZE = 32;
     public static final Duration DEFAULT_MAX_QUEUE_DELAY = Duration.ofMillis(5);
@@ -29,6 +34,11 @@ public record EngineConfig(Path modelDir, Path headFile, Device device, int maxB
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(maxQueueDelay, "maxQueueDelay");
         Objects.requireNonNull(imageLimits, "imageLimits");
+        Objects.requireNonNull(decodeMode, "decodeMode");
+        if (decodeBudgetPixels < 0) {
+            throw new IllegalArgumentException("decodeBudgetPixels must be >= 0 (0 = sized from the heap), got "
+                    + decodeBudgetPixels);
+        }
         if (maxBatchSize < 1) {
             throw new IllegalArgumentException("maxBatchSize must be >= 1, got " + maxBatchSize);
         }
@@ -42,6 +52,13 @@ public record EngineConfig(Path modelDir, Path headFile, Device device, int maxB
         if (decodeThreads < 1) {
             throw new IllegalArgumentException("decodeThreads must be >= 1, got " + decodeThreads);
         }
+    }
+
+    /** Exact decoding with the heap-sized decode budget. */
+    public EngineConfig(Path modelDir, Path headFile, Device device, int maxBatchSize, Duration maxQueueDelay,
+                        int intraOpThreads, int decodeThreads, ImageLimits imageLimits) {
+        this(modelDir, headFile, device, maxBatchSize, maxQueueDelay, intraOpThreads, decodeThreads, imageLimits,
+                DecodeMode.EXACT, 0);
     }
 
     /** The configuration with every default, for the model folder {@code modelDir}. */
@@ -62,6 +79,8 @@ public record EngineConfig(Path modelDir, Path headFile, Device device, int maxB
         private int intraOpThreads = 0;
         private int decodeThreads = Runtime.getRuntime().availableProcessors();
         private ImageLimits imageLimits = ImageLimits.DEFAULT;
+        private DecodeMode decodeMode = DecodeMode.EXACT;
+        private long decodeBudgetPixels = 0;
 
         private Builder(Path modelDir) {
             this.modelDir = Objects.requireNonNull(modelDir, "modelDir");
@@ -103,10 +122,21 @@ public record EngineConfig(Path modelDir, Path headFile, Device device, int maxB
             return this;
         }
 
+        public Builder decodeMode(DecodeMode decodeMode) {
+            this.decodeMode = decodeMode;
+            return this;
+        }
+
+        /** 0 = half the heap at 3 bytes a pixel. */
+        public Builder decodeBudgetPixels(long decodeBudgetPixels) {
+            this.decodeBudgetPixels = decodeBudgetPixels;
+            return this;
+        }
+
         public EngineConfig build() {
             Path head = headFile != null ? headFile : modelDir.resolve(DEFAULT_HEAD_FILE_NAME);
             return new EngineConfig(modelDir, head, device, maxBatchSize, maxQueueDelay, intraOpThreads, decodeThreads,
-                    imageLimits);
+                    imageLimits, decodeMode, decodeBudgetPixels);
         }
     }
 }

@@ -1,6 +1,8 @@
 package io.clipguard.scoring;
 
 import io.clipguard.image.ClipPreprocessor;
+import io.clipguard.image.DecodeBudget;
+import io.clipguard.image.DecodeCounters;
 import io.clipguard.image.ImageDecodeException;
 import io.clipguard.image.ImageDecoder;
 import io.clipguard.image.ImageError;
@@ -52,7 +54,7 @@ public final class ScoringEngine implements AutoCloseable {
         this.encoder = encoder;
         this.batcher = new DynamicBatcher(encoder, config.maxBatchSize(), config.maxQueueDelay(),
                 BATCH_QUEUE_BATCHES * config.maxBatchSize(), listener);
-        this.decoder = new ImageDecoder(config.imageLimits());
+        this.decoder = new ImageDecoder(config.imageLimits(), DecodeBudget.of(config.decodeBudgetPixels()));
         this.preprocessor = new ClipPreprocessor(manifest.preprocessSpec());
         this.decodePool = Executors.newFixedThreadPool(config.decodeThreads(), daemonThreads("clipguard-decode-"));
         this.info = new EngineInfo(manifest.id(), head == null ? null : head.version(),
@@ -73,7 +75,8 @@ public final class ScoringEngine implements AutoCloseable {
                 config.intraOpThreads(), config.maxBatchSize());
         LOG.info("scoring engine: model " + manifest.id() + ", head " + head.version() + ", device " + encoder.device()
                 + ", max batch " + config.maxBatchSize() + ", max queue delay " + config.maxQueueDelay().toMillis()
-                + " ms, decode threads " + config.decodeThreads());
+                + " ms, decode threads " + config.decodeThreads() + ", decode " + config.decodeMode().label()
+                + (ImageDecoder.nativeDecoderAvailable() ? " (libjpeg-turbo/libpng)" : " (ImageIO only: no OpenCV natives)"));
         return new ScoringEngine(config, manifest, head, encoder, listener);
     }
 
@@ -143,6 +146,11 @@ public final class ScoringEngine implements AutoCloseable {
         return config;
     }
 
+    /** How images were decoded since the engine opened: native or ImageIO, and why (for metrics). */
+    public DecodeCounters decodeCounters() {
+        return decoder.counters();
+    }
+
     /** Batching counters since the engine opened (for metrics). */
     public BatchStats batchStats() {
         return batcher.stats();
@@ -153,7 +161,9 @@ public final class ScoringEngine implements AutoCloseable {
             throw new CompletionException(new ImageDecodeException(ImageError.EMPTY, "no image bytes (null)"));
         }
         try {
-            return preprocessor.resizeAndCrop(decoder.decode(encoded));
+            // Fast mode keeps the shorter side at least twice the resize target before the exact bicubic.
+            return decoder.decode(encoded, config.decodeMode(), 2 * preprocessor.spec().resizeShorterSide(),
+                    preprocessor::resizeAndCrop);
         } catch (ImageDecodeException e) {
             throw new CompletionException(e);
         }

@@ -1,5 +1,6 @@
 package io.clipguard.streams;
 
+import io.clipguard.image.DecodeMode;
 import io.clipguard.inference.Device;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -116,6 +117,14 @@ public interface ClipguardConfig {
 
         @WithDefault("100000000")
         long maxImagePixels();
+
+        /** exact (as PIL decodes) or fast (large JPEGs at reduced scale in the IDCT); stamped on every verdict. */
+        @WithDefault("exact")
+        DecodeMode decode();
+
+        /** Decoded pixels all decode threads may hold at once; 0 = half the heap at 3 bytes a pixel. */
+        @WithDefault("0")
+        long decodeBudgetPixels();
     }
 
     interface Alert {

@@ -36,7 +36,10 @@ public class EngineProducer {
                 e.mergeWindow(),
                 e.intraOpThreads(),
                 e.decodeThreads() > 0 ? e.decodeThreads() : Runtime.getRuntime().availableProcessors(),
-                new ImageLimits(e.maxImageBytes(), e.maxImagePixels())), batchMeters(registry));
+                new ImageLimits(e.maxImageBytes(), e.maxImagePixels()),
+                e.decode(),
+                e.decodeBudgetPixels()), batchMeters(registry));
+        DecodeMeters.register(registry, engine.decodeCounters());
         registry.gauge("clipguard.engine.device", Tags.of("device", engine.info().device(), "model", engine.info().modelId()), 1);
         return engine;
     }

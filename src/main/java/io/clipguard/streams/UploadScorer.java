@@ -130,6 +130,7 @@ public final class UploadScorer implements AutoCloseable {
                         .setThreshold(info.threshold())
                         .setModelId(info.modelId())
                         .setHeadVersion(info.headVersion())
+                        .setDecodeMode(engine.config().decodeMode().label())
                         .setScoredAt(java.time.Instant.ofEpochMilli(now))
                         .setEndToEndLatencyMs(latency)
                         .setSourcePartition(upload.partition())

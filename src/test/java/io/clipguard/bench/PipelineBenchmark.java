@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import io.clipguard.image.DecodeMode;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -40,7 +41,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *   <li>pipeline latency at half that throughput (paced producer): p50/p99/max from the upload record's timestamp to
  *       the verdict being readable, against the bound max queue delay + 2 batch times.</li>
  * </ol>
- * Run: {@code tools/bench-pipeline [--model models/tiny-clip-test] [--batch 32] [--images 1000] [--seconds 20]}.
+ * With each throughput figure: how busy the decode threads were (their CPU time over wall time × threads).
+ * Run: {@code tools/bench-pipeline [--model models/tiny-clip-test] [--batch 32] [--images 1000] [--seconds 20]
+ * [--decode exact|fast] [--corpus golden|phone]}; {@code --corpus phone} scores 12 MP and 1080p JPEGs of the upload mix
+ * (target/upload-mix, made by tools/make_upload_mix.py).
  */
 public final class PipelineBenchmark {
     public static void main(String[] args) throws Exception {
@@ -50,11 +54,14 @@ public final class PipelineBenchmark {
         int images = Integer.parseInt(arg(args, "--images", "1000"));
         int latencySeconds = Integer.parseInt(arg(args, "--seconds", "20"));
         Duration maxQueueDelay = Duration.ofMillis(Long.parseLong(arg(args, "--max-queue-delay-ms", "20")));
-        List<byte[]> corpus = corpus();
+        DecodeMode decode = DecodeMode.parse(arg(args, "--decode", "exact"));
+        String corpusName = arg(args, "--corpus", "golden");
+        List<byte[]> corpus = corpusName.equals("phone") ? phoneCorpus() : corpus();
 
-        System.out.printf(Locale.ROOT, "model %s, batch %d, max queue delay %d ms, %d images, %d cores%n", model, batch,
-                maxQueueDelay.toMillis(), images, Runtime.getRuntime().availableProcessors());
-        double bare = bareEngine(model, batch, maxQueueDelay, corpus, images);
+        System.out.printf(Locale.ROOT, "model %s, batch %d, max queue delay %d ms, %d images (%s corpus), decode %s, %d cores%n",
+                model, batch, maxQueueDelay.toMillis(), images, corpusName, decode.label(),
+                Runtime.getRuntime().availableProcessors());
+        double bare = bareEngine(model, batch, maxQueueDelay, corpus, images, decode);
         System.out.printf(Locale.ROOT, "bare engine:        %8.1f images/s%n", bare);
 
         Path tmp = Files.createTempDirectory("clipguard-bench");
@@ -62,7 +69,7 @@ public final class PipelineBenchmark {
             ModerationTopology.Settings s = ModerationPipeline.settings("", batch, maxQueueDelay, 0.99);
             broker.createTopics(4, s.topics().all());
             try (ModerationPipeline pipeline = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "bench", tmp.resolve("state"),
-                    s, ModerationPipeline.fetchPolicy(List.of()), model, Duration.ofMillis(2)).start(Duration.ofSeconds(60));
+                    s, ModerationPipeline.fetchPolicy(List.of()), model, Duration.ofMillis(2), decode).start(Duration.ofSeconds(60));
                  KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url());
                  VerdictClock verdicts = new VerdictClock(broker.bootstrapServers(), s.topics().verdicts(), registry.url())) {
                 // Warm-up: one batch through, so model and clients are loaded before timing.
@@ -71,12 +78,13 @@ public final class PipelineBenchmark {
 
                 pipeline.pause();
                 send(producer, s, corpus, images, 0);
+                DecodeThreadClock decodeClock = new DecodeThreadClock();
                 long start = System.nanoTime();
                 pipeline.resume();
                 verdicts.await(batch + images, Duration.ofMinutes(10));
                 double pipelineRate = images / ((System.nanoTime() - start) / 1e9);
-                System.out.printf(Locale.ROOT, "pipeline:           %8.1f images/s  (%.0f %% of bare engine)%n", pipelineRate,
-                        100 * pipelineRate / bare);
+                System.out.printf(Locale.ROOT, "pipeline:           %8.1f images/s  (%.0f %% of bare engine); %s%n", pipelineRate,
+                        100 * pipelineRate / bare, decodeClock.report());
 
                 double rate = pipelineRate / 2;
                 int paced = (int) (rate * latencySeconds);
@@ -95,17 +103,21 @@ public final class PipelineBenchmark {
         System.exit(0);
     }
 
-    private static double bareEngine(Path model, int batch, Duration delay, List<byte[]> corpus, int images) throws Exception {
+    private static double bareEngine(Path model, int batch, Duration delay, List<byte[]> corpus, int images,
+                                     DecodeMode decode) throws Exception {
         try (ScoringEngine engine = ScoringEngine.open(EngineConfig.builder(model).device(Device.AUTO).maxBatchSize(batch)
-                .maxQueueDelay(delay).build())) {
+                .maxQueueDelay(delay).decodeMode(decode).build())) {
             engine.scoreAll(corpus.subList(0, Math.min(batch, corpus.size()))); // warm-up
+            DecodeThreadClock decodeClock = new DecodeThreadClock();
             long start = System.nanoTime();
             List<CompletableFuture<ScoreOutcome>> all = new ArrayList<>(images);
             for (int i = 0; i < images; i++) {
                 all.add(engine.submit(corpus.get(i % corpus.size())));
             }
             all.forEach(CompletableFuture::join);
-            return images / ((System.nanoTime() - start) / 1e9);
+            double rate = images / ((System.nanoTime() - start) / 1e9);
+            System.out.println("bare engine decode: " + decodeClock.report() + "; " + engine.decodeCounters());
+            return rate;
         }
     }
 
@@ -124,6 +136,47 @@ public final class PipelineBenchmark {
             producer.send(new ProducerRecord<>(s.topics().uploads(), id, TestClients.inline(id, corpus.get(i % corpus.size()))));
         }
         producer.flush();
+    }
+
+    /** Phone-sized JPEGs of the upload mix: a 12 MP photo and a 1080p one. */
+    private static List<byte[]> phoneCorpus() throws Exception {
+        Path dir = Path.of("target/upload-mix");
+        if (!Files.isRegularFile(dir.resolve("phone_4032x3024_q90.jpg"))) {
+            throw new IllegalStateException("no upload mix in " + dir + ": run /usr/bin/python3 tools/make_upload_mix.py");
+        }
+        return List.of(Files.readAllBytes(dir.resolve("phone_4032x3024_q90.jpg")),
+                Files.readAllBytes(dir.resolve("photo_1920x1080.jpg")));
+    }
+
+    /**
+     * CPU time of the engine's decode threads ("clipguard-decode-N") since construction, over wall time × their
+     * count: how busy decoding kept them.
+     */
+    private static final class DecodeThreadClock {
+        private final java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        private final long startWall = System.nanoTime();
+        private final java.util.Map<Long, Long> startCpu = cpuByThread();
+
+        private java.util.Map<Long, Long> cpuByThread() {
+            java.util.Map<Long, Long> cpu = new java.util.HashMap<>();
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (t.getName().startsWith("clipguard-decode-")) {
+                    cpu.put(t.threadId(), Math.max(0, threads.getThreadCpuTime(t.threadId())));
+                }
+            }
+            return cpu;
+        }
+
+        String report() {
+            long wall = System.nanoTime() - startWall;
+            java.util.Map<Long, Long> now = cpuByThread();
+            long busy = 0;
+            for (var e : now.entrySet()) {
+                busy += e.getValue() - startCpu.getOrDefault(e.getKey(), 0L);
+            }
+            return String.format(Locale.ROOT, "decode threads busy %.0f %% (%d threads, %.1f CPU-s of %.1f s)",
+                    100.0 * busy / ((double) wall * Math.max(1, now.size())), now.size(), busy / 1e9, wall / 1e9);
+        }
     }
 
     /** The golden photos and images of typical upload sizes (not the 4096-px stress images). */

@@ -1,6 +1,7 @@
 package io.clipguard.bench;
 
 import io.clipguard.image.ClipPreprocessor;
+import io.clipguard.image.DecodeMode;
 import io.clipguard.image.ImageDecodeException;
 import io.clipguard.image.ImageDecoder;
 import io.clipguard.image.ImageLimits;
@@ -28,60 +29,71 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Single-threaded images/s of the preprocessing path, to compare with the Python reference on one core
- * ({@code tools/bench_preprocess_reference.py}: PIL open+convert, torchvision Resize+CenterCrop+ToTensor+Normalize).
+ * ({@code tools/bench_preprocess_reference.py}: PIL open+convert (with {@code draft} in fast mode), torchvision
+ * Resize+CenterCrop+ToTensor+Normalize).
  * <ul>
- *   <li>{@code decodeResizeCropNormalize}: encoded bytes in memory → {@link ImageDecoder#decode} →
- *       {@link ClipPreprocessor#resizeAndCrop} → {@link ClipPreprocessor#normalizeInto};</li>
+ *   <li>{@code decodeResizeCropNormalize}: encoded bytes in memory → {@link ImageDecoder#decode} in exact or fast mode
+ *       → {@link ClipPreprocessor#resizeAndCrop} → {@link ClipPreprocessor#normalizeInto};</li>
  *   <li>{@code resizeCropNormalize}: the same without the decode (image decoded once in setup).</li>
  * </ul>
- * Fixtures come from {@code src/test/resources/golden/images} (run from the repository root, or set
- * {@code -Dclipguard.golden.images=DIR}): a ~500 px JPEG (grace_hopper.jpg, 512x600), a 4096x3072 JPEG, a 640x427 PNG.
- *
- * <p>Run both sides and print a side-by-side table: {@code tools/bench-preprocess} (does everything below). By hand:
- * <pre>
- * export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
- * ./mvnw -o -q test-compile
- * ./mvnw -o -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test-classpath.txt
- * $JAVA_HOME/bin/java -cp target/test-classes:target/classes:$(cat target/test-classpath.txt) \
- *     org.openjdk.jmh.Main PreprocessBenchmark -f 1 -wi 2 -w 2s -i 3 -r 3s
- * /usr/bin/python3 tools/bench_preprocess_reference.py --seconds 3
- * </pre>
+ * Fixtures: the upload mix that {@code tools/make_upload_mix.py} writes to {@code target/upload-mix} (or
+ * {@code -Dclipguard.bench.images=DIR}). {@code tools/bench-preprocess} makes them, runs both sides and prints the table.
  */
-@State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Threads(1)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xmx2g", "--enable-native-access=ALL-UNNAMED"})
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 3)
 public class PreprocessBenchmark {
-    @Param({"grace_hopper.jpg", "photo_4096x3072.jpg", "rgb_640x427.png"})
-    public String fixture;
+    /** One fixture of the upload mix, encoded and decoded. */
+    @State(Scope.Thread)
+    public static class Fixture {
+        @Param({"phone_4032x3024_q90.jpg", "photo_1920x1080.jpg", "photo_512x512.jpg", "square_1024x1024.png",
+                "square_1024x1024.webp", "screenshot_1920x1080.png"})
+        public String fixture;
 
-    private final ImageDecoder decoder = new ImageDecoder(ImageLimits.DEFAULT);
-    private final ClipPreprocessor preprocessor = new ClipPreprocessor(PreprocessSpec.CLIP_224);
-    private byte[] encoded;
-    private RgbImage decoded;
-    private FloatBuffer tensor;
+        final ImageDecoder decoder = new ImageDecoder(ImageLimits.DEFAULT);
+        final ClipPreprocessor preprocessor = new ClipPreprocessor(PreprocessSpec.CLIP_224);
+        byte[] encoded;
+        RgbImage decoded;
+        FloatBuffer tensor;
 
-    @Setup
-    public void load() throws IOException, ImageDecodeException {
-        Path dir = Path.of(System.getProperty("clipguard.golden.images", "src/test/resources/golden/images"));
-        encoded = Files.readAllBytes(dir.resolve(fixture));
-        decoded = decoder.decode(encoded);
-        int crop = PreprocessSpec.CLIP_224.cropSize();
-        tensor = ByteBuffer.allocateDirect(3 * crop * crop * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        @Setup
+        public void load() throws IOException, ImageDecodeException {
+            Path dir = Path.of(System.getProperty("clipguard.bench.images", "target/upload-mix"));
+            encoded = Files.readAllBytes(dir.resolve(fixture));
+            decoded = decoder.decode(encoded);
+            int crop = PreprocessSpec.CLIP_224.cropSize();
+            tensor = ByteBuffer.allocateDirect(3 * crop * crop * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        }
+    }
+
+    /** Decode mode; only the decoding benchmark depends on it. */
+    @State(Scope.Thread)
+    public static class Decode {
+        @Param({"exact", "fast"})
+        public String mode;
+
+        DecodeMode decodeMode;
+
+        @Setup
+        public void parse() {
+            decodeMode = DecodeMode.parse(mode);
+        }
     }
 
     @Benchmark
-    public FloatBuffer decodeResizeCropNormalize() throws ImageDecodeException {
-        preprocessor.normalizeInto(preprocessor.resizeAndCrop(decoder.decode(encoded)), tensor, 0);
-        return tensor;
+    public FloatBuffer decodeResizeCropNormalize(Fixture f, Decode d) throws ImageDecodeException {
+        RgbImage crop = f.decoder.decode(f.encoded, d.decodeMode, 2 * PreprocessSpec.CLIP_224.resizeShorterSide(),
+                f.preprocessor::resizeAndCrop);
+        f.preprocessor.normalizeInto(crop, f.tensor, 0);
+        return f.tensor;
     }
 
     @Benchmark
-    public FloatBuffer resizeCropNormalize() {
-        preprocessor.normalizeInto(preprocessor.resizeAndCrop(decoded), tensor, 0);
-        return tensor;
+    public FloatBuffer resizeCropNormalize(Fixture f) {
+        f.preprocessor.normalizeInto(f.preprocessor.resizeAndCrop(f.decoded), f.tensor, 0);
+        return f.tensor;
     }
 }

@@ -119,6 +119,7 @@ class ModerationPipelineTest {
             assertThat(v.getImageSha256()).isEqualTo(UploadScorer.sha256(byId.get(ids.get(i))));
             assertThat(v.getModelId()).isEqualTo("tiny-clip-test");
             assertThat(v.getHeadVersion()).isEqualTo(pipeline.engine().info().headVersion());
+            assertThat(v.getDecodeMode()).isEqualTo("exact");
             assertThat(v.getUploaderId()).startsWith("user-");
             assertThat(v.getSourcePartition()).isEqualTo(sent.get(ids.get(i)).partition());
             assertThat(v.getSourceOffset()).isEqualTo(sent.get(ids.get(i)).offset());

@@ -56,13 +56,16 @@ class ModerationServiceTest {
                 got -> got.stream().anyMatch(r -> r.value().getUploadId().equals("svc-1")), Duration.ofSeconds(60));
         assertThat(verdicts).extracting(r -> r.value().getUploadId()).containsExactly("svc-1");
         assertThat(verdicts.get(0).value().getModelId()).isEqualTo("tiny-clip-test");
+        assertThat(verdicts.get(0).value().getDecodeMode()).isEqualTo("exact");
 
         String scraped = awaitBody(metrics, "clipguard_verdicts_out_total 1.0", Duration.ofSeconds(10));
         assertThat(scraped).contains("clipguard_records_in_total 1.0")
                 .contains("clipguard_inference_batch_size_count")
                 .contains("clipguard_end_to_end_latency_seconds_bucket")
                 .contains("clipguard_engine_device{device=\"CPU\",model=\"tiny-clip-test\"} 1.0")
-                .contains("clipguard_pending_uploads 0.0");
+                .contains("clipguard_pending_uploads 0.0")
+                .contains("clipguard_decode_native_total{scaled=\"false\"} 1.0")
+                .contains("clipguard_decode_fallback_total{reason=\"JPEG_CMYK\"} 0.0");
     }
 
     private String awaitBody(URL url, String expected, Duration timeout) throws Exception {

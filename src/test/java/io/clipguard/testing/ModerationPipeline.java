@@ -50,8 +50,16 @@ public final class ModerationPipeline implements AutoCloseable {
     public ModerationPipeline(String bootstrap, String registryUrl, String applicationId, Path stateDir,
                               ModerationTopology.Settings settings, FetchPolicy fetchPolicy, Path model, Duration mergeWindow)
             throws Exception {
+        this(bootstrap, registryUrl, applicationId, stateDir, settings, fetchPolicy, model, mergeWindow,
+                io.clipguard.image.DecodeMode.EXACT);
+    }
+
+    /** @param decodeMode clipguard.engine.decode */
+    public ModerationPipeline(String bootstrap, String registryUrl, String applicationId, Path stateDir,
+                              ModerationTopology.Settings settings, FetchPolicy fetchPolicy, Path model, Duration mergeWindow,
+                              io.clipguard.image.DecodeMode decodeMode) throws Exception {
         engine = ScoringEngine.open(EngineConfig.builder(model).device(Device.AUTO)
-                .maxBatchSize(settings.maxBatchSize()).maxQueueDelay(mergeWindow).build());
+                .maxBatchSize(settings.maxBatchSize()).maxQueueDelay(mergeWindow).decodeMode(decodeMode).build());
         metrics = new ModerationMetrics(meters);
         var serdeConfig = Topics.serdeConfig(registryUrl);
         scorer = new UploadScorer(engine, new ImageFetcher(fetchPolicy), serdeConfig, Clock.systemUTC());
