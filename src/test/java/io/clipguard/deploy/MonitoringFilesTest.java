@@ -7,18 +7,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.ScoringFailure;
 import io.clipguard.contracts.Topics;
+import io.clipguard.streams.RunningService;
 import io.clipguard.streams.ServiceTestResources;
 import io.clipguard.testing.TestClients;
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.io.IOException;
 import java.io.Reader;
-import java.net.URI;
-import java.net.URL;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,7 +28,6 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
 
@@ -45,7 +39,7 @@ import org.yaml.snakeyaml.Yaml;
  */
 @QuarkusTest
 @QuarkusTestResource(value = ServiceTestResources.class, restrictToAnnotatedClass = true)
-class MonitoringFilesTest {
+class MonitoringFilesTest extends RunningService {
     private static final Path ROOT = Path.of("").toAbsolutePath();
     private static final Path RULES = ROOT.resolve("deploy/prometheus/alert-rules.yml");
     private static final Path GRAFANA = ROOT.resolve("deploy/grafana");
@@ -53,20 +47,6 @@ class MonitoringFilesTest {
     private static final Set<String> PROMETHEUS_OWN = Set.of("up");
     /** Labels Prometheus attaches at scrape time. */
     private static final Set<String> TARGET_LABELS = Set.of("job", "instance");
-
-    @TestHTTPResource("/q/health/ready")
-    URL ready;
-
-    @TestHTTPResource("/q/metrics")
-    URL metrics;
-
-    @ConfigProperty(name = "kafka.bootstrap.servers")
-    String bootstrap;
-
-    @ConfigProperty(name = "clipguard.registry.url")
-    String registryUrl;
-
-    final HttpClient http = HttpClient.newHttpClient();
 
     @Test
     void everyMetricInTheAlertRulesAndDashboardsIsExported() throws Exception {
@@ -219,18 +199,5 @@ class MonitoringFilesTest {
             }
         }
         return out;
-    }
-
-    private String awaitBody(URL url, String expected, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String body = "";
-        while (System.nanoTime() < deadline) {
-            body = http.send(HttpRequest.newBuilder(URI.create(url.toString())).build(), HttpResponse.BodyHandlers.ofString()).body();
-            if (body.contains(expected)) {
-                return body;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("no '" + expected + "' at " + url + " within " + timeout + "; last body:\n" + body);
     }
 }

@@ -30,10 +30,7 @@ class EngineOutageTest {
         byte[] photo = Files.readAllBytes(Path.of("src/test/resources/golden/images/china.jpg"));
         try (KafkaBroker broker = KafkaBroker.start(); ApicurioRegistry registry = ApicurioRegistry.start(tmp.resolve("registry.log"))) {
             ModerationTopology.Settings s = ModerationPipeline.settings("-outage", 4, Duration.ofMillis(50), 0.9);
-            broker.createTopics(1, s.topics().all());
-            ModerationPipeline first = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "outage",
-                    tmp.resolve("state-1"), s, ModerationPipeline.fetchPolicy(List.of())).start(Duration.ofSeconds(60));
-            first.engine().close(); // the device is gone
+            ModerationPipeline first = startWithTheEngineGone(broker, registry, "outage", s);
             try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
                 TestClients.send(producer, s.topics().uploads(), "during-outage", TestClients.inline("during-outage", photo));
             }
@@ -44,8 +41,7 @@ class EngineOutageTest {
                     TestClients.<ModerationVerdict>avroReader(registry.url()), got -> false, Duration.ofSeconds(2))).isEmpty();
             first.close();
 
-            try (ModerationPipeline second = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "outage",
-                    tmp.resolve("state-2"), s, ModerationPipeline.fetchPolicy(List.of())).start(Duration.ofSeconds(60))) {
+            try (ModerationPipeline second = instance(broker, registry, "outage", "state-2", s)) {
                 var verdicts = TestClients.readCommitted(broker.bootstrapServers(), s.topics().verdicts(),
                         TestClients.<ModerationVerdict>avroReader(registry.url()), got -> !got.isEmpty(), Duration.ofSeconds(60));
                 Thread.sleep(1000);
@@ -67,10 +63,7 @@ class EngineOutageTest {
         try (KafkaBroker broker = KafkaBroker.start(); ApicurioRegistry registry = ApicurioRegistry.start(tmp.resolve("registry.log"))) {
             // Batches of two with a long wait: the malformed record and the photo are scored as one batch.
             ModerationTopology.Settings s = ModerationPipeline.settings("-outage-count", 2, Duration.ofSeconds(30), 0.9);
-            broker.createTopics(1, s.topics().all());
-            ModerationPipeline first = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "outage-count",
-                    tmp.resolve("state-1"), s, ModerationPipeline.fetchPolicy(List.of())).start(Duration.ofSeconds(60));
-            first.engine().close();
+            ModerationPipeline first = startWithTheEngineGone(broker, registry, "outage-count", s);
             try (KafkaProducer<byte[], byte[]> raw = TestClients.rawProducer(broker.bootstrapServers());
                  KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
                 TestClients.send(raw, s.topics().uploads(), "malformed".getBytes(), "not avro".getBytes());
@@ -84,8 +77,7 @@ class EngineOutageTest {
             assertThat(first.counted("clipguard.verdicts.out")).as("verdicts counted by the aborted batch").isZero();
             first.close();
 
-            try (ModerationPipeline second = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "outage-count",
-                    tmp.resolve("state-2"), s, ModerationPipeline.fetchPolicy(List.of())).start(Duration.ofSeconds(60))) {
+            try (ModerationPipeline second = instance(broker, registry, "outage-count", "state-2", s)) {
                 var verdicts = TestClients.readCommitted(broker.bootstrapServers(), s.topics().verdicts(),
                         TestClients.<ModerationVerdict>avroReader(registry.url()), got -> !got.isEmpty(), Duration.ofSeconds(60));
                 var deadLetters = TestClients.readCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
@@ -97,5 +89,20 @@ class EngineOutageTest {
                 assertThat(second.counted("clipguard.dead.letters")).isEqualTo(1);
             }
         }
+    }
+
+    /** Creates the topics and starts an instance, then closes its engine: the device is gone. */
+    private ModerationPipeline startWithTheEngineGone(KafkaBroker broker, ApicurioRegistry registry, String applicationId,
+                                                      ModerationTopology.Settings s) throws Exception {
+        broker.createTopics(1, s.topics().all());
+        ModerationPipeline pipeline = instance(broker, registry, applicationId, "state-1", s);
+        pipeline.engine().close();
+        return pipeline;
+    }
+
+    private ModerationPipeline instance(KafkaBroker broker, ApicurioRegistry registry, String applicationId, String stateDir,
+                                        ModerationTopology.Settings s) throws Exception {
+        return new ModerationPipeline(broker.bootstrapServers(), registry.url(), applicationId, tmp.resolve(stateDir), s,
+                ModerationPipeline.fetchPolicy(List.of())).start(Duration.ofSeconds(60));
     }
 }

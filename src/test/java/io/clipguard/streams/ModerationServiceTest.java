@@ -7,18 +7,11 @@ import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.testing.TestClients;
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import java.net.URI;
-import java.net.URL;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,21 +21,7 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 @QuarkusTestResource(value = ServiceTestResources.class, restrictToAnnotatedClass = true)
-class ModerationServiceTest {
-    @TestHTTPResource("/q/health/ready")
-    URL ready;
-
-    @TestHTTPResource("/q/metrics")
-    URL metrics;
-
-    @ConfigProperty(name = "kafka.bootstrap.servers")
-    String bootstrap;
-
-    @ConfigProperty(name = "clipguard.registry.url")
-    String registryUrl;
-
-    final HttpClient http = HttpClient.newHttpClient();
-
+class ModerationServiceTest extends RunningService {
     @Test
     void readyThenAnUploadBecomesAVerdictCountedInMetrics() throws Exception {
         String health = awaitBody(ready, "\"status\": \"UP\"", Duration.ofSeconds(60));
@@ -66,18 +45,5 @@ class ModerationServiceTest {
                 .contains("clipguard_pending_uploads 0.0")
                 .contains("clipguard_decode_native_total{scaled=\"false\"} 1.0")
                 .contains("clipguard_decode_fallback_total{reason=\"JPEG_CMYK\"} 0.0");
-    }
-
-    private String awaitBody(URL url, String expected, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String body = "";
-        while (System.nanoTime() < deadline) {
-            body = http.send(HttpRequest.newBuilder(URI.create(url.toString())).build(), HttpResponse.BodyHandlers.ofString()).body();
-            if (body.contains(expected)) {
-                return body;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("no '" + expected + "' at " + url + " within " + timeout + "; last body:\n" + body);
     }
 }

@@ -1,0 +1,44 @@
+package io.clipguard.streams;
+
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import io.quarkus.test.common.http.TestHTTPResource;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * What a @QuarkusTest of the whole service reaches it by: its readiness and metrics endpoints, the broker and the
+ * registry it was given (see {@link ServiceTestResources}).
+ */
+public abstract class RunningService {
+    @TestHTTPResource("/q/health/ready")
+    protected URL ready;
+
+    @TestHTTPResource("/q/metrics")
+    protected URL metrics;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    protected String bootstrap;
+
+    @ConfigProperty(name = "clipguard.registry.url")
+    protected String registryUrl;
+
+    protected final HttpClient http = HttpClient.newHttpClient();
+
+    /** Polls {@code url} until its body contains {@code expected}, and returns that body. */
+    protected String awaitBody(URL url, String expected, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String body = "";
+        while (System.nanoTime() < deadline) {
+            body = http.send(HttpRequest.newBuilder(URI.create(url.toString())).build(), HttpResponse.BodyHandlers.ofString()).body();
+            if (body.contains(expected)) {
+                return body;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("no '" + expected + "' at " + url + " within " + timeout + "; last body:\n" + body);
+    }
+}
