@@ -81,6 +81,17 @@ public final class ScoringEngine implements AutoCloseable {
      * {@link ScoreOutcome.Scored} or {@link ScoreOutcome.Failed}.
      */
     public CompletableFuture<ScoreOutcome> submit(byte[] encodedImage) {
+        return embed(encodedImage).thenApply(outcome -> switch (outcome) {
+            case EmbedOutcome.Embedded embedded -> applyHead(head, embedded.features(), manifest.engineNormalizes());
+            case ScoreOutcome.Failed failed -> failed;
+        });
+    }
+
+    /**
+     * The backbone's feature vector of one encoded image, without any head (the caller applies the head it wants, e.g.
+     * the live one of detector-heads). The future never completes exceptionally.
+     */
+    public CompletableFuture<EmbedOutcome> embed(byte[] encodedImage) {
         CompletableFuture<RgbImage> crop;
         try {
             crop = CompletableFuture.supplyAsync(() -> decodeAndCrop(encodedImage), decodePool);
@@ -89,7 +100,17 @@ public final class ScoringEngine implements AutoCloseable {
                     new ScoreOutcome.Failed(FailureReason.ENGINE_UNAVAILABLE, "the scoring engine is shut down"));
         }
         return crop.thenCompose(batcher::submit)
-                .handle((features, error) -> error == null ? score(features) : failure(error));
+                .handle((features, error) -> error == null ? new EmbedOutcome.Embedded(features) : (EmbedOutcome) failure(error));
+    }
+
+    /** True when the vectors {@link #embed} returns are already L2-normalised by the graph (l2_normalize = graph). */
+    public boolean featuresNormalized() {
+        return !manifest.engineNormalizes();
+    }
+
+    /** The head this engine was opened with (the configured head file). */
+    public LinearHead configuredHead() {
+        return head;
     }
 
     /** Scores every image, blocking; outcomes in input order. */
@@ -129,8 +150,14 @@ public final class ScoringEngine implements AutoCloseable {
         }
     }
 
-    private ScoreOutcome score(float[] features) {
-        double llr = head.llr(features, manifest.engineNormalizes());
+    /**
+     * Applies {@code head} to one feature vector: the same arithmetic for a live verdict, a dedupe-cache hit and a
+     * rescore from a stored embedding.
+     *
+     * @param normalise divide by the L2 norm first (the vector is raw ln_post features)
+     */
+    public static ScoreOutcome applyHead(LinearHead head, float[] features, boolean normalise) {
+        double llr = head.llr(features, normalise);
         if (!Double.isFinite(llr)) {
             return new ScoreOutcome.Failed(FailureReason.INFERENCE_FAILED, "model produced a non-finite score (" + llr
                     + "); the exported model is numerically broken (fp16 overflow?)");
@@ -138,7 +165,7 @@ public final class ScoringEngine implements AutoCloseable {
         return new ScoreOutcome.Scored(llr, head.probability(llr), head.isSynthetic(llr));
     }
 
-    private static ScoreOutcome failure(Throwable error) {
+    private static ScoreOutcome.Failed failure(Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (cause instanceof ImageDecodeException decode) {
             FailureReason reason = switch (decode.error()) {

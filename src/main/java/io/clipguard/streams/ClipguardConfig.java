@@ -25,6 +25,8 @@ public interface ClipguardConfig {
 
     Registry registry();
 
+    Embeddings embeddings();
+
     /**
      * Largest upload record accepted, in bytes. The consumer's fetch sizes and the producer (a dead letter carries the
      * original record's bytes) are sized to it; the broker's and the topics' own limits (message.max.bytes,
@@ -54,8 +56,15 @@ public interface ClipguardConfig {
         @WithDefault(io.clipguard.contracts.Topics.DEAD_LETTER)
         String deadLetter();
 
+        @WithDefault(io.clipguard.contracts.Topics.EMBEDDINGS)
+        String embeddings();
+
+        @WithDefault(io.clipguard.contracts.Topics.HEADS)
+        String heads();
+
         default io.clipguard.contracts.Topics.Names names() {
-            return new io.clipguard.contracts.Topics.Names(uploads(), verdicts(), alerts(), deadLetter());
+            return new io.clipguard.contracts.Topics.Names(uploads(), verdicts(), alerts(), deadLetter(), embeddings(),
+                    heads());
         }
     }
 
@@ -95,6 +104,15 @@ public interface ClipguardConfig {
 
         @WithDefault("100000000")
         long maxImagePixels();
+    }
+
+    interface Embeddings {
+        /**
+         * Feature vectors kept per instance for dedupe, by (model id, SHA-256 of the image bytes): the same content
+         * again skips the encoder. Each entry is one vector (4 KiB for a 1024-d model); 0 turns the cache off.
+         */
+        @WithDefault("10000")
+        long cacheSize();
     }
 
     interface Alert {

@@ -118,7 +118,7 @@ class DeploymentFilesTest {
         }
         Set<String> configured = properties.stringPropertyNames().stream().filter(k -> k.startsWith("clipguard.topics."))
                 .map(properties::getProperty).collect(Collectors.toCollection(TreeSet::new));
-        assertThat(configured).hasSize(4);
+        assertThat(configured).hasSize(io.clipguard.contracts.Topics.Names.DEFAULT.all().size());
         assertThat(created).isEqualTo(configured);
 
         Map<String, Object> dependsOn = map(composeService("clipguard").get("depends_on"));

@@ -6,6 +6,11 @@ import io.clipguard.fetch.ImageFetcher;
 import io.clipguard.scoring.Device;
 import io.clipguard.scoring.EngineConfig;
 import io.clipguard.scoring.ScoringEngine;
+import io.clipguard.recalibration.HeadCatalog;
+import io.clipguard.scoring.EmbeddingCache;
+import io.clipguard.streams.ActiveHeads;
+import io.clipguard.streams.EngineProducer;
+import io.clipguard.streams.HeadsProducer;
 import io.clipguard.streams.ModerationMetrics;
 import io.clipguard.streams.ModerationTopology;
 import io.clipguard.contracts.OutputSchemas;
@@ -33,9 +38,12 @@ public final class ModerationPipeline implements AutoCloseable {
     public static final Path TINY_MODEL = Path.of("models/tiny-clip-test");
 
     private final ScoringEngine engine;
+    private final EmbeddingCache cache;
+    private final ActiveHeads heads;
     private final UploadScorer scorer;
     private final KafkaStreams streams;
     private final ModerationMetrics metrics;
+    private final SimpleMeterRegistry meters;
 
     public ModerationPipeline(String bootstrap, String registryUrl, String applicationId, Path stateDir,
                               ModerationTopology.Settings settings, FetchPolicy fetchPolicy) throws Exception {
@@ -48,14 +56,22 @@ public final class ModerationPipeline implements AutoCloseable {
             throws Exception {
         engine = ScoringEngine.open(EngineConfig.builder(model).device(Device.AUTO)
                 .maxBatchSize(settings.maxBatchSize()).maxQueueDelay(mergeWindow).build());
-        metrics = new ModerationMetrics(new SimpleMeterRegistry());
+        meters = new SimpleMeterRegistry();
+        metrics = new ModerationMetrics(meters);
         var serdeConfig = Topics.serdeConfig(registryUrl);
-        scorer = new UploadScorer(engine, new ImageFetcher(fetchPolicy), metrics, serdeConfig, Clock.systemUTC());
+        // The service's start rule: seed detector-heads with the configured head if the model has none active.
+        HeadsProducer.seed(new HeadCatalog(bootstrap, registryUrl, settings.topics().heads()), engine.configuredHead(),
+                engine.config().headFile());
+        heads = new ActiveHeads(engine.configuredHead(), engine.info().modelId(), engine.info().featureDim(),
+                Topics.avroReader(registryUrl), meters);
+        cache = EngineProducer.embeddingCache(engine, 10_000, meters);
+        scorer = new UploadScorer(engine, cache, heads, new ImageFetcher(fetchPolicy), metrics, serdeConfig, Clock.systemUTC());
         Properties props = streamsProperties();
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        streams = new KafkaStreams(ModerationTopology.build(settings, scorer, metrics, new OutputSchemas(registryUrl), () -> false), props);
+        streams = new KafkaStreams(ModerationTopology.build(settings, scorer, metrics, new OutputSchemas(registryUrl), () -> false,
+                heads), props);
     }
 
     public static ModerationTopology.Settings settings(String suffix, int maxBatchSize, Duration maxQueueDelay, double alertThreshold) {
@@ -94,6 +110,20 @@ public final class ModerationPipeline implements AutoCloseable {
 
     public ModerationMetrics metrics() {
         return metrics;
+    }
+
+    /** This instance's Micrometer meters (head refusals, cache hits and misses, ...). */
+    public SimpleMeterRegistry meters() {
+        return meters;
+    }
+
+    /** The head this instance scores with, as its global store of detector-heads says. */
+    public ActiveHeads heads() {
+        return heads;
+    }
+
+    public EmbeddingCache cache() {
+        return cache;
     }
 
     /** The {@code kafka-streams.*} entries of application.properties, with ${...} references resolved in that file. */
