@@ -47,6 +47,8 @@ class ModerationServiceTest {
     void readyThenAnUploadBecomesAVerdictCountedInMetrics() throws Exception {
         String health = awaitBody(ready, "\"status\": \"UP\"", Duration.ofSeconds(60));
         assertThat(health).contains("clipguard-model").contains("tiny-clip-test").contains("CPU");
+        // Start rule: the empty detector-heads was seeded with the configured head, which is now the active one.
+        assertThat(health).contains("clipguard-head").contains("\"active-head\": \"random-seed0\"");
 
         byte[] photo = Files.readAllBytes(Path.of("src/test/resources/golden/images/grace_hopper.jpg"));
         try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(bootstrap, registryUrl)) {
@@ -62,7 +64,10 @@ class ModerationServiceTest {
                 .contains("clipguard_inference_batch_size_count")
                 .contains("clipguard_end_to_end_latency_seconds_bucket")
                 .contains("clipguard_engine_device{device=\"CPU\",model=\"tiny-clip-test\"} 1.0")
-                .contains("clipguard_pending_uploads 0.0");
+                .contains("clipguard_pending_uploads 0.0")
+                .contains("clipguard_embedding_cache_misses_total 1.0")
+                .contains("clipguard_embedding_cache_hits_total 0.0")
+                .contains("clipguard_head_refusals_total{model=\"tiny-clip-test\"} 0.0");
     }
 
     private String awaitBody(URL url, String expected, Duration timeout) throws Exception {
