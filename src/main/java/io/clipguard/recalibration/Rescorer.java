@@ -5,6 +5,7 @@ import io.clipguard.avro.HighScoreAlert;
 import io.clipguard.avro.ImageEmbedding;
 import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.avro.ScoringFailure;
+import io.clipguard.contracts.BulkAvroReader;
 import io.clipguard.contracts.OutputRecords;
 import io.clipguard.contracts.OutputSchemas;
 import io.clipguard.contracts.Topics;
@@ -31,7 +32,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
@@ -138,8 +138,7 @@ public final class Rescorer {
     public Summary run(Range range, Progress progress) {
         Topics.Names t = options.topics();
         OutputSchemas schemas = new OutputSchemas(options.registryUrl());
-        Deserializer<Object> reader = Topics.avroReader(options.registryUrl());
-        Run run = new Run(range, reader);
+        Run run = new Run(range, new BulkAvroReader(schemas));
         try (KafkaProducer<byte[], byte[]> producer = producer()) {
             run.out = new Output(producer, options.transactionSize(),
                     Topics.verdicts(options.outputTopic(), schemas).valueSerde().serializer(),
@@ -185,8 +184,6 @@ public final class Rescorer {
                     run.reInference.close();
                 }
             }
-        } finally {
-            reader.close();
         }
         return new Summary(run.rescored, run.reInferred, run.already, run.notRescorable, run.examples, run.alerts, run.unreadable);
     }
@@ -197,7 +194,7 @@ public final class Rescorer {
     /** The state of one run. */
     private final class Run {
         final Range range;
-        final Deserializer<Object> reader;
+        final BulkAvroReader reader;
         final Set<String> done = new HashSet<>();
         final Map<String, Source> sources = new HashMap<>();
         final Map<String, Long> notRescorable = new TreeMap<>();
@@ -206,7 +203,7 @@ public final class Rescorer {
         ReInference reInference;
         long rescored, reInferred, already, alerts, unreadable;
 
-        Run(Range range, Deserializer<Object> reader) {
+        Run(Range range, BulkAvroReader reader) {
             this.range = range;
             this.reader = reader;
         }
@@ -342,8 +339,8 @@ public final class Rescorer {
                 return null;
             }
             try {
-                return reader.deserialize(r.topic(), r.value());
-            } catch (RuntimeException e) {
+                return reader.read(r.value());
+            } catch (IllegalArgumentException e) {
                 unreadable++;
                 return null;
             }

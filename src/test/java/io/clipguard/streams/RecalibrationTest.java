@@ -25,10 +25,6 @@ import io.clipguard.testing.ModerationPipeline;
 import io.clipguard.testing.TestClients;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -42,10 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.DecoderFactory;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -135,15 +128,8 @@ class RecalibrationTest {
                         new ByteArrayDeserializer(), got -> got.stream().anyMatch(r -> key(r).equals("emb-1")), WAIT)
                 .stream().filter(r -> key(r).equals("emb-1")).findFirst().orElseThrow();
 
-        ByteBuffer wire = ByteBuffer.wrap(record.value());
-        assertThat(wire.get()).as("Confluent magic byte").isEqualTo((byte) 0);
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create(registry.ccompatUrl() + "/schemas/ids/" + wire.getInt())).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).isEqualTo(200);
-        Schema schema = new Schema.Parser().parse(JSON.readTree(response.body()).get("schema").asText());
-        GenericRecord decoded = new GenericDatumReader<GenericRecord>(schema).read(null,
-                DecoderFactory.get().binaryDecoder(record.value(), 5, record.value().length - 5, null));
-
+        GenericRecord decoded = TestClients.decodeAsConfluentConsumer(registry.ccompatUrl(), record.value());
+        assertThat(decoded.getSchema().getFullName()).isEqualTo(ImageEmbedding.getClassSchema().getFullName());
         assertThat(decoded.get("uploadId").toString()).isEqualTo("emb-1");
         assertThat(decoded.get("modelId").toString()).isEqualTo("tiny-clip-test");
         assertThat(decoded.get("imageSha256").toString()).isEqualTo(UploadScorer.sha256(photo));
