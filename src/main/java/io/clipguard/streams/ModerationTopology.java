@@ -1,7 +1,6 @@
 package io.clipguard.streams;
 
 import io.clipguard.avro.ModerationVerdict;
-import io.clipguard.avro.ScoringFailure;
 import io.clipguard.contracts.OutputRecords;
 import io.clipguard.contracts.OutputSchemas;
 import io.clipguard.contracts.Topics;

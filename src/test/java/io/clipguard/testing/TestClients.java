@@ -5,7 +5,6 @@ import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
 import io.clipguard.avro.ImageReference;
 import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.InlineImage;
-import io.clipguard.streams.ModerationTopology;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
