@@ -150,6 +150,9 @@ public final class RescoreCommand implements Callable<Integer> {
         } catch (ModelLoadException | ReInferenceUnavailable e) {
             System.err.println("rescore: " + e.getMessage());
             return 3;
+        } catch (IllegalStateException e) { // a missing topic, an unreachable registry: the message says what to do
+            System.err.println("rescore: " + e.getMessage());
+            return 1;
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         print(summary, head, seconds, options);

@@ -52,7 +52,13 @@ public final class HeadCatalog {
         TopicScan scan = new TopicScan(bootstrapServers);
         Deserializer<DetectorHeadEntry> reader = Topics.avroReader(registryUrl);
         Map<String, DetectorHeadEntry> latest = new TreeMap<>();
-        scan.scan(scan.plan(topic, null), r -> {
+        TopicScan.Plan plan;
+        try {
+            plan = scan.plan(topic, null);
+        } catch (TopicScan.MissingTopicException e) {
+            return latest; // nothing published yet
+        }
+        scan.scan(plan, r -> {
             String key = r.key() == null ? null : new String(r.key(), java.nio.charset.StandardCharsets.UTF_8);
             if (key == null) {
                 return;
@@ -116,6 +122,7 @@ public final class HeadCatalog {
      */
     public Published publish(LinearHead head, String headJson, boolean activate, String who) {
         requireVersion(head);
+        ensureTopic();
         String key = Topics.headKey(head.modelId(), head.version());
         DetectorHeadEntry existing = read().get(key);
         Published result = Published.PUBLISHED;
@@ -156,12 +163,11 @@ public final class HeadCatalog {
     /**
      * The start rule of the service: when the topic has no active head for the configured head's model yet, publish
      * the configured head file (unless that version is there already) and activate it. When the topic already names an
-     * active head, it wins over the configured file. Creates the topic (compacted, one partition) if it is missing.
+     * active head, it wins over the configured file. Publishing creates the topic (compacted, one partition) if missing.
      *
      * @return true if this call activated the configured head
      */
     public boolean seedIfNoneActive(LinearHead configured, String headJson, String who) {
-        ensureTopic();
         if (read().containsKey(Topics.activeKey(configured.modelId()))) {
             return false;
         }

@@ -52,7 +52,7 @@ public final class TopicScan {
         try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
             List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
             if (infos == null || infos.isEmpty()) {
-                throw new IllegalStateException("topic " + topic + " does not exist (create it: tools/clipguard create-topics)");
+                throw new MissingTopicException(topic);
             }
             List<TopicPartition> partitions = infos.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
             Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions);
@@ -116,6 +116,13 @@ public final class TopicScan {
                             + " (still to read: " + todo.keySet() + ")");
                 }
             }
+        }
+    }
+
+    /** The topic to scan does not exist. */
+    public static final class MissingTopicException extends IllegalStateException {
+        MissingTopicException(String topic) {
+            super("topic " + topic + " does not exist (create it: tools/clipguard create-topics)");
         }
     }
 
