@@ -1,7 +1,9 @@
 package io.clipguard.cli;
 
 import io.clipguard.client.CreateTopicsCommand;
+import io.clipguard.client.HeadCommand;
 import io.clipguard.client.PublishCommand;
+import io.clipguard.client.RescoreCommand;
 import io.clipguard.client.WatchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,7 +13,7 @@ import picocli.CommandLine.Command;
         description = "Flags AI-generated images with a CLIP-feature linear detector (Cozzolino et al., CVPRW 2024).",
         subcommands = {ScoreCommand.class, EmbedCommand.class, TrainCommand.class, EvaluateCommand.class,
                 VerifyModelCommand.class, CreateTopicsCommand.class, PublishCommand.class,
-                WatchCommand.class, CommandLine.HelpCommand.class},
+                WatchCommand.class, HeadCommand.class, RescoreCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 nothing succeeded (see the command's help), 2 usage error,"
                 + " 3 the model or an input list could not be loaded."})
 public final class ClipguardCli implements Runnable {
@@ -23,7 +25,7 @@ public final class ClipguardCli implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a command (score, embed, train, evaluate, verify-model, create-topics, publish, watch)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command (score, embed, train, evaluate, verify-model, create-topics, publish, watch, head, rescore)");
     }
 
     public static void main(String[] args) {

@@ -6,7 +6,8 @@ import io.clipguard.model.CanonicalJson;
 import io.clipguard.model.ModelLoadException;
 import io.clipguard.model.ModelManifest;
 import io.clipguard.scoring.EngineConfig;
-import io.clipguard.scoring.FeatureOutcome;
+import io.clipguard.scoring.EmbedOutcome;
+import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.scoring.ScoringEngine;
 import io.clipguard.training.FeaturesFolder;
 import io.clipguard.training.Npy;
@@ -106,7 +107,7 @@ public final class EmbedCommand implements Callable<Integer> {
         List<float[]> rows = new ArrayList<>();
         Map<String, Integer> errorsByReason = new TreeMap<>();
         double seconds = ImageRun.run(inputs.rows(), engine, progress, "Embedding",
-                bytes -> engine.submitFeatures(bytes).thenApply(RowFeatures::of), RowFeatures::failed,
+                bytes -> engine.embed(bytes).thenApply(RowFeatures::of), RowFeatures::failed,
                 (row, result) -> {
                     if (result.ok()) {
                         entries.add(new FeaturesFolder.Entry(row.filename(), row.carried(), rows.size(), ""));
@@ -135,9 +136,11 @@ public final class EmbedCommand implements Callable<Integer> {
 
     /** A row's features, or its error as score writes it ("REASON: message"). */
     private record RowFeatures(float[] features, String reason, String error) {
-        static RowFeatures of(FeatureOutcome outcome) {
-            return outcome.ok() ? new RowFeatures(outcome.features(), "", "")
-                    : failed(outcome.failure().reason().name(), outcome.failure().message());
+        static RowFeatures of(EmbedOutcome outcome) {
+            return switch (outcome) {
+                case EmbedOutcome.Embedded embedded -> new RowFeatures(embedded.features(), "", "");
+                case ScoreOutcome.Failed failed -> failed(failed.reason().name(), failed.message());
+            };
         }
 
         static RowFeatures failed(String reason, String message) {

@@ -14,7 +14,9 @@ import picocli.CommandLine.Option;
 
 /** Creates the service's topics if they are missing. Example: {@code tools/clipguard create-topics --partitions 4}. */
 @Command(name = "create-topics", mixinStandardHelpOptions = true,
-        description = "Create image-uploads, moderation-verdicts, moderation-alerts, image-uploads-dlq and moderation-burst-alerts if missing.")
+        description = {"Create image-uploads, moderation-verdicts, moderation-alerts, image-uploads-dlq,"
+                + " moderation-burst-alerts, image-embeddings and detector-heads if missing.",
+                "image-embeddings: cleanup.policy=compact,delete, retention 90 days; detector-heads: compacted, 1 partition."})
 public final class CreateTopicsCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka;
@@ -36,8 +38,7 @@ public final class CreateTopicsCommand implements Callable<Integer> {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers))) {
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> missing = names.stream().filter(n -> !existing.contains(n))
-                    .map(n -> new NewTopic(n, partitions, replicationFactor)
-                            .configs(Map.of("max.message.bytes", String.valueOf(maxMessageBytes))))
+                    .map(n -> Topics.Names.DEFAULT.newTopic(n, partitions, replicationFactor, maxMessageBytes))
                     .toList();
             if (!missing.isEmpty()) {
                 admin.createTopics(missing).all().get();

@@ -65,13 +65,24 @@ public final class OutputSchemas {
         return post(base, body).get("version").asText();
     }
 
+    /** The schema behind a wire-format id, as a Confluent client reads it ({@code GET /schemas/ids/{id}}). */
+    public Schema schemaById(int id) {
+        String url = registryBaseUrl + "/apis/ccompat/v7/schemas/ids/" + id;
+        return new Schema.Parser().parse(send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build())
+                .get("schema").asText());
+    }
+
     private JsonNode post(String url, String body) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
-                .header("Content-Type", CONTENT_TYPE).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        return send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                .header("Content-Type", CONTENT_TYPE).POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    private JsonNode send(HttpRequest request) {
+        String url = request.method() + " " + request.uri();
         try {
             HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
-                throw new IllegalStateException("schema registry answered " + response.statusCode() + " to POST " + url + ": "
+                throw new IllegalStateException("schema registry answered " + response.statusCode() + " to " + url + ": "
                         + response.body());
             }
             return JSON.readTree(response.body());

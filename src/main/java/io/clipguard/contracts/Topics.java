@@ -6,13 +6,18 @@ import io.apicurio.registry.serde.avro.AvroSerdeConfig;
 import io.apicurio.registry.serde.config.IdOption;
 import io.apicurio.registry.serde.config.SerdeConfig;
 import io.apicurio.registry.serde.kafka.config.KafkaSerdeConfig;
+import io.clipguard.avro.DetectorHeadEntry;
 import io.clipguard.avro.HighScoreAlert;
+import io.clipguard.avro.ImageEmbedding;
 import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.avro.ScoringFailure;
 import io.clipguard.avro.UploaderBurstAlert;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -30,6 +35,8 @@ import org.apache.kafka.common.serialization.Serdes;
  *   moderation-alerts     upload id (string)   HighScoreAlert
  *   image-uploads-dlq     original key bytes   ScoringFailure
  *   moderation-burst-alerts  uploader id (string)  UploaderBurstAlert
+ *   image-embeddings      upload id (string)   ImageEmbedding  (compact,delete; written with the verdict)
+ *   detector-heads        head:&lt;model&gt;:&lt;version&gt; | active:&lt;model&gt;   DetectorHeadEntry (compacted, 1 partition)
  * </pre>
  */
 public final class Topics {
@@ -38,6 +45,17 @@ public final class Topics {
     public static final String ALERTS = "moderation-alerts";
     public static final String DEAD_LETTER = "image-uploads-dlq";
     public static final String BURST_ALERTS = "moderation-burst-alerts";
+    public static final String EMBEDDINGS = "image-embeddings";
+    public static final String HEADS = "detector-heads";
+
+    /** Every instance's global store over {@link #HEADS} (raw values; decoded when a head is looked up). */
+    public static final String HEADS_STORE = "detector-heads-store";
+
+    /**
+     * How long image-embeddings keeps a vector: longer than any rescoring horizon (the runbook rescoring 30 days) and
+     * than image-uploads' own retention, since an embedding replaces the image for rescoring.
+     */
+    public static final Duration EMBEDDINGS_RETENTION = Duration.ofDays(90);
 
     /**
      * The state store holding the positions of uploads waiting for their batch. Kafka Streams backs it with the internal
@@ -60,23 +78,61 @@ public final class Topics {
     }
 
     /** The topic names one deployment uses; each can be renamed in the config ({@code clipguard.topics.*}). */
-    public record Names(String uploads, String verdicts, String alerts, String deadLetter, String burstAlerts) {
-        public static final Names DEFAULT = new Names(UPLOADS, VERDICTS, ALERTS, DEAD_LETTER, BURST_ALERTS);
+    public record Names(String uploads, String verdicts, String alerts, String deadLetter, String burstAlerts,
+                        String embeddings, String heads) {
+        public static final Names DEFAULT = new Names(UPLOADS, VERDICTS, ALERTS, DEAD_LETTER, BURST_ALERTS, EMBEDDINGS, HEADS);
 
         /** Every name with {@code suffix} appended (tests and benchmarks run side by side on one broker). */
         public Names withSuffix(String suffix) {
-            return new Names(uploads + suffix, verdicts + suffix, alerts + suffix, deadLetter + suffix, burstAlerts + suffix);
+            return new Names(uploads + suffix, verdicts + suffix, alerts + suffix, deadLetter + suffix, burstAlerts + suffix,
+                    embeddings + suffix, heads + suffix);
         }
 
-        /** The topics the service writes. */
+        /** The topics that answer each upload (what {@code watch} prints). */
         public List<String> outputs() {
             return List.of(verdicts, alerts, deadLetter, burstAlerts);
         }
 
         /** Every topic the service reads or writes, input first. */
         public List<String> all() {
-            return List.of(uploads, verdicts, alerts, deadLetter, burstAlerts);
+            return List.of(uploads, verdicts, alerts, deadLetter, burstAlerts, embeddings, heads);
         }
+
+        /**
+         * The topic {@code name} of this set as it must be created: detector-heads compacted with one partition (one
+         * order for a head and its activation); image-embeddings compacted by upload id (a re-embedding replaces the
+         * old vector) and deleted after {@link #EMBEDDINGS_RETENTION}; the others with {@code partitions}.
+         */
+        public NewTopic newTopic(String name, int partitions, short replicationFactor, int maxMessageBytes) {
+            Map<String, String> configs = new java.util.HashMap<>(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                    String.valueOf(maxMessageBytes)));
+            if (name.equals(heads)) {
+                return newHeadsTopic(name, replicationFactor, maxMessageBytes);
+            }
+            if (name.equals(embeddings)) {
+                configs.put(TopicConfig.CLEANUP_POLICY_CONFIG,
+                        TopicConfig.CLEANUP_POLICY_COMPACT + "," + TopicConfig.CLEANUP_POLICY_DELETE);
+                configs.put(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(EMBEDDINGS_RETENTION.toMillis()));
+            }
+            return new NewTopic(name, partitions, replicationFactor).configs(configs);
+        }
+    }
+
+    /** detector-heads as it must be created: compacted, one partition (a head's record and its activation keep their order). */
+    public static NewTopic newHeadsTopic(String name, short replicationFactor, int maxMessageBytes) {
+        return new NewTopic(name, 1, replicationFactor).configs(Map.of(
+                TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(maxMessageBytes)));
+    }
+
+    /** detector-heads key of a published head version. */
+    public static String headKey(String modelId, String version) {
+        return "head:" + modelId + ":" + version;
+    }
+
+    /** detector-heads key of the pointer to a model's active head version. */
+    public static String activeKey(String modelId) {
+        return "active:" + modelId;
     }
 
     /** A topic with the serdes of its key and value. */
@@ -101,6 +157,14 @@ public final class Topics {
 
     public static Topic<String, UploaderBurstAlert> burstAlerts(String name, OutputSchemas schemas) {
         return new Topic<>(name, Serdes.String(), schemas.pinnedSerde(name, UploaderBurstAlert.getClassSchema()));
+    }
+
+    public static Topic<String, ImageEmbedding> embeddings(String name, OutputSchemas schemas) {
+        return new Topic<>(name, Serdes.String(), schemas.pinnedSerde(name, ImageEmbedding.getClassSchema()));
+    }
+
+    public static Topic<String, DetectorHeadEntry> heads(String name, OutputSchemas schemas) {
+        return new Topic<>(name, Serdes.String(), schemas.pinnedSerde(name, DetectorHeadEntry.getClassSchema()));
     }
 
     /** Keyed by the original record's key bytes, untouched (it may not even be a string). */

@@ -7,8 +7,10 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * The linear detector head (format {@value #FORMAT}): LLR = w·(f/‖f‖) + bias; probability = σ(a·LLR + b);
@@ -96,19 +98,35 @@ public record LinearHead(
 
     /** Reads and checks a head file on its own (format, weights present and finite); see {@link #load(Path, ModelManifest)}. */
     public static LinearHead load(Path headFile) throws ModelLoadException {
-        LinearHead head;
+        String json;
         try {
-            head = JSON.readValue(headFile.toFile(), LinearHead.class);
+            json = Files.readString(headFile);
         } catch (NoSuchFileException | FileNotFoundException e) {
             throw new ModelLoadException("head file " + headFile.toAbsolutePath() + " does not exist; pass --head with a"
                     + " head trained for this model (clipguard train writes one), or put head.json in the model folder");
-        } catch (JsonProcessingException e) {
-            throw new ModelLoadException(headFile + " is not a valid head file: " + e.getOriginalMessage()
-                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""), e);
         } catch (IOException e) {
             throw new ModelLoadException("cannot read head file " + headFile + ": " + e.getMessage(), e);
         }
-        String where = headFile + ": ";
+        return parse(json, headFile.toString());
+    }
+
+    /**
+     * Parses and checks a head file's text (format, weights present and finite), e.g. as published on detector-heads.
+     *
+     * @param origin where the text came from, for error messages (a path, a topic key)
+     */
+    public static LinearHead parse(String json, String origin) throws ModelLoadException {
+        LinearHead head;
+        try {
+            head = JSON.readValue(json, LinearHead.class);
+        } catch (JsonProcessingException e) {
+            throw new ModelLoadException(origin + " is not a valid head file: " + e.getOriginalMessage()
+                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""), e);
+        }
+        if (head == null) {
+            throw new ModelLoadException(origin + " is not a valid head file: it is empty");
+        }
+        String where = origin + ": ";
         if (!FORMAT.equals(head.format())) {
             throw new ModelLoadException(where + "unknown format '" + head.format() + "'; expected '" + FORMAT + "'");
         }
@@ -137,7 +155,25 @@ public record LinearHead(
         return head;
     }
 
+    /**
+     * Why this head cannot score the {@code featureDim}-d features of backbone {@code backboneId}, or empty when it
+     * fits (same model id, one weight per feature).
+     */
+    public Optional<String> misfit(String backboneId, int featureDim) {
+        if (!modelId.equals(backboneId)) {
+            return Optional.of("it was trained for model_id '" + modelId + "' but the backbone is '" + backboneId + "'");
+        }
+        if (weights.length != featureDim) {
+            return Optional.of("it has " + weights.length + " weights but model '" + backboneId + "' outputs " + featureDim
+                    + "-d features");
+        }
+        return Optional.empty();
+    }
+
     void requireCompatible(ModelManifest manifest, Path headFile) throws ModelLoadException {
+        if (misfit(manifest.id(), manifest.featureDim()).isEmpty()) {
+            return;
+        }
         if (!modelId.equals(manifest.id())) {
             throw new ModelLoadException("head " + headFile + " was trained for model_id '" + modelId
                     + "' but the model folder holds '" + manifest.id() + "': pass the head trained on '"

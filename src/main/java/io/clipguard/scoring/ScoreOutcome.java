@@ -9,5 +9,5 @@ public sealed interface ScoreOutcome {
      */
     record Scored(double llr, double probability, boolean synthetic) implements ScoreOutcome {}
 
-    record Failed(FailureReason reason, String message) implements ScoreOutcome {}
+    record Failed(FailureReason reason, String message) implements ScoreOutcome, EmbedOutcome {}
 }

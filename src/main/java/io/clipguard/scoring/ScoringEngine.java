@@ -81,7 +81,7 @@ public final class ScoringEngine implements AutoCloseable {
     }
 
     /**
-     * Opens the model folder without a head, for computing features only ({@link #submitFeatures}); the config's
+     * Opens the model folder without a head, for computing features only ({@link #embed}); the config's
      * head file is not read. {@link #submit} refuses on such an engine.
      */
     public static ScoringEngine openFeaturesOnly(EngineConfig config) throws ModelLoadException {
@@ -101,28 +101,41 @@ public final class ScoringEngine implements AutoCloseable {
         if (head == null) {
             throw new IllegalStateException("this engine was opened without a head (openFeaturesOnly)");
         }
-        return submitFeatures(encodedImage).thenApply(f -> f.ok() ? score(f.features()) : (ScoreOutcome) f.failure());
+        return embed(encodedImage).thenApply(outcome -> switch (outcome) {
+            case EmbedOutcome.Embedded embedded -> applyHead(head, embedded.features(), manifest.engineNormalizes());
+            case ScoreOutcome.Failed failed -> failed;
+        });
     }
 
     /**
-     * The model's output for one encoded image, as the graph returns it (before the engine's L2 normalisation). The
-     * future never completes exceptionally.
+     * The backbone's feature vector of one encoded image, without any head (the caller applies the head it wants, e.g.
+     * the live one of detector-heads). The future never completes exceptionally.
      */
-    public CompletableFuture<FeatureOutcome> submitFeatures(byte[] encodedImage) {
+    public CompletableFuture<EmbedOutcome> embed(byte[] encodedImage) {
         CompletableFuture<RgbImage> crop;
         try {
             crop = CompletableFuture.supplyAsync(() -> decodeAndCrop(encodedImage), decodePool);
         } catch (RejectedExecutionException e) {
-            return CompletableFuture.completedFuture(FeatureOutcome.failed(
-                    new ScoreOutcome.Failed(FailureReason.ENGINE_UNAVAILABLE, "the scoring engine is shut down")));
+            return CompletableFuture.completedFuture(
+                    new ScoreOutcome.Failed(FailureReason.ENGINE_UNAVAILABLE, "the scoring engine is shut down"));
         }
-        return crop.thenCompose(batcher::submit).handle((features, error) -> error == null
-                ? FeatureOutcome.of(features) : FeatureOutcome.failed(failure(error)));
+        return crop.thenCompose(batcher::submit)
+                .handle((features, error) -> error == null ? new EmbedOutcome.Embedded(features) : (EmbedOutcome) failure(error));
+    }
+
+    /** True when the vectors {@link #embed} returns are already L2-normalised by the graph (l2_normalize = graph). */
+    public boolean featuresNormalized() {
+        return !manifest.engineNormalizes();
     }
 
     /** The manifest of the loaded model folder. */
     public ModelManifest manifest() {
         return manifest;
+    }
+
+    /** The head this engine was opened with (the configured head file). */
+    public LinearHead configuredHead() {
+        return head;
     }
 
     /** Scores every image, blocking; outcomes in input order. */
@@ -169,8 +182,14 @@ public final class ScoringEngine implements AutoCloseable {
         }
     }
 
-    private ScoreOutcome score(float[] features) {
-        double llr = head.llr(features, manifest.engineNormalizes());
+    /**
+     * Applies {@code head} to one feature vector: the same arithmetic for a live verdict, a dedupe-cache hit and a
+     * rescore from a stored embedding.
+     *
+     * @param normalise divide by the L2 norm first (the vector is raw ln_post features)
+     */
+    public static ScoreOutcome applyHead(LinearHead head, float[] features, boolean normalise) {
+        double llr = head.llr(features, normalise);
         if (!Double.isFinite(llr)) {
             return new ScoreOutcome.Failed(FailureReason.INFERENCE_FAILED, "model produced a non-finite score (" + llr
                     + "); the exported model is numerically broken (fp16 overflow?)");

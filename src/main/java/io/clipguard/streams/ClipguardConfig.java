@@ -26,6 +26,8 @@ public interface ClipguardConfig {
 
     Registry registry();
 
+    Embeddings embeddings();
+
     /**
      * Largest upload record accepted, in bytes. The consumer's fetch sizes and the producer (a dead letter carries the
      * original record's bytes) are sized to it; the broker's and the topics' own limits (message.max.bytes,
@@ -73,8 +75,15 @@ public interface ClipguardConfig {
         @WithDefault(io.clipguard.contracts.Topics.BURST_ALERTS)
         String burstAlerts();
 
+        @WithDefault(io.clipguard.contracts.Topics.EMBEDDINGS)
+        String embeddings();
+
+        @WithDefault(io.clipguard.contracts.Topics.HEADS)
+        String heads();
+
         default io.clipguard.contracts.Topics.Names names() {
-            return new io.clipguard.contracts.Topics.Names(uploads(), verdicts(), alerts(), deadLetter(), burstAlerts());
+            return new io.clipguard.contracts.Topics.Names(uploads(), verdicts(), alerts(), deadLetter(), burstAlerts(),
+                    embeddings(), heads());
         }
     }
 
@@ -125,6 +134,15 @@ public interface ClipguardConfig {
         /** Decoded pixels all decode threads may hold at once; 0 = half the heap at 3 bytes a pixel. */
         @WithDefault("0")
         long decodeBudgetPixels();
+    }
+
+    interface Embeddings {
+        /**
+         * Feature vectors kept per instance for dedupe, by (model id, SHA-256 of the image bytes): the same content
+         * again skips the encoder. Each entry is one vector (4 KiB for a 1024-d model); 0 turns the cache off.
+         */
+        @WithDefault("10000")
+        long cacheSize();
     }
 
     interface Alert {

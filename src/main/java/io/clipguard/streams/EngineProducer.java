@@ -6,9 +6,11 @@ import io.clipguard.fetch.ImageFetcher;
 import io.clipguard.image.ImageLimits;
 import io.clipguard.scoring.EngineConfig;
 import io.clipguard.model.ModelLoadException;
+import io.clipguard.scoring.EmbeddingCache;
 import io.clipguard.scoring.ScoringEngine;
 import io.clipguard.inference.BatchListener;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -75,12 +77,22 @@ public class EngineProducer {
 
     @Produces
     @ApplicationScoped
-    UploadScorer scorer(ScoringEngine engine, ClipguardConfig config) {
+    UploadScorer scorer(ScoringEngine engine, ClipguardConfig config, ActiveHeads heads, MeterRegistry registry) {
         ClipguardConfig.Fetch f = config.fetch();
         ImageFetcher fetcher = new ImageFetcher(new FetchPolicy(f.fileRoots().orElse(List.of()), f.connectTimeout(),
                 f.readTimeout(), f.maxBytes(), f.allowPrivateNetworks(), f.maxRedirects()));
-        return new UploadScorer(engine, fetcher,
+        return new UploadScorer(engine, embeddingCache(engine, config.embeddings().cacheSize(), registry), heads, fetcher,
                 Topics.serdeConfig(config.registry().url()), Clock.systemUTC());
+    }
+
+    /** The dedupe cache in front of the engine, with its hit and miss counters. */
+    public static EmbeddingCache embeddingCache(ScoringEngine engine, long size, MeterRegistry registry) {
+        EmbeddingCache cache = new EmbeddingCache(engine, size);
+        FunctionCounter.builder("clipguard.embedding.cache.hits", cache, EmbeddingCache::hits)
+                .description("Uploads whose content was already embedded with this model: the encoder was skipped").register(registry);
+        FunctionCounter.builder("clipguard.embedding.cache.misses", cache, EmbeddingCache::misses)
+                .description("Uploads that ran the encoder").register(registry);
+        return cache;
     }
 
     void close(@Disposes UploadScorer scorer) {

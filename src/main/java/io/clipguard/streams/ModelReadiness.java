@@ -24,7 +24,7 @@ public class ModelReadiness implements HealthCheck {
         EngineInfo info = engine.info();
         return HealthCheckResponse.named("clipguard-model").up()
                 .withData("model", info.modelId())
-                .withData("head", info.headVersion())
+                .withData("configured-head", info.headVersion())
                 .withData("device", info.device())
                 .build();
     }

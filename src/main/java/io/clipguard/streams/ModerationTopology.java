@@ -1,8 +1,7 @@
 package io.clipguard.streams;
 
-import io.clipguard.avro.HighScoreAlert;
 import io.clipguard.avro.ModerationVerdict;
-import io.clipguard.avro.ScoringFailure;
+import io.clipguard.contracts.OutputRecords;
 import io.clipguard.contracts.OutputSchemas;
 import io.clipguard.contracts.Topics;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -27,7 +26,8 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <pre>
  *   image-uploads ──► batch (changelogged pending store) ──► score ──┬─► moderation-verdicts ──(p ≥ alert)──► moderation-alerts
- *                                                                     │        └──(K high scores of one uploader in W)──► moderation-burst-alerts
+ *                          (active head from the global store of       │        └──(K high scores of one uploader in W)──► moderation-burst-alerts
+ *                           detector-heads, read once per batch)       ├─► image-embeddings (the vector the verdict was scored from)
  *                                                                     └─► image-uploads-dlq (reason + original bytes)
  * </pre>
  *
@@ -57,20 +57,28 @@ public class ModerationTopology {
 
     @Produces
     @Singleton // one instance: Kafka Streams runs it, TopicGuard derives the expected topics from it
-    Topology topology(ClipguardConfig config, UploadScorer scorer, ModerationMetrics metrics, ShutdownDrain drain) {
-        return build(Settings.from(config), scorer, metrics, new OutputSchemas(config.registry().url()), drain::draining);
+    Topology topology(ClipguardConfig config, UploadScorer scorer, ModerationMetrics metrics, ShutdownDrain drain,
+                      ActiveHeads heads) {
+        return build(Settings.from(config), scorer, metrics, new OutputSchemas(config.registry().url()), drain::draining,
+                heads);
     }
 
+    /** @param heads updated from this instance's global store of detector-heads; the scorer reads it per batch */
     public static Topology build(Settings s, UploadScorer scorer, ModerationMetrics metrics, OutputSchemas schemas,
-                                 BooleanSupplier draining) {
+                                 BooleanSupplier draining, ActiveHeads heads) {
         Topics.Names names = s.topics();
         var uploads = Topics.uploadsRaw(names.uploads());
         var verdicts = Topics.verdicts(names.verdicts(), schemas);
+        var embeddings = Topics.embeddings(names.embeddings(), schemas);
         var alerts = Topics.alerts(names.alerts(), schemas);
         var deadLetters = Topics.deadLetter(names.deadLetter(), schemas);
         var burstAlerts = Topics.burstAlerts(names.burstAlerts(), schemas);
 
         StreamsBuilder builder = new StreamsBuilder();
+        // Every instance reads all of detector-heads (a global store): an activation reaches each one within seconds.
+        builder.addGlobalStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(Topics.HEADS_STORE),
+                        Serdes.String(), Serdes.ByteArray()).withLoggingDisabled(),
+                names.heads(), Consumed.with(Serdes.String(), Serdes.ByteArray()), () -> new HeadControlProcessor(heads));
         // Changelogged: the positions of waiting uploads survive a crash (see BatchingScoreProcessor).
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(Topics.PENDING_STORE),
                         Serdes.Long(), PendingUpload.storeSerde())
@@ -85,10 +93,13 @@ public class ModerationTopology {
                 .branch((id, outcome) -> outcome instanceof ModerationOutcome.Verdict, Branched.withConsumer(scored -> {
                     KStream<String, ModerationVerdict> verdictStream = scored.mapValues(o -> ((ModerationOutcome.Verdict) o).verdict());
                     verdictStream.to(verdicts.name(), Produced.with(verdicts.keySerde(), verdicts.valueSerde()));
+                    // Same task, same transaction: an upload's embedding is committed exactly when its verdict is.
+                    scored.mapValues(o -> ((ModerationOutcome.Verdict) o).embedding())
+                            .to(embeddings.name(), Produced.with(embeddings.keySerde(), embeddings.valueSerde()));
                     verdictStream.filter((id, v) -> v.getProbability() >= s.alertThreshold())
                             .mapValues(v -> {
                                 metrics.alert();
-                                return alert(v, s);
+                                return OutputRecords.alert(v, s.alertThreshold(), s.topics().verdicts());
                             })
                             .to(alerts.name(), Produced.with(alerts.keySerde(), alerts.valueSerde()));
                     BurstAlerting.attach(verdictStream, s.burst(), names.verdicts(), burstAlerts, metrics);
@@ -100,19 +111,5 @@ public class ModerationTopology {
                         })
                         .to(deadLetters.name(), Produced.with(deadLetters.keySerde(), deadLetters.valueSerde())), "dead-letter"));
         return builder.build();
-    }
-
-    private static HighScoreAlert alert(ModerationVerdict v, Settings s) {
-        return HighScoreAlert.newBuilder()
-                .setUploadId(v.getUploadId())
-                .setUploaderId(v.getUploaderId())
-                .setProbability(v.getProbability())
-                .setAlertThreshold(s.alertThreshold())
-                .setVerdictTopic(s.topics().verdicts())
-                .setVerdictModelId(v.getModelId())
-                .setVerdictHeadVersion(v.getHeadVersion())
-                .setSourcePartition(v.getSourcePartition())
-                .setSourceOffset(v.getSourceOffset())
-                .build();
     }
 }

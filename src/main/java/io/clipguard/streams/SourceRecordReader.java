@@ -16,12 +16,12 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * crash or rebalance (their bytes were only ever held in the memory of the instance that consumed them). A plain
  * assigned consumer under read_committed, made only when needed.
  */
-final class SourceRecordReader {
+public final class SourceRecordReader {
     private static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
     private final Map<String, Object> consumerConfig = new HashMap<>();
 
     /** @param streamsConfig the application's configs (bootstrap servers, security settings are reused) */
-    SourceRecordReader(Map<String, Object> streamsConfig) {
+    public SourceRecordReader(Map<String, Object> streamsConfig) {
         streamsConfig.forEach((k, v) -> {
             if (ConsumerConfig.configNames().contains(k)) {
                 consumerConfig.put(k, v);
@@ -39,7 +39,7 @@ final class SourceRecordReader {
      * The values at {@code offsets} of one partition (a tombstone maps to null). Offsets missing from the result are
      * no longer in the topic (deleted by retention) or never were.
      */
-    Map<Long, byte[]> read(String topic, int partition, Collection<Long> offsets) {
+    public Map<Long, byte[]> read(String topic, int partition, Collection<Long> offsets) {
         TreeSet<Long> wanted = new TreeSet<>(offsets);
         Map<Long, byte[]> found = new HashMap<>();
         if (wanted.isEmpty()) {

@@ -5,12 +5,13 @@ import io.clipguard.avro.FailureReason;
 import io.clipguard.avro.ImageReference;
 import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.InlineImage;
-import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.avro.ScoringFailure;
-import io.clipguard.avro.VerdictLabel;
+import io.clipguard.contracts.OutputRecords;
 import io.clipguard.fetch.FetchException;
 import io.clipguard.fetch.ImageFetcher;
-import io.clipguard.scoring.EngineInfo;
+import io.clipguard.model.LinearHead;
+import io.clipguard.scoring.EmbedOutcome;
+import io.clipguard.scoring.EmbeddingCache;
 import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.scoring.ScoringEngine;
 import java.nio.ByteBuffer;
@@ -25,23 +26,34 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 
 /**
  * Turns pending upload records into outcomes: reads the event, resolves the image bytes (inline or by URI), has the
- * shared {@link ScoringEngine} score them, and builds the verdict or the dead letter. Knows nothing of pixels (the
- * engine does) nor of state stores and commits (the processor does). Counts nothing: a batch that fails part-way is
- * retried, so outcomes are counted by the processor once the whole batch is scored.
+ * shared {@link ScoringEngine} embed them (through the dedupe {@link EmbeddingCache}), applies the active head, and
+ * builds the verdict with its embedding, or the dead letter. Knows nothing of pixels (the engine does) nor of state
+ * stores and commits (the processor does). Counts nothing: a batch that fails part-way is retried, so outcomes are
+ * counted by the processor once the whole batch is scored.
  */
 public final class UploadScorer implements AutoCloseable {
     private final ScoringEngine engine;
+    private final EmbeddingCache embeddings;
+    private final Supplier<LinearHead> activeHead;
     private final ImageFetcher fetcher;
     private final Clock clock;
     private final AvroKafkaDeserializer<ImageUploaded> eventReader = new AvroKafkaDeserializer<>();
     // URI fetches block on the network, so they get their own threads rather than the engine's decode pool.
     private final ExecutorService fetchPool = Executors.newFixedThreadPool(16, Thread.ofPlatform().daemon().name("clipguard-fetch-", 0).factory());
 
-    public UploadScorer(ScoringEngine engine, ImageFetcher fetcher, Map<String, Object> registryConfig, Clock clock) {
+    /**
+     * @param embeddings the engine behind its dedupe cache
+     * @param activeHead the head to score with, read once per batch (a head switch never splits a batch)
+     */
+    public UploadScorer(ScoringEngine engine, EmbeddingCache embeddings, Supplier<LinearHead> activeHead, ImageFetcher fetcher,
+                        Map<String, Object> registryConfig, Clock clock) {
         this.engine = engine;
+        this.embeddings = embeddings;
+        this.activeHead = activeHead;
         this.fetcher = fetcher;
         this.clock = clock;
         eventReader.configure(registryConfig, false);
@@ -54,12 +66,13 @@ public final class UploadScorer implements AutoCloseable {
      *               in the input topic and becomes a SOURCE_EXPIRED dead letter
      */
     List<ModerationOutcome> score(List<PendingUpload> batch, Map<Long, byte[]> values) {
+        LinearHead head = activeHead.get();
         List<CompletableFuture<ModerationOutcome>> outcomes = new ArrayList<>(batch.size());
         for (PendingUpload upload : batch) {
             outcomes.add(values.containsKey(upload.offset())
-                    ? scoreOne(upload, values.get(upload.offset()))
+                    ? scoreOne(upload, values.get(upload.offset()), head)
                     : done(deadLetter(upload, null, null, FailureReason.SOURCE_EXPIRED,
-                            "waited through a restart and is no longer in " + upload.topic() + " (retention); its bytes are gone")));
+                            "is no longer in " + upload.topic() + " (deleted by retention): its bytes are gone")));
         }
         try {
             return outcomes.stream().map(CompletableFuture::join).toList();
@@ -68,7 +81,21 @@ public final class UploadScorer implements AutoCloseable {
         }
     }
 
-    private CompletableFuture<ModerationOutcome> scoreOne(PendingUpload upload, byte[] value) {
+    /** An upload record of the uploads topic, read back by offset. */
+    public record StoredUpload(byte[] key, long offset, long timestamp) {}
+
+    /**
+     * Scores upload records read back from one partition of the uploads topic (re-inference by
+     * {@code tools/clipguard rescore}), exactly as live uploads are scored; outcomes in order.
+     *
+     * @param values each record's value by offset; an absent offset is no longer in the topic: SOURCE_EXPIRED
+     */
+    public List<ModerationOutcome> scoreStored(String topic, int partition, List<StoredUpload> uploads, Map<Long, byte[]> values) {
+        return score(uploads.stream().map(u -> new PendingUpload(u.key(), topic, partition, u.offset(), u.timestamp())).toList(),
+                values);
+    }
+
+    private CompletableFuture<ModerationOutcome> scoreOne(PendingUpload upload, byte[] value, LinearHead head) {
         ImageUploaded event;
         try {
             if (value == null) {
@@ -86,7 +113,7 @@ public final class UploadScorer implements AutoCloseable {
         // which completes the engine's future and would run a plain thenApply itself.
         return bytes.thenCompose(image -> {
                     String sha256 = sha256(image);
-                    return engine.submit(image).thenApply(result -> outcome(upload, value, event, sha256, result));
+                    return embeddings.embed(sha256, image).thenApply(result -> outcome(upload, value, event, sha256, result, head));
                 })
                 .exceptionally(e -> {
                     Throwable cause = e.getCause() != null ? e.getCause() : e;
@@ -109,7 +136,11 @@ public final class UploadScorer implements AutoCloseable {
     }
 
     private ModerationOutcome outcome(PendingUpload upload, byte[] value, ImageUploaded event, String imageSha256,
-                                      ScoreOutcome result) {
+                                      EmbedOutcome embedded, LinearHead head) {
+        ScoreOutcome result = switch (embedded) {
+            case EmbedOutcome.Embedded e -> ScoringEngine.applyHead(head, e.features(), !engine.featuresNormalized());
+            case ScoreOutcome.Failed failed -> failed;
+        };
         return switch (result) {
             // Not the upload's fault: fail the batch so its transaction aborts and the uploads stay pending.
             case ScoreOutcome.Failed failed when failed.reason() == io.clipguard.scoring.FailureReason.ENGINE_UNAVAILABLE ->
@@ -117,25 +148,16 @@ public final class UploadScorer implements AutoCloseable {
             case ScoreOutcome.Failed failed -> deadLetter(upload, value, event.getUploadId(),
                     FailureReason.valueOf(failed.reason().name()), failed.message());
             case ScoreOutcome.Scored scored -> {
-                EngineInfo info = engine.info();
+                String modelId = engine.info().modelId();
                 long now = clock.millis();
                 long latency = now - upload.timestamp();
-                yield new ModerationOutcome.Verdict(ModerationVerdict.newBuilder()
-                        .setUploadId(event.getUploadId())
-                        .setUploaderId(event.getUploaderId())
-                        .setImageSha256(imageSha256)
-                        .setLlr(scored.llr())
-                        .setProbability(scored.probability())
-                        .setLabel(scored.synthetic() ? VerdictLabel.SYNTHETIC : VerdictLabel.REAL)
-                        .setThreshold(info.threshold())
-                        .setModelId(info.modelId())
-                        .setHeadVersion(info.headVersion())
-                        .setDecodeMode(engine.config().decodeMode().label())
-                        .setScoredAt(java.time.Instant.ofEpochMilli(now))
-                        .setEndToEndLatencyMs(latency)
-                        .setSourcePartition(upload.partition())
-                        .setSourceOffset(upload.offset())
-                        .build());
+                var ref = new OutputRecords.UploadRef(event.getUploadId(), event.getUploaderId(), imageSha256,
+                        upload.partition(), upload.offset());
+                String decodeMode = engine.config().decodeMode().label();
+                yield new ModerationOutcome.Verdict(
+                        OutputRecords.verdict(ref, scored, head, modelId, decodeMode, java.time.Instant.ofEpochMilli(now), latency, false),
+                        OutputRecords.embedding(ref, modelId, decodeMode, ((EmbedOutcome.Embedded) embedded).features(),
+                                engine.featuresNormalized(), event.getUploadedAt()));
             }
         };
     }

@@ -103,7 +103,7 @@ public final class PipelineBenchmark {
         System.exit(0);
     }
 
-    private static double bareEngine(Path model, int batch, Duration delay, List<byte[]> corpus, int images,
+    static double bareEngine(Path model, int batch, Duration delay, List<byte[]> corpus, int images,
                                      DecodeMode decode) throws Exception {
         try (ScoringEngine engine = ScoringEngine.open(EngineConfig.builder(model).device(Device.AUTO).maxBatchSize(batch)
                 .maxQueueDelay(delay).decodeMode(decode).build())) {
@@ -180,7 +180,7 @@ public final class PipelineBenchmark {
     }
 
     /** The golden photos and images of typical upload sizes (not the 4096-px stress images). */
-    private static List<byte[]> corpus() throws Exception {
+    static List<byte[]> corpus() throws Exception {
         List<byte[]> out = new ArrayList<>();
         for (String name : List.of("grace_hopper.jpg", "china.jpg", "flower.jpg", "progressive_640x427.jpg", "rgb_640x427.png",
                 "webp_lossy_400x300.webp", "jpeg422_225x301.jpg", "gif_320x240.gif", "bmp24_333x222.bmp", "rgba_225x301.png")) {
@@ -193,7 +193,7 @@ public final class PipelineBenchmark {
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)];
     }
 
-    private static String arg(String[] args, String name, String fallback) {
+    static String arg(String[] args, String name, String fallback) {
         int i = Arrays.asList(args).indexOf(name);
         return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
     }

@@ -30,10 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.DecoderFactory;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -203,18 +200,8 @@ class ModerationPipelineTest {
                         new ByteArrayDeserializer(), got -> got.stream().anyMatch(r -> new String(r.key()).equals("interop")), WAIT)
                 .stream()
                 .filter(r -> new String(r.key()).equals("interop")).findFirst().orElseThrow();
-        ByteBuffer wire = ByteBuffer.wrap(record.value());
-        assertThat(wire.get()).as("Confluent magic byte").isEqualTo((byte) 0);
-        int schemaId = wire.getInt();
-
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create(registry.ccompatUrl() + "/schemas/ids/" + schemaId)).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).isEqualTo(200);
-        Schema schema = new Schema.Parser().parse(new ObjectMapper().readTree(response.body()).get("schema").asText());
-        assertThat(schema.getFullName()).isEqualTo(ModerationVerdict.getClassSchema().getFullName());
-
-        GenericRecord decoded = new GenericDatumReader<GenericRecord>(schema).read(null,
-                DecoderFactory.get().binaryDecoder(record.value(), 5, record.value().length - 5, null));
+        GenericRecord decoded = TestClients.decodeAsConfluentConsumer(registry.ccompatUrl(), record.value());
+        assertThat(decoded.getSchema().getFullName()).isEqualTo(ModerationVerdict.getClassSchema().getFullName());
         ScoreOutcome.Scored bare = (ScoreOutcome.Scored) pipeline.engine().scoreAll(List.of(photo)).get(0);
         assertThat(decoded.get("uploadId").toString()).isEqualTo("interop");
         assertThat((Double) decoded.get("llr")).isCloseTo(bare.llr(), org.assertj.core.data.Offset.offset(1e-6));

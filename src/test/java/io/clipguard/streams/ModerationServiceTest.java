@@ -26,6 +26,8 @@ class ModerationServiceTest extends RunningService {
     void readyThenAnUploadBecomesAVerdictCountedInMetrics() throws Exception {
         String health = awaitBody(ready, "\"status\": \"UP\"", Duration.ofSeconds(60));
         assertThat(health).contains("clipguard-model").contains("tiny-clip-test").contains("CPU");
+        // Start rule: the empty detector-heads was seeded with the configured head, which is now the active one.
+        assertThat(health).contains("clipguard-head").contains("\"active-head\": \"random-seed0\"");
 
         byte[] photo = Files.readAllBytes(Path.of("src/test/resources/golden/images/grace_hopper.jpg"));
         try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(bootstrap, registryUrl)) {
@@ -44,6 +46,9 @@ class ModerationServiceTest extends RunningService {
                 .contains("clipguard_engine_device{device=\"CPU\",model=\"tiny-clip-test\"} 1.0")
                 .contains("clipguard_pending_uploads 0.0")
                 .contains("clipguard_decode_native_total{scaled=\"false\"} 1.0")
-                .contains("clipguard_decode_fallback_total{reason=\"JPEG_CMYK\"} 0.0");
+                .contains("clipguard_decode_fallback_total{reason=\"JPEG_CMYK\"} 0.0")
+                .contains("clipguard_embedding_cache_misses_total 1.0")
+                .contains("clipguard_embedding_cache_hits_total 0.0")
+                .contains("clipguard_head_refusals_total{model=\"tiny-clip-test\"} 0.0");
     }
 }

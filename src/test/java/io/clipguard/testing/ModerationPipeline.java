@@ -8,6 +8,11 @@ import io.clipguard.scoring.EngineConfig;
 import io.clipguard.scoring.ScoringEngine;
 import io.clipguard.streams.BurstAlerting;
 import io.clipguard.streams.BoundedKafkaClients;
+import io.clipguard.recalibration.HeadCatalog;
+import io.clipguard.scoring.EmbeddingCache;
+import io.clipguard.streams.ActiveHeads;
+import io.clipguard.streams.EngineProducer;
+import io.clipguard.streams.HeadsProducer;
 import io.clipguard.streams.ModerationMetrics;
 import io.clipguard.streams.StreamThreadFailurePolicy;
 import io.clipguard.streams.ModerationTopology;
@@ -36,6 +41,8 @@ public final class ModerationPipeline implements AutoCloseable {
     public static final Path TINY_MODEL = Path.of("models/tiny-clip-test");
 
     private final ScoringEngine engine;
+    private final EmbeddingCache cache;
+    private final ActiveHeads heads;
     private final UploadScorer scorer;
     private final KafkaStreams streams;
     private final ModerationMetrics metrics;
@@ -62,14 +69,20 @@ public final class ModerationPipeline implements AutoCloseable {
                 .maxBatchSize(settings.maxBatchSize()).maxQueueDelay(mergeWindow).decodeMode(decodeMode).build());
         metrics = new ModerationMetrics(meters);
         var serdeConfig = Topics.serdeConfig(registryUrl);
-        scorer = new UploadScorer(engine, new ImageFetcher(fetchPolicy), serdeConfig, Clock.systemUTC());
+        // The service's start rule: seed detector-heads with the configured head if the model has none active.
+        HeadsProducer.seed(new HeadCatalog(bootstrap, registryUrl, settings.topics().heads()), engine.configuredHead(),
+                engine.config().headFile());
+        heads = new ActiveHeads(engine.configuredHead(), engine.info().modelId(), engine.info().featureDim(),
+                Topics.avroReader(registryUrl), meters);
+        cache = EngineProducer.embeddingCache(engine, 10_000, meters);
+        scorer = new UploadScorer(engine, cache, heads, new ImageFetcher(fetchPolicy), serdeConfig, Clock.systemUTC());
         Properties props = streamsProperties();
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         // The service's client supplier and thread-failure policy (the Quarkus extension installs the same beans).
-        streams = new KafkaStreams(ModerationTopology.build(settings, scorer, metrics, new OutputSchemas(registryUrl), () -> false),
-                props, new BoundedKafkaClients(Duration.ofSeconds(5)));
+        streams = new KafkaStreams(ModerationTopology.build(settings, scorer, metrics, new OutputSchemas(registryUrl), () -> false,
+                heads), props, new BoundedKafkaClients(Duration.ofSeconds(5)));
         streams.setUncaughtExceptionHandler(new StreamThreadFailurePolicy(reason -> { }, System::nanoTime));
     }
 
@@ -120,6 +133,20 @@ public final class ModerationPipeline implements AutoCloseable {
     /** The sum of this instance's counters named {@code name} (Micrometer's dotted name) with the given tags. */
     public double counted(String name, String... tags) {
         return meters.find(name).tags(tags).counters().stream().mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+    }
+
+    /** This instance's Micrometer meters (head refusals, cache hits and misses, ...). */
+    public SimpleMeterRegistry meters() {
+        return meters;
+    }
+
+    /** The head this instance scores with, as its global store of detector-heads says. */
+    public ActiveHeads heads() {
+        return heads;
+    }
+
+    public EmbeddingCache cache() {
+        return cache;
     }
 
     /** The {@code kafka-streams.*} entries of application.properties, with ${...} references resolved in that file. */

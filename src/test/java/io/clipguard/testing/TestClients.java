@@ -5,7 +5,6 @@ import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
 import io.clipguard.avro.ImageReference;
 import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.InlineImage;
-import io.clipguard.streams.ModerationTopology;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
@@ -87,6 +86,28 @@ public final class TestClients {
 
     public static <T extends SpecificRecord> Deserializer<T> avroReader(String registryUrl) {
         return Topics.avroReader(registryUrl);
+    }
+
+    /**
+     * Decodes one of our values as a consumer that speaks only the Confluent protocol would: magic byte 0, a 4-byte
+     * schema id, the writer schema from {@code GET /schemas/ids/{id}} of the registry's Confluent-compatible API, then
+     * plain Avro (no Apicurio code, no generated classes).
+     */
+    public static org.apache.avro.generic.GenericRecord decodeAsConfluentConsumer(String ccompatUrl, byte[] value) throws Exception {
+        java.nio.ByteBuffer wire = java.nio.ByteBuffer.wrap(value);
+        if (wire.get() != 0) {
+            throw new AssertionError("no Confluent magic byte");
+        }
+        java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(ccompatUrl + "/schemas/ids/" + wire.getInt())).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new AssertionError("registry answered " + response.statusCode() + ": " + response.body());
+        }
+        org.apache.avro.Schema schema = new org.apache.avro.Schema.Parser().parse(
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body()).get("schema").asText());
+        return new org.apache.avro.generic.GenericDatumReader<org.apache.avro.generic.GenericRecord>(schema).read(null,
+                org.apache.avro.io.DecoderFactory.get().binaryDecoder(value, 5, value.length - 5, null));
     }
 
     /** Reads a topic from the beginning under read_committed until {@code done} holds for what came, or the timeout passed. */

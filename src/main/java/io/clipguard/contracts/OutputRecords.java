@@ -1,0 +1,124 @@
+package io.clipguard.contracts;
+
+import io.clipguard.avro.HighScoreAlert;
+import io.clipguard.avro.ImageEmbedding;
+import io.clipguard.avro.ModerationVerdict;
+import io.clipguard.avro.VectorEncoding;
+import io.clipguard.avro.VerdictLabel;
+import io.clipguard.model.LinearHead;
+import io.clipguard.scoring.ScoreOutcome;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Instant;
+
+/**
+ * How a score becomes the records of the output topics, in one place for the live service and for
+ * {@code tools/clipguard rescore}, so a rescored verdict is built exactly as a live one.
+ */
+public final class OutputRecords {
+    /** Largest vector a stored embedding may declare; checked before a vector is allocated. */
+    public static final int MAX_DIMENSION = 1 << 16;
+
+    private OutputRecords() {}
+
+    /** Where an upload record sits in image-uploads, with the identity fields every output record carries. */
+    public record UploadRef(String uploadId, String uploaderId, String imageSha256, int partition, long offset) {}
+
+    /**
+     * @param latencyMs scoredAt minus the upload record's timestamp (for a rescore: how long after the upload it ran)
+     * @param decodeMode how the image was decoded before the backbone ran (exact or fast)
+     * @param rescored  written by rescore rather than by the live service
+     */
+    public static ModerationVerdict verdict(UploadRef upload, ScoreOutcome.Scored scored, LinearHead head, String modelId,
+                                            String decodeMode, Instant scoredAt, long latencyMs, boolean rescored) {
+        return ModerationVerdict.newBuilder()
+                .setUploadId(upload.uploadId())
+                .setUploaderId(upload.uploaderId())
+                .setImageSha256(upload.imageSha256())
+                .setLlr(scored.llr())
+                .setProbability(scored.probability())
+                .setLabel(scored.synthetic() ? VerdictLabel.SYNTHETIC : VerdictLabel.REAL)
+                .setThreshold(head.threshold())
+                .setModelId(modelId)
+                .setHeadVersion(head.version())
+                .setDecodeMode(decodeMode)
+                .setScoredAt(scoredAt)
+                .setEndToEndLatencyMs(latencyMs)
+                .setSourcePartition(upload.partition())
+                .setSourceOffset(upload.offset())
+                .setRescored(rescored)
+                .build();
+    }
+
+    /** The alert for a verdict whose probability reached {@code threshold}. */
+    public static HighScoreAlert alert(ModerationVerdict v, double threshold, String verdictTopic) {
+        return HighScoreAlert.newBuilder()
+                .setUploadId(v.getUploadId())
+                .setUploaderId(v.getUploaderId())
+                .setProbability(v.getProbability())
+                .setAlertThreshold(threshold)
+                .setVerdictTopic(verdictTopic)
+                .setVerdictModelId(v.getModelId())
+                .setVerdictHeadVersion(v.getHeadVersion())
+                .setSourcePartition(v.getSourcePartition())
+                .setSourceOffset(v.getSourceOffset())
+                .build();
+    }
+
+    /**
+     * The stored form of a feature vector: float32, little-endian (4 bytes per value: 4,096 bytes for ViT-L/14's
+     * 1,024-d features). float32 rather than float16 so that a rescore applies a head to exactly the vector the live
+     * service scored.
+     *
+     * @param l2Normalized the vector is already L2-normalised (manifest l2_normalize = graph)
+     */
+    public static ImageEmbedding embedding(UploadRef upload, String modelId, String decodeMode, float[] features,
+                                           boolean l2Normalized, Instant uploadedAt) {
+        ByteBuffer vector = ByteBuffer.allocate(features.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        vector.asFloatBuffer().put(features);
+        return ImageEmbedding.newBuilder()
+                .setUploadId(upload.uploadId())
+                .setUploaderId(upload.uploaderId())
+                .setImageSha256(upload.imageSha256())
+                .setModelId(modelId)
+                .setDimension(features.length)
+                .setEncoding(VectorEncoding.FLOAT32_LE)
+                .setVector(vector)
+                .setL2Normalized(l2Normalized)
+                .setUploadedAt(uploadedAt)
+                .setSourcePartition(upload.partition())
+                .setSourceOffset(upload.offset())
+                .setDecodeMode(decodeMode)
+                .build();
+    }
+
+    /** The upload an embedding belongs to. */
+    public static UploadRef upload(ImageEmbedding e) {
+        return new UploadRef(e.getUploadId(), e.getUploaderId(), e.getImageSha256(), e.getSourcePartition(), e.getSourceOffset());
+    }
+
+    /**
+     * The vector of a stored embedding, in either encoding. Its declared dimension is checked against the bytes (and
+     * a sane maximum) before anything is allocated.
+     *
+     * @throws IllegalArgumentException the record's dimension, encoding and byte length disagree
+     */
+    public static float[] vector(ImageEmbedding e) {
+        int width = e.getEncoding() == VectorEncoding.FLOAT16_LE ? 2 : 4;
+        int dim = e.getDimension();
+        ByteBuffer bytes = e.getVector().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        if (dim <= 0 || dim > MAX_DIMENSION || bytes.remaining() != (long) dim * width) {
+            throw new IllegalArgumentException("embedding of " + e.getUploadId() + " declares " + dim + " " + e.getEncoding()
+                    + " values but holds " + bytes.remaining() + " bytes");
+        }
+        float[] out = new float[dim];
+        if (width == 4) {
+            bytes.asFloatBuffer().get(out);
+        } else {
+            for (int i = 0; i < dim; i++) {
+                out[i] = Float.float16ToFloat(bytes.getShort());
+            }
+        }
+        return out;
+    }
+}

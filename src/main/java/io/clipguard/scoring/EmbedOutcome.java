@@ -1,0 +1,13 @@
+package io.clipguard.scoring;
+
+/**
+ * The backbone's answer for one image before any head: its feature vector, or the typed failure (shared with
+ * {@link ScoreOutcome}). Never an exception.
+ */
+public sealed interface EmbedOutcome permits EmbedOutcome.Embedded, ScoreOutcome.Failed {
+    /**
+     * @param features the model's output as the graph returns it (raw ln_post features unless the manifest says
+     *                 l2_normalize = graph); shared, never modified
+     */
+    record Embedded(float[] features) implements EmbedOutcome {}
+}

@@ -1,0 +1,63 @@
+package io.clipguard.contracts;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.clipguard.avro.ImageEmbedding;
+import io.clipguard.avro.VectorEncoding;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Instant;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.junit.jupiter.api.Test;
+
+class OutputRecordsTest {
+    static final OutputRecords.UploadRef UPLOAD = new OutputRecords.UploadRef("3f1c2a9e-8b7d-4c6e-9f10-2a3b4c5d6e7f",
+            "uploader-123", "ab".repeat(32), 3, 123_456_789L);
+
+    @Test
+    void aStoredVectorComesBackBitForBit() {
+        float[] v = {0.1f, -2.5f, Float.MIN_VALUE, 3.4e38f, 0f, -0f};
+        ImageEmbedding e = OutputRecords.embedding(UPLOAD, "m", "exact", v, false, Instant.EPOCH);
+        assertThat(e.getEncoding()).isEqualTo(VectorEncoding.FLOAT32_LE);
+        assertThat(e.getVector().remaining()).isEqualTo(v.length * 4);
+        assertThat(e.getVector().duplicate().order(ByteOrder.LITTLE_ENDIAN).getFloat(4)).isEqualTo(-2.5f);
+        float[] back = OutputRecords.vector(e);
+        for (int i = 0; i < v.length; i++) {
+            assertThat(Float.floatToRawIntBits(back[i])).isEqualTo(Float.floatToRawIntBits(v[i]));
+        }
+    }
+
+    @Test
+    void float16VectorsAreReadToo() {
+        ByteBuffer half = ByteBuffer.allocate(6).order(ByteOrder.LITTLE_ENDIAN);
+        half.putShort(Float.floatToFloat16(1.5f)).putShort(Float.floatToFloat16(-0.25f)).putShort(Float.floatToFloat16(1000f)).flip();
+        ImageEmbedding e = ImageEmbedding.newBuilder(OutputRecords.embedding(UPLOAD, "m", "exact", new float[3], true, Instant.EPOCH))
+                .setEncoding(VectorEncoding.FLOAT16_LE).setVector(half).build();
+        assertThat(OutputRecords.vector(e)).containsExactly(1.5f, -0.25f, 1000f);
+    }
+
+    @Test
+    void aDeclaredDimensionThatDisagreesWithTheBytesIsRefusedBeforeAllocating() {
+        ImageEmbedding e = OutputRecords.embedding(UPLOAD, "m", "exact", new float[4], false, Instant.EPOCH);
+        e.setDimension(Integer.MAX_VALUE);
+        assertThatThrownBy(() -> OutputRecords.vector(e)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("declares " + Integer.MAX_VALUE);
+        e.setDimension(5);
+        assertThatThrownBy(() -> OutputRecords.vector(e)).hasMessageContaining("holds 16 bytes");
+    }
+
+    /** The figure README states: a ViT-L/14 embedding is 4,096 bytes of vector and about 4.26 KB as a record value. */
+    @Test
+    void aVitL14EmbeddingIsAbout4point26KilobytesOnTheWire() throws Exception {
+        ImageEmbedding e = OutputRecords.embedding(UPLOAD, "clip-vit-l14-commonpool", "exact", new float[1024], false, Instant.now());
+        var out = new java.io.ByteArrayOutputStream();
+        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
+        new SpecificDatumWriter<>(ImageEmbedding.class).write(e, encoder);
+        encoder.flush();
+        int wire = 5 + out.size(); // Confluent header: magic byte + 4-byte schema id
+        assertThat(wire).isBetween(4096 + 100, 4096 + 200);
+    }
+}

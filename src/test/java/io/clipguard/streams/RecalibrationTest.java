@@ -1,0 +1,403 @@
+package io.clipguard.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.clipguard.avro.FailureReason;
+import io.clipguard.avro.HighScoreAlert;
+import io.clipguard.avro.ImageEmbedding;
+import io.clipguard.avro.ImageUploaded;
+import io.clipguard.avro.ModerationVerdict;
+import io.clipguard.avro.ScoringFailure;
+import io.clipguard.cli.ClipguardCli;
+import io.clipguard.contracts.OutputRecords;
+import io.clipguard.contracts.OutputSchemas;
+import io.clipguard.contracts.Topics;
+import io.clipguard.model.LinearHead;
+import io.clipguard.scoring.EmbedOutcome;
+import io.clipguard.scoring.ScoreOutcome;
+import io.clipguard.scoring.ScoringEngine;
+import io.clipguard.testing.ApicurioRegistry;
+import io.clipguard.testing.KafkaBroker;
+import io.clipguard.testing.ModerationPipeline;
+import io.clipguard.testing.TestClients;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.assertj.core.data.Offset;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Recalibration end to end on a real KRaft broker, the real Apicurio Registry and the bundled tiny ONNX model:
+ * embeddings written with verdicts (and decodable by a plain Confluent-style consumer), dedupe of repeated content,
+ * live head switches through detector-heads (and refusal of a head that does not fit), and {@code tools/clipguard
+ * rescore} run twice, re-inferring an upload without an embedding and reporting one whose record is gone.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RecalibrationTest {
+    static final Path IMAGES = Path.of("src/test/resources/golden/images");
+    static final Duration WAIT = Duration.ofSeconds(60);
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path tmp;
+    static KafkaBroker broker;
+    static ApicurioRegistry registry;
+    static ModerationPipeline pipeline;
+    static ModerationTopology.Settings settings;
+    static Instant started;
+
+    @BeforeAll
+    static void start() throws Exception {
+        started = Instant.now().minusSeconds(1);
+        broker = KafkaBroker.start();
+        registry = ApicurioRegistry.start(tmp.resolve("registry.log"));
+        settings = ModerationPipeline.settings("-recal", 8, Duration.ofMillis(50), 0.5);
+        broker.createTopics(2, settings.topics().all());
+        pipeline = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "clipguard-recal", tmp.resolve("state"),
+                settings, ModerationPipeline.fetchPolicy(List.of())).start(WAIT);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (pipeline != null) pipeline.close();
+        if (registry != null) registry.close();
+        if (broker != null) broker.close();
+    }
+
+    @Test
+    @Order(1)
+    void duplicateContentSkipsTheEncoderAndGetsTheSameVerdict() throws Exception {
+        byte[] photo = image("china.jpg");
+        long encodedBefore = pipeline.engine().batchStats().images();
+        long hitsBefore = pipeline.cache().hits();
+        List<String> ids = List.of("dup-1", "dup-2", "dup-3", "dup-4");
+        send(ids.subList(0, 3), photo);
+        verdictsFor(ids.subList(0, 3));
+        send(ids.subList(3, 4), photo); // a later batch: a hit on a completed entry, not only a shared run
+        Map<String, ModerationVerdict> verdicts = verdictsFor(ids);
+
+        assertThat(pipeline.engine().batchStats().images() - encodedBefore).as("images through the encoder").isEqualTo(1);
+        assertThat(pipeline.cache().hits() - hitsBefore).isEqualTo(3);
+        assertThat(pipeline.meters().get("clipguard.embedding.cache.hits").functionCounter().count()).isGreaterThanOrEqualTo(3);
+        ScoreOutcome.Scored inferred = (ScoreOutcome.Scored) ScoringEngine.applyHead(pipeline.heads().get(),
+                embed(photo), !pipeline.engine().featuresNormalized());
+        for (ModerationVerdict v : verdicts.values()) {
+            assertThat(v.getLlr()).isCloseTo(inferred.llr(), Offset.offset(1e-6));
+            assertThat(v.getImageSha256()).isEqualTo(UploadScorer.sha256(photo));
+        }
+    }
+
+    @Test
+    @Order(2)
+    void embeddingsAreWrittenWithTheVerdictAndDecodeThroughAPlainConfluentConsumer() throws Exception {
+        byte[] photo = image("flower.jpg");
+        send(List.of("emb-1"), photo);
+        ModerationVerdict verdict = verdictsFor(List.of("emb-1")).get("emb-1");
+        ConsumerRecord<byte[], byte[]> record = TestClients.readCommitted(broker.bootstrapServers(), settings.topics().embeddings(),
+                        new ByteArrayDeserializer(), got -> got.stream().anyMatch(r -> key(r).equals("emb-1")), WAIT)
+                .stream().filter(r -> key(r).equals("emb-1")).findFirst().orElseThrow();
+
+        GenericRecord decoded = TestClients.decodeAsConfluentConsumer(registry.ccompatUrl(), record.value());
+        assertThat(decoded.getSchema().getFullName()).isEqualTo(ImageEmbedding.getClassSchema().getFullName());
+        assertThat(decoded.get("uploadId").toString()).isEqualTo("emb-1");
+        assertThat(decoded.get("modelId").toString()).isEqualTo("tiny-clip-test");
+        assertThat(decoded.get("imageSha256").toString()).isEqualTo(UploadScorer.sha256(photo));
+        assertThat(decoded.get("encoding").toString()).isEqualTo("FLOAT32_LE");
+        assertThat(decoded.get("sourcePartition")).isEqualTo(verdict.getSourcePartition());
+        assertThat(decoded.get("sourceOffset")).isEqualTo(verdict.getSourceOffset());
+        int dim = (Integer) decoded.get("dimension");
+        assertThat(dim).isEqualTo(64);
+        ByteBuffer bytes = ((ByteBuffer) decoded.get("vector")).order(ByteOrder.LITTLE_ENDIAN);
+        assertThat(bytes.remaining()).isEqualTo(dim * 4);
+        float[] vector = new float[dim];
+        bytes.asFloatBuffer().get(vector);
+        // The vector is the one the verdict was scored from, and what the encoder gives for these bytes.
+        assertThat(verdict.getHeadVersion()).isEqualTo(pipeline.heads().get().version());
+        ScoreOutcome.Scored rescored = (ScoreOutcome.Scored) ScoringEngine.applyHead(pipeline.heads().get(),
+                vector, !(Boolean) decoded.get("l2Normalized"));
+        assertThat(rescored.llr()).isEqualTo(verdict.getLlr());
+        assertThat(vector).containsExactly(embed(photo), Offset.offset(1e-4f));
+    }
+
+    @Test
+    @Order(3)
+    void aHeadSwitchMidStreamTakesEffectWithinSecondsAndVerdictsNameTheirHead() throws Exception {
+        String before = pipeline.heads().get().version();
+        send(List.of("switch-before"), image("grace_hopper.jpg"));
+        assertThat(verdictsFor(List.of("switch-before")).get("switch-before").getHeadVersion()).isEqualTo(before);
+
+        Path v2 = headFile("switch-v2", 64, -1.0);
+        long activated = System.nanoTime();
+        assertThat(cli("head", "publish", "--file", v2.toString(), "--activate")).contains("activated head switch-v2");
+        awaitHead("switch-v2");
+        assertThat(Duration.ofNanos(System.nanoTime() - activated)).isLessThan(Duration.ofSeconds(10));
+
+        byte[] photo = image("grace_hopper.jpg");
+        send(List.of("switch-after"), photo);
+        ModerationVerdict after = verdictsFor(List.of("switch-after")).get("switch-after");
+        assertThat(after.getHeadVersion()).isEqualTo("switch-v2");
+        LinearHead head = LinearHead.load(v2);
+        ScoreOutcome.Scored expected = (ScoreOutcome.Scored) ScoringEngine.applyHead(head, embed(photo), !pipeline.engine().featuresNormalized());
+        assertThat(after.getLlr()).isCloseTo(expected.llr(), Offset.offset(1e-6));
+        assertThat(after.getThreshold()).isEqualTo(head.threshold());
+        assertThat(cli("head", "list")).containsPattern("\\*\\s+tiny-clip-test\\s+switch-v2");
+    }
+
+    @Test
+    @Order(4)
+    void aHeadThatDoesNotFitTheBackboneIsRefusedAndTheOldOneStaysActive() throws Exception {
+        String serving = pipeline.heads().get().version();
+        double refusalsBefore = pipeline.meters().get("clipguard.head.refusals").counter().count();
+        Path misfit = headFile("misfit-32d", 32, 1.0);
+        cli("head", "publish", "--file", misfit.toString(), "--activate");
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (pipeline.heads().refusal().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(pipeline.heads().refusal()).hasValueSatisfying(r -> {
+            assertThat(r.version()).isEqualTo("misfit-32d");
+            assertThat(r.reason()).contains("32 weights").contains("64-d");
+        });
+        assertThat(pipeline.heads().get().version()).isEqualTo(serving);
+        assertThat(pipeline.meters().get("clipguard.head.refusals").counter().count()).isEqualTo(refusalsBefore + 1);
+        var health = HeadReadiness.describe(pipeline.heads());
+        assertThat(health.getData().orElseThrow()).containsEntry("active-head", serving).containsEntry("refused-head", "misfit-32d");
+
+        send(List.of("after-refusal"), image("china.jpg"));
+        assertThat(verdictsFor(List.of("after-refusal")).get("after-refusal").getHeadVersion()).isEqualTo(serving);
+
+        cli("head", "activate", serving); // back to a fitting head: the refusal is over
+        deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (pipeline.heads().refusal().isPresent() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(pipeline.heads().refusal()).isEmpty();
+    }
+
+    @Test
+    @Order(5)
+    void rescoreRunTwiceGivesExactlyOneRescoredVerdictPerUploadFromItsEmbedding() throws Exception {
+        send(List.of("rescore-1", "rescore-2", "rescore-3"), image("rgb_640x427.png"));
+        Map<String, ModerationVerdict> live = verdictsFor(List.of("rescore-1", "rescore-2", "rescore-3"));
+        Path v3 = headFile("rescore-v3", 64, 0.5);
+        cli("head", "publish", "--file", v3.toString());
+        LinearHead head = LinearHead.load(v3);
+        // Every upload scored so far in this class has an embedding: all are rescored from it.
+        List<String> scored = TestClients.readCommitted(broker.bootstrapServers(), settings.topics().verdicts(),
+                        TestClients.<ModerationVerdict>avroReader(registry.url()), got -> false, Duration.ofSeconds(2))
+                .stream().map(r -> r.value().getUploadId()).distinct().toList();
+        assertThat(scored).containsAll(live.keySet());
+
+        String[] rescore = {"rescore", "--head-version", "rescore-v3", "--from", started.toString(),
+                "--to", Instant.now().plusSeconds(60).toString(), "--alert-threshold", "0.5"};
+        String first = cli(rescore);
+        assertThat(first).containsPattern("rescored \\(from embeddings\\)\\s+" + scored.size() + "\\b")
+                .containsPattern("re-inferred \\(no embedding\\)\\s+0\\b").containsPattern("not rescorable\\s+0\\b");
+        String second = cli(rescore);
+        assertThat(second).containsPattern("rescored \\(from embeddings\\)\\s+0\\b")
+                .containsPattern("already rescored \\(skipped\\)\\s+" + scored.size() + "\\b");
+
+        List<ModerationVerdict> rescored = TestClients.readCommitted(broker.bootstrapServers(), settings.topics().verdicts(),
+                        TestClients.<ModerationVerdict>avroReader(registry.url()), got -> false, Duration.ofSeconds(3))
+                .stream().map(ConsumerRecord::value).filter(v -> v.getRescored() && v.getHeadVersion().equals("rescore-v3")).toList();
+        Map<String, Long> perUpload = rescored.stream().collect(Collectors.groupingBy(ModerationVerdict::getUploadId, Collectors.counting()));
+        assertThat(perUpload.keySet()).containsExactlyInAnyOrderElementsOf(scored);
+        assertThat(perUpload.values()).containsOnly(1L);
+
+        Map<String, ImageEmbedding> embeddings = embeddings(settings.topics().embeddings());
+        for (ModerationVerdict v : rescored) {
+            ScoreOutcome.Scored expected = (ScoreOutcome.Scored) ScoringEngine.applyHead(head,
+                    OutputRecords.vector(embeddings.get(v.getUploadId())), true);
+            assertThat(v.getLlr()).isEqualTo(expected.llr());
+            assertThat(v.getSourceOffset()).isEqualTo(embeddings.get(v.getUploadId()).getSourceOffset());
+        }
+        long overThreshold = rescored.stream().filter(v -> v.getProbability() >= 0.5).count();
+        List<HighScoreAlert> alerts = TestClients.readCommitted(broker.bootstrapServers(), settings.topics().alerts(),
+                        TestClients.<HighScoreAlert>avroReader(registry.url()), got -> false, Duration.ofSeconds(2))
+                .stream().map(ConsumerRecord::value).filter(a -> a.getVerdictHeadVersion().equals("rescore-v3")).toList();
+        assertThat(alerts).hasSize((int) overThreshold);
+    }
+
+    @Test
+    @Order(6)
+    void rescoreReInfersAnUploadWithoutEmbeddingAndReportsOneWhoseRecordExpired() throws Exception {
+        Topics.Names old = settings.topics().withSuffix("-old");
+        broker.createTopics(1, old.uploads(), old.verdicts(), old.alerts(), old.deadLetter(), old.embeddings());
+        byte[] photo = image("webp_lossy_400x300.webp");
+        RecordMetadata gone;
+        RecordMetadata kept;
+        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
+            gone = TestClients.send(producer, old.uploads(), "old-gone", TestClients.inline("old-gone", image("china.jpg")));
+            kept = TestClients.send(producer, old.uploads(), "old-kept", TestClients.inline("old-kept", photo));
+        }
+        // Verdicts from before embeddings existed: no image-embeddings record for either upload.
+        var verdictSerde = Topics.verdicts(old.verdicts(), new OutputSchemas(registry.url())).valueSerde();
+        try (KafkaProducer<String, ModerationVerdict> producer = new KafkaProducer<>(broker.clientProperties(),
+                new StringSerializer(), verdictSerde.serializer())) {
+            for (RecordMetadata m : List.of(gone, kept)) {
+                String id = m == gone ? "old-gone" : "old-kept";
+                ModerationVerdict v = OutputRecords.verdict(new OutputRecords.UploadRef(id, "user-old", "0".repeat(64), m.partition(), m.offset()),
+                        new ScoreOutcome.Scored(0.0, 0.5, false), pipeline.engine().configuredHead(), "tiny-clip-test", "exact",
+                        Instant.now(), 10, false);
+                producer.send(new ProducerRecord<>(old.verdicts(), null, m.timestamp(), id, v)).get();
+            }
+        }
+        try (Admin admin = Admin.create(broker.clientProperties())) { // retention removes the first upload
+            admin.deleteRecords(Map.of(new TopicPartition(old.uploads(), gone.partition()), RecordsToDelete.beforeOffset(kept.offset())))
+                    .all().get();
+        }
+        Path v3 = headFile("rescore-v3", 64, 0.5);
+        cli("head", "publish", "--file", v3.toString());
+
+        String summary = cli("rescore", "--head-version", "rescore-v3", "--partition-offsets", "0:0-1000",
+                "--uploads-topic", old.uploads(), "--verdicts-topic", old.verdicts(), "--alerts-topic", old.alerts(),
+                "--dead-letter-topic", old.deadLetter(), "--embeddings-topic", old.embeddings(),
+                "--heads-topic", settings.topics().heads(), "--model-dir", ModerationPipeline.TINY_MODEL.toString());
+        assertThat(summary).containsPattern("rescored \\(from embeddings\\)\\s+0\\b")
+                .containsPattern("re-inferred \\(no embedding\\)\\s+1\\b")
+                .containsPattern("not rescorable\\s+1\\b").contains("SOURCE_EXPIRED=1").contains("old-gone");
+
+        ModerationVerdict reInferred = TestClients.readCommitted(broker.bootstrapServers(), old.verdicts(),
+                        TestClients.<ModerationVerdict>avroReader(registry.url()), got -> got.stream().anyMatch(r -> r.value().getRescored()), WAIT)
+                .stream().map(ConsumerRecord::value).filter(ModerationVerdict::getRescored).findFirst().orElseThrow();
+        assertThat(reInferred.getUploadId()).isEqualTo("old-kept");
+        assertThat(reInferred.getHeadVersion()).isEqualTo("rescore-v3");
+        assertThat(reInferred.getImageSha256()).isEqualTo(UploadScorer.sha256(photo));
+        ScoreOutcome.Scored expected = (ScoreOutcome.Scored) ScoringEngine.applyHead(LinearHead.load(v3), embed(photo), true);
+        assertThat(reInferred.getLlr()).isCloseTo(expected.llr(), Offset.offset(1e-6));
+        assertThat(embeddings(old.embeddings())).containsOnlyKeys("old-kept");
+
+        List<ScoringFailure> reports = TestClients.readCommitted(broker.bootstrapServers(), old.deadLetter(),
+                        TestClients.<ScoringFailure>avroReader(registry.url()), got -> !got.isEmpty(), WAIT)
+                .stream().map(ConsumerRecord::value).toList();
+        assertThat(reports).singleElement().satisfies(f -> {
+            assertThat(f.getUploadId()).isEqualTo("old-gone");
+            assertThat(f.getReason()).isEqualTo(FailureReason.SOURCE_EXPIRED);
+            assertThat(f.getSourceOffset()).isEqualTo(gone.offset());
+            assertThat(f.getMessage()).contains("rescore-v3");
+        });
+    }
+
+    // ---- helpers ----
+
+    private static byte[] image(String name) throws Exception {
+        return Files.readAllBytes(IMAGES.resolve(name));
+    }
+
+    private static void send(List<String> ids, byte[] photo) {
+        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
+            for (String id : ids) {
+                TestClients.send(producer, settings.topics().uploads(), id, TestClients.inline(id, photo));
+            }
+        }
+    }
+
+    /** The encoder's own vector for these bytes (one more encoder run: call after counting runs). */
+    private static float[] embed(byte[] photo) {
+        return ((EmbedOutcome.Embedded) pipeline.engine().embed(photo).join()).features();
+    }
+
+    /** The live (not rescored) verdicts for {@code ids}; fails on a second one for any upload. */
+    private static Map<String, ModerationVerdict> verdictsFor(Collection<String> ids) {
+        return TestClients.readCommitted(broker.bootstrapServers(), settings.topics().verdicts(),
+                        TestClients.<ModerationVerdict>avroReader(registry.url()),
+                        got -> got.stream().map(r -> r.value().getUploadId()).collect(Collectors.toSet()).containsAll(ids), WAIT)
+                .stream().map(ConsumerRecord::value).filter(v -> ids.contains(v.getUploadId()) && !v.getRescored())
+                .collect(Collectors.toMap(ModerationVerdict::getUploadId, Function.identity(), (a, b) -> {
+                    throw new AssertionError("two verdicts for " + a.getUploadId());
+                }));
+    }
+
+    private static Map<String, ImageEmbedding> embeddings(String topic) {
+        return TestClients.readCommitted(broker.bootstrapServers(), topic, TestClients.<ImageEmbedding>avroReader(registry.url()),
+                        got -> false, Duration.ofSeconds(2))
+                .stream().map(ConsumerRecord::value).collect(Collectors.toMap(ImageEmbedding::getUploadId, Function.identity(), (a, b) -> b));
+    }
+
+    private static String key(ConsumerRecord<byte[], byte[]> r) {
+        return new String(r.key(), StandardCharsets.UTF_8);
+    }
+
+    private static void awaitHead(String version) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!pipeline.heads().get().version().equals(version) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(pipeline.heads().get().version()).isEqualTo(version);
+    }
+
+    /** The tiny model's head with another version and weights scaled by {@code scale} (first {@code dim} of them). */
+    private static Path headFile(String version, int dim, double scale) throws Exception {
+        ObjectNode head = (ObjectNode) JSON.readTree(ModerationPipeline.TINY_MODEL.resolve("head.json").toFile());
+        ArrayNode weights = JSON.createArrayNode();
+        for (int i = 0; i < dim; i++) {
+            weights.add(head.get("weights").get(i % 64).asDouble() * scale);
+        }
+        head.set("weights", weights);
+        head.put("version", version);
+        Path file = tmp.resolve(version + ".json");
+        JSON.writeValue(file.toFile(), head);
+        return file;
+    }
+
+    /** Runs {@code tools/clipguard ARGS} against this test's broker, registry and heads topic; returns its stdout. */
+    private static String cli(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        boolean head = args[0].equals("head");
+        all.addAll(List.of("--bootstrap-servers", broker.bootstrapServers(), "--registry-url", registry.url()));
+        if (!List.of(args).contains("--heads-topic")) {
+            all.addAll(List.of("--heads-topic", settings.topics().heads()));
+        }
+        if (!head && !List.of(args).contains("--verdicts-topic")) {
+            Topics.Names t = settings.topics();
+            all.addAll(List.of("--uploads-topic", t.uploads(), "--verdicts-topic", t.verdicts(), "--alerts-topic", t.alerts(),
+                    "--dead-letter-topic", t.deadLetter(), "--embeddings-topic", t.embeddings(),
+                    "--model-dir", ModerationPipeline.TINY_MODEL.toString()));
+        }
+        PrintStream out = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        int exit;
+        try (PrintStream capture = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
+            System.setOut(capture);
+            exit = ClipguardCli.commandLine().execute(all.toArray(String[]::new));
+        } finally {
+            System.setOut(out);
+        }
+        String text = captured.toString(StandardCharsets.UTF_8);
+        System.out.print(text);
+        assertThat(exit).as("exit code of clipguard " + String.join(" ", args) + "\n" + text).isZero();
+        return text;
+    }
+}
