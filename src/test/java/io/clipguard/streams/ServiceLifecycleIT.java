@@ -70,7 +70,8 @@ class ServiceLifecycleIT {
                         .contains("kafka-topics.sh --bootstrap-server " + broker.bootstrapServers()
                                 + " --delete --topic refuse-pending-uploads-changelog")
                         .contains("kafka-streams-application-reset.sh");
-                assertThat(service.health("ready").down()).isTrue();
+                // Readiness also builds the live-head check on its first call (reading detector-heads), so poll it.
+                service.awaitHealth("ready", ServiceProcess.Health::down, Duration.ofSeconds(60));
                 String log = service.log();
                 assertThat(log).containsOnlyOnce("clipguard refuses to start: its topics are not what its topology needs");
                 // Kafka Streams never ran, so nothing reached its own internal-topic validation or its exception handler.
