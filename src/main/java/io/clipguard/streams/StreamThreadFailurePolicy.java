@@ -9,7 +9,14 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import org.apache.kafka.common.errors.InvalidPidMappingException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.InvalidTxnStateException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.TransactionAbortedException;
+import org.apache.kafka.common.errors.UnknownProducerIdException;
 import org.apache.kafka.streams.errors.MissingSourceTopicException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.errors.TopologyException;
@@ -19,9 +26,11 @@ import org.jboss.logging.Logger;
  * What happens when a stream thread dies (Kafka Streams asks its uncaught-exception handler; the Quarkus extension
  * installs this bean as that handler):
  * <ul>
- *   <li><b>transient</b> — a retriable Kafka error (timeouts, leader changes, a broker restarting), an I/O error, or
- *       the inference engine being unavailable: the thread is replaced (REPLACE_THREAD). Exactly-once makes this safe:
- *       the dead thread's open transaction aborts and its uploads are consumed again. At most
+ *   <li><b>transient</b> — a retriable Kafka error (timeouts, leader changes, a broker restarting), a transaction-state
+ *       error that a broker crash leaves behind (invalid transaction state, fenced or unknown producer, old epoch: seen
+ *       in tools/soak-lifecycle after a broker was killed), an I/O error, or the inference engine being unavailable:
+ *       the thread is replaced (REPLACE_THREAD). Exactly-once makes this safe: the replacement's producer fences the
+ *       dead thread's, whose open transaction aborts, and its uploads are consumed again. At most
  *       {@value #MAX_REPLACEMENTS} replacements per {@link #WINDOW}: a "transient" error that keeps coming is not;</li>
  *   <li><b>fatal</b> — everything else, in particular missing source topics, topic/partition mismatches (Kafka
  *       Streams' internal topic validation), topology errors, a model that cannot load, JVM errors, and unknown
@@ -34,6 +43,12 @@ public class StreamThreadFailurePolicy implements StreamsUncaughtExceptionHandle
     static final int MAX_REPLACEMENTS = 10;
     static final Duration WINDOW = Duration.ofMinutes(5);
     private static final Logger LOG = Logger.getLogger(StreamThreadFailurePolicy.class);
+
+    /** What a transactional producer meets after its broker (transaction coordinator) crashed and came back. */
+    private static final java.util.List<Class<? extends Throwable>> TRANSACTION_STATE = java.util.List.of(
+            InvalidTxnStateException.class, InvalidProducerEpochException.class, ProducerFencedException.class,
+            UnknownProducerIdException.class, OutOfOrderSequenceException.class, TransactionAbortedException.class,
+            InvalidPidMappingException.class);
 
     private final Consumer<String> onFatal;
     private final LongSupplier nanoClock;
@@ -77,10 +92,15 @@ public class StreamThreadFailurePolicy implements StreamsUncaughtExceptionHandle
                     || t instanceof Error) {
                 return false;
             }
-            retriable |= t instanceof RetriableException || t instanceof IOException
+            retriable |= t instanceof RetriableException || isTransactionState(t)
+                    || t instanceof IOException
                     || t instanceof java.util.concurrent.TimeoutException || t instanceof UploadScorer.EngineUnavailableException;
         }
         return retriable;
+    }
+
+    private static boolean isTransactionState(Throwable t) {
+        return TRANSACTION_STATE.stream().anyMatch(c -> c.isInstance(t));
     }
 
     private static String describe(Throwable exception) {

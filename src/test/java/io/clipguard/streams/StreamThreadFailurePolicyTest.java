@@ -22,6 +22,9 @@ class StreamThreadFailurePolicyTest {
         assertThat(policy.handle(new StreamsException(new TimeoutException("broker restarting")))).isEqualTo(REPLACE_THREAD);
         assertThat(policy.handle(new StreamsException(new UploadScorer.EngineUnavailableException("device lost"))))
                 .isEqualTo(REPLACE_THREAD);
+        // Seen in tools/soak-lifecycle after the broker was killed and restarted mid-transaction.
+        assertThat(policy.handle(new StreamsException("Error encountered trying to commit a transaction",
+                new org.apache.kafka.common.errors.InvalidTxnStateException("invalid state")))).isEqualTo(REPLACE_THREAD);
         assertThat(fatal).isEmpty();
 
         assertThat(policy.handle(new MissingSourceTopicException("image-uploads is gone"))).isEqualTo(SHUTDOWN_CLIENT);
