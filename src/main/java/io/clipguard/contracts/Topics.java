@@ -59,7 +59,8 @@ public final class Topics {
 
     /**
      * The state store holding the positions of uploads waiting for their batch. Kafka Streams backs it with the internal
-     * topic {@link #pendingChangelog(String)}, which must have as many partitions as the uploads topic.
+     * topic {@code <application id>-pending-uploads-changelog}, which must have as many partitions as the uploads
+     * topic (TopicCheck derives and checks it from the topology).
      */
     public static final String PENDING_STORE = "pending-uploads";
 
@@ -71,11 +72,6 @@ public final class Topics {
     public static final String BURST_REPARTITION = "burst-by-uploader";
 
     private Topics() {}
-
-    /** Kafka Streams' name for the pending store's changelog under application id {@code applicationId}. */
-    public static String pendingChangelog(String applicationId) {
-        return applicationId + "-" + PENDING_STORE + "-changelog";
-    }
 
     /** The topic names one deployment uses; each can be renamed in the config ({@code clipguard.topics.*}). */
     public record Names(String uploads, String verdicts, String alerts, String deadLetter, String burstAlerts,
