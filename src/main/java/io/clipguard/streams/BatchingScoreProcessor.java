@@ -56,6 +56,8 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
         this.context = context;
         this.pending = context.getStateStore(Topics.PENDING_STORE);
         this.sourceReader = new SourceRecordReader(context.appConfigs());
+        // Kafka Streams re-initialises this same instance when a suspended task resumes: count the store afresh.
+        pendingCount = 0;
         try (KeyValueIterator<Long, PendingUpload> it = pending.all()) {
             while (it.hasNext()) {
                 it.next();
@@ -115,6 +117,7 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
     public void close() {
         // The task moves away or restarts: its waiting uploads stay in the store for whoever opens it next.
         metrics.noLongerPending(pendingCount);
+        pendingCount = 0;
         values.clear();
     }
 
