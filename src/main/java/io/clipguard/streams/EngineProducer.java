@@ -75,6 +75,10 @@ public class EngineProducer {
         return new ModerationMetrics(registry);
     }
 
+    void close(@Disposes ModerationMetrics metrics) {
+        metrics.removeServiceMeters();
+    }
+
     @Produces
     @ApplicationScoped
     UploadScorer scorer(ScoringEngine engine, ClipguardConfig config, ActiveHeads heads, MeterRegistry registry) {

@@ -2,6 +2,7 @@ package io.clipguard.streams;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -37,7 +38,18 @@ public final class ModerationMetrics {
                 .description("Calibrated probability that an upload is synthetic")
                 .serviceLevelObjectives(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
                 .register(registry);
-        registry.gauge("clipguard.pending.uploads", pending);
+        Gauge.builder("clipguard.pending.uploads", pending, AtomicLong::get).description("Uploads consumed and not yet answered")
+                .strongReference(true).register(registry);
+    }
+
+    /**
+     * Removes every clipguard meter, whichever bean registered it, when the application stops. Quarkus keeps meters in
+     * Micrometer's global composite registry across a restart in one JVM (dev mode, test classes); left there, the
+     * next start's registrations would return them, still reading the stopped start's objects.
+     */
+    void removeServiceMeters() {
+        registry.getMeters().stream().filter(m -> m.getId().getName().startsWith("clipguard."))
+                .forEach(registry::remove);
     }
 
     void recordIn() {
