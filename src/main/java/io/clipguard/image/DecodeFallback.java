@@ -1,13 +1,13 @@
 package io.clipguard.image;
 
 /**
- * Why an image was decoded by the ImageIO decoders (JDK, TwelveMonkeys, libwebp) instead of the native libjpeg-turbo /
- * libpng path. Each gives the same pixels as PIL; the native path is only faster. Counted in {@link DecodeCounters}.
+ * Why an image was decoded by the ImageIO decoders (JDK, TwelveMonkeys, libwebp through webp-imageio) instead of the
+ * native libjpeg-turbo / libpng / libwebp path. Each gives the same pixels as PIL; the native path is only faster. Counted in {@link DecodeCounters}.
  */
 public enum DecodeFallback {
     /** The OpenCV natives are not there for this platform or failed to load. */
     NATIVE_UNAVAILABLE,
-    /** GIF, BMP and WebP always go through ImageIO. */
+    /** GIF and BMP always go through ImageIO. */
     FORMAT_NOT_NATIVE,
     /** 4-component JPEG: OpenCV converts CMYK/YCCK its own way, PIL keeps the inverted Adobe samples. */
     JPEG_CMYK,

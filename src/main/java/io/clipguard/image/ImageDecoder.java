@@ -176,8 +176,12 @@ public final class ImageDecoder {
                 checkPngChunks(encoded);
             }
             DecodeFallback fallback;
-            if (format == Format.JPEG || format == Format.PNG) {
-                NativePlan plan = format == Format.JPEG ? planJpeg(encoded, mode, minShorterSide) : planPng(encoded);
+            if (format == Format.JPEG || format == Format.PNG || format == Format.WEBP) {
+                NativePlan plan = switch (format) {
+                    case JPEG -> planJpeg(encoded, mode, minShorterSide);
+                    case PNG -> planPng(encoded);
+                    default -> planWebp(encoded);
+                };
                 fallback = plan.fallback();
                 if (fallback == null) {
                     admission.take(plan.pixels(), 1);
@@ -304,6 +308,48 @@ public final class ImageDecoder {
             return NativePlan.fallBack(DecodeFallback.NATIVE_UNAVAILABLE);
         }
         return new NativePlan(null, (int) width, (int) height, 1);
+    }
+
+    /**
+     * WebP: the size is in the first chunk (the VP8 frame header, the VP8L header or the VP8X canvas). An animation
+     * decodes natively too, as its first frame on the canvas (PIL's frame 0); webp-imageio cannot decode animations.
+     */
+    private NativePlan planWebp(byte[] d) throws ImageDecodeException {
+        if (d.length < 30) {
+            return NativePlan.fallBack(DecodeFallback.NATIVE_REJECTED);
+        }
+        int width;
+        int height;
+        if (ascii(d, 12, "VP8 ")) {
+            // 3-byte frame tag, start code 9d 01 2a, then 14-bit width and height (the top 2 bits are an upscale hint).
+            if ((d[23] & 0xFF) != 0x9D || d[24] != 0x01 || d[25] != 0x2A) {
+                return NativePlan.fallBack(DecodeFallback.NATIVE_REJECTED);
+            }
+            width = readUint16Le(d, 26) & 0x3FFF;
+            height = readUint16Le(d, 28) & 0x3FFF;
+        } else if (ascii(d, 12, "VP8L")) {
+            // Signature 0x2f, then width - 1 and height - 1 in 14 bits each.
+            if (d[20] != 0x2F) {
+                return NativePlan.fallBack(DecodeFallback.NATIVE_REJECTED);
+            }
+            int bits = readUint16Le(d, 21) | readUint16Le(d, 23) << 16;
+            width = (bits & 0x3FFF) + 1;
+            height = ((bits >>> 14) & 0x3FFF) + 1;
+        } else if (ascii(d, 12, "VP8X")) {
+            width = (readUint16Le(d, 24) | (d[26] & 0xFF) << 16) + 1; // canvas size - 1, 24 bits each
+            height = (readUint16Le(d, 27) | (d[29] & 0xFF) << 16) + 1;
+        } else {
+            return NativePlan.fallBack(DecodeFallback.NATIVE_REJECTED);
+        }
+        checkPixelCount(Format.WEBP, width, height);
+        if (!OpenCvDecoder.available()) {
+            return NativePlan.fallBack(DecodeFallback.NATIVE_UNAVAILABLE);
+        }
+        return new NativePlan(null, width, height, 1);
+    }
+
+    private static int readUint16Le(byte[] d, int p) {
+        return (d[p] & 0xFF) | (d[p + 1] & 0xFF) << 8;
     }
 
     /** Whether a chunk of this type comes before the image data (chunk lengths already checked). */

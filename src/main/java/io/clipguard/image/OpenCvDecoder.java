@@ -16,9 +16,10 @@ import org.bytedeco.opencv.global.opencv_imgcodecs;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
- * JPEG and PNG through OpenCV's imgcodecs: libjpeg-turbo 3.1.2 (SIMD, ISLOW IDCT, fancy upsampling: PIL's defaults)
- * and libpng, the libraries PIL itself calls. Asked for RGB with EXIF orientation ignored, as PIL opens images; for
- * 8-bit YCbCr/gray/RGB JPEGs and every PNG but 16-bit gray the pixels equal PIL's {@code convert("RGB")} (golden tests).
+ * JPEG, PNG and still WebP through OpenCV's imgcodecs: libjpeg-turbo 3.1.2 (SIMD, ISLOW IDCT, fancy upsampling: PIL's
+ * defaults), libpng and libwebp, the libraries PIL itself calls. Asked for RGB with EXIF orientation ignored, as PIL
+ * opens images; for 8-bit YCbCr/gray/RGB JPEGs, every PNG but 16-bit gray, and WebP the pixels equal PIL's
+ * {@code convert("RGB")} (golden tests).
  * The caller checks the header's size against the limits before calling, so OpenCV never allocates more than allowed.
  */
 final class OpenCvDecoder {
@@ -48,7 +49,7 @@ final class OpenCvDecoder {
                 opencv_core.setNumThreads(1);
                 return true;
             } catch (Throwable e) { // UnsatisfiedLinkError, NoClassDefFoundError, ... : decode with ImageIO instead
-                LOG.log(Level.WARNING, "OpenCV natives unavailable (" + e + "); JPEG and PNG decode through ImageIO, "
+                LOG.log(Level.WARNING, "OpenCV natives unavailable (" + e + "); JPEG, PNG and WebP decode through ImageIO, "
                         + "with the same pixels but slower");
                 return false;
             }
@@ -57,7 +58,7 @@ final class OpenCvDecoder {
 
     /**
      * Decodes to interleaved RGB, JPEGs at 1/{@code reduction} scale in the IDCT ({@code reduction} 1, 2, 4 or 8; only 1
-     * for PNG). Returns null when OpenCV cannot decode the data.
+     * for PNG and WebP). Returns null when OpenCV cannot decode the data.
      */
     static RgbImage decode(byte[] encoded, int reduction) {
         // OpenCV 4.13 refuses IMREAD_COLOR_BGR (in IMREAD_REDUCED_COLOR_n) together with IMREAD_COLOR_RGB; the reduced

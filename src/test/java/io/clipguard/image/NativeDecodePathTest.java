@@ -8,6 +8,7 @@ import io.clipguard.image.GoldenFixtures.Fixture;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
@@ -16,8 +17,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Which decoder each image goes through (native libjpeg-turbo/libpng or ImageIO, with the fallback reason), and hostile
- * files through the native path: truncated, bit-flipped, with huge declared sizes. Pixel parity with PIL is
+ * Which decoder each image goes through (native libjpeg-turbo/libpng/libwebp or ImageIO, with the fallback reason), and
+ * hostile files through the native path: truncated, bit-flipped, with huge declared sizes. Pixel parity with PIL is
  * GoldenParityTest's job; this test makes sure that parity was measured on the native path.
  */
 class NativeDecodePathTest {
@@ -42,11 +43,12 @@ class NativeDecodePathTest {
     }
 
     @Test
-    void goldenJpegsAndPngsDecodeNativelyExceptWhatPilConvertsItsOwnWay() throws Exception {
+    void goldenJpegsPngsAndWebpsDecodeNativelyExceptWhatPilConvertsItsOwnWay() throws Exception {
         for (Fixture f : GoldenFixtures.all()) {
             DecodeFallback expected = switch (f.format()) {
                 case "JPEG" -> f.mode().equals("CMYK") ? DecodeFallback.JPEG_CMYK : null;
                 case "PNG" -> f.mode().equals("I") ? DecodeFallback.PNG_16BIT_GRAY : null;
+                case "WEBP-LOSSY", "WEBP-LOSSLESS" -> null;
                 default -> DecodeFallback.FORMAT_NOT_NATIVE;
             };
             assertThat(pathOf(f)).as(f.toString()).isEqualTo(expected);
@@ -63,11 +65,12 @@ class NativeDecodePathTest {
     }
 
     @Test
-    void damagedJpegsAndPngsThroughTheNativeDecoderNeverCrash() throws Exception {
+    void damagedJpegsPngsAndWebpsThroughTheNativeDecoderNeverCrash() throws Exception {
         ImageDecoder decoder = new ImageDecoder(ImageLimits.DEFAULT);
         Random random = new Random(7);
         String[] samples = {"progressive_640x427.jpg", "china.jpg", "jpeg422_225x301.jpg", "gray_301x225.jpg",
-                "rgb_640x427.png", "palette_trns_225x301.png", "rgba16_130x100.png", "gray_alpha_150x260.png"};
+                "rgb_640x427.png", "palette_trns_225x301.png", "rgba16_130x100.png", "gray_alpha_150x260.png",
+                "webp_lossy_400x300.webp", "webp_lossless_257x190.webp", "webp_lossless_alpha_225x301.webp"};
         int attempts = 0;
         for (String name : samples) {
             byte[] original = Files.readAllBytes(GoldenFixtures.ROOT.resolve("images").resolve(name));
@@ -77,10 +80,11 @@ class NativeDecodePathTest {
                 for (int i = 0; i < 1 + trial % 8; i++) {
                     damaged[20 + random.nextInt(damaged.length - 22)] ^= (byte) (1 << random.nextInt(8));
                 }
-                // Keep the damage past the native path's gates: PNG chunk CRCs recomputed, JPEG EOI kept or restored.
+                // Keep the damage past the native path's gates: PNG chunk CRCs recomputed, JPEG EOI kept or restored
+                // (a WebP's only gate is its header, which the damage above leaves alone).
                 byte[] cut = Arrays.copyOf(damaged, 40 + random.nextInt(damaged.length - 40));
                 byte[][] inputs = png ? new byte[][] {fixCrcs(damaged), fixCrcs(truncatePng(original, random))}
-                        : new byte[][] {damaged, withEoi(cut)};
+                        : name.endsWith(".webp") ? new byte[][] {damaged, cut} : new byte[][] {damaged, withEoi(cut)};
                 for (byte[] input : inputs) {
                     attempts++;
                     try {
@@ -127,6 +131,34 @@ class NativeDecodePathTest {
         } catch (ImageDecodeException e) {
             assertThat(e.error()).isEqualTo(ImageError.CORRUPT);
         }
+    }
+
+    @Test
+    void hugeDeclaredWebpCanvasIsRefusedBeforeTheNativeDecoderRuns() throws Exception {
+        byte[] webp = Files.readAllBytes(Path.of("src/test/resources/webp/animated_2frames_64x48.webp"));
+        for (int i = 24; i < 30; i++) {
+            webp[i] = (byte) 0xFF; // canvas 16777216 x 16777216
+        }
+        ImageDecoder decoder = new ImageDecoder(ImageLimits.DEFAULT);
+        ImageDecodeException e = catchThrowableOfType(ImageDecodeException.class, () -> decoder.decode(webp));
+        assertThat(e.error()).isEqualTo(ImageError.TOO_LARGE);
+        assertThat(e.getMessage()).contains("16777216x16777216");
+        assertThat(decoder.counters().nativeDecodes()).isZero();
+    }
+
+    @Test
+    void animatedWebpDecodesNativelyAsPilsFirstFrame() throws Exception {
+        // Two lossless 64x48 frames of seeded noise, written by PIL 9.4 (save_all=True, duration=100, loop=0), and
+        // PIL's Image.open(..).convert("RGB") of it saved as PNG. webp-imageio refuses animations (UNSUPPORTED_FEATURE).
+        byte[] webp = Files.readAllBytes(Path.of("src/test/resources/webp/animated_2frames_64x48.webp"));
+        byte[] pil = Files.readAllBytes(Path.of("src/test/resources/webp/animated_2frames_64x48.first-frame.png"));
+        ImageDecoder decoder = new ImageDecoder(ImageLimits.DEFAULT);
+        RgbImage image = decoder.decode(webp);
+        assertThat(decoder.counters().nativeDecodes()).isEqualTo(1);
+        RgbImage expected = decoder.decode(pil);
+        assertThat(image.width()).isEqualTo(64);
+        assertThat(image.height()).isEqualTo(48);
+        assertThat(image.rgb()).isEqualTo(expected.rgb());
     }
 
     @Test
