@@ -69,7 +69,8 @@ public final class PipelineBenchmark {
             ModerationTopology.Settings s = ModerationPipeline.settings("", batch, maxQueueDelay, 0.99);
             broker.createTopics(4, s.topics().all());
             try (ModerationPipeline pipeline = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "bench", tmp.resolve("state"),
-                    s, ModerationPipeline.fetchPolicy(List.of()), model, Duration.ofMillis(2), decode).start(Duration.ofSeconds(60));
+                    s, ModerationPipeline.fetchPolicy(List.of()), model, Duration.ofMillis(2), decode,
+                    0).start(Duration.ofSeconds(60)); // cache off: the corpus repeats, a stream of uploads does not
                  KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url());
                  VerdictClock verdicts = new VerdictClock(broker.bootstrapServers(), s.topics().verdicts(), registry.url())) {
                 // Warm-up: one batch through, so model and clients are loaded before timing.

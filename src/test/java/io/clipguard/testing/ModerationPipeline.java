@@ -65,6 +65,13 @@ public final class ModerationPipeline implements AutoCloseable {
     public ModerationPipeline(String bootstrap, String registryUrl, String applicationId, Path stateDir,
                               ModerationTopology.Settings settings, FetchPolicy fetchPolicy, Path model, Duration mergeWindow,
                               io.clipguard.image.DecodeMode decodeMode) throws Exception {
+        this(bootstrap, registryUrl, applicationId, stateDir, settings, fetchPolicy, model, mergeWindow, decodeMode, 10_000);
+    }
+
+    /** @param embeddingCacheSize clipguard.embeddings.cache-size (0: off, every upload runs the encoder) */
+    public ModerationPipeline(String bootstrap, String registryUrl, String applicationId, Path stateDir,
+                              ModerationTopology.Settings settings, FetchPolicy fetchPolicy, Path model, Duration mergeWindow,
+                              io.clipguard.image.DecodeMode decodeMode, long embeddingCacheSize) throws Exception {
         engine = ScoringEngine.open(EngineConfig.builder(model).device(Device.AUTO)
                 .maxBatchSize(settings.maxBatchSize()).maxQueueDelay(mergeWindow).decodeMode(decodeMode).build());
         metrics = new ModerationMetrics(meters);
@@ -74,7 +81,7 @@ public final class ModerationPipeline implements AutoCloseable {
                 engine.config().headFile());
         heads = new ActiveHeads(engine.configuredHead(), engine.info().modelId(), engine.info().featureDim(),
                 Topics.avroReader(registryUrl), meters);
-        cache = EngineProducer.embeddingCache(engine, 10_000, meters);
+        cache = EngineProducer.embeddingCache(engine, embeddingCacheSize, meters);
         scorer = new UploadScorer(engine, cache, heads, new ImageFetcher(fetchPolicy), serdeConfig, Clock.systemUTC());
         Properties props = streamsProperties();
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
