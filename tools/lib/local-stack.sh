@@ -114,13 +114,15 @@ await_service_ready() {
   done
 }
 
-# Stops the processes whose pids are given (SIGTERM, then SIGKILL after 20 s), newest first.
+# Stops the processes whose pids are given one at a time, newest first: SIGTERM, then SIGKILL after 20 s (the
+# service's own SIGTERM bound is 15 s by default). One at a time so that the service commits and closes while the
+# registry and broker it talks to are still up, instead of being halted by its shutdown deadline.
 stop_pids() {
-  local pids=("$@") alive
-  for ((i=${#pids[@]}-1; i>=0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
-  for _ in $(seq 1 100); do
-    alive=0; for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-    ((alive)) || break; sleep 0.2
+  local pids=("$@") p
+  for ((i=${#pids[@]}-1; i>=0; i--)); do
+    p="${pids[i]}"
+    kill -TERM "$p" 2>/dev/null || continue
+    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$p" 2>/dev/null || true
   done
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
 }

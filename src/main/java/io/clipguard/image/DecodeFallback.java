@@ -2,7 +2,8 @@ package io.clipguard.image;
 
 /**
  * Why an image was decoded by the ImageIO decoders (JDK, TwelveMonkeys, libwebp through webp-imageio) instead of the
- * native libjpeg-turbo / libpng / libwebp path. Each gives the same pixels as PIL; the native path is only faster. Counted in {@link DecodeCounters}.
+ * native libjpeg-turbo / libpng / libwebp path. Each gives the same pixels as PIL; the native path is only faster.
+ * Counted in {@link DecodeCounters}.
  */
 public enum DecodeFallback {
     /** The OpenCV natives are not there for this platform or failed to load. */

@@ -16,10 +16,10 @@ import org.bytedeco.opencv.global.opencv_imgcodecs;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
- * JPEG, PNG and still WebP through OpenCV's imgcodecs: libjpeg-turbo 3.1.2 (SIMD, ISLOW IDCT, fancy upsampling: PIL's
- * defaults), libpng and libwebp, the libraries PIL itself calls. Asked for RGB with EXIF orientation ignored, as PIL
- * opens images; for 8-bit YCbCr/gray/RGB JPEGs, every PNG but 16-bit gray, and WebP the pixels equal PIL's
- * {@code convert("RGB")} (golden tests).
+ * JPEG, PNG and WebP (an animation as its first frame) through OpenCV's imgcodecs: libjpeg-turbo 3.1.2 (SIMD, ISLOW
+ * IDCT, fancy upsampling: PIL's defaults), libpng and libwebp, the libraries PIL itself calls. Asked for RGB with EXIF
+ * orientation ignored, as PIL opens images; for 8-bit YCbCr/gray/RGB JPEGs, every PNG but 16-bit gray, and WebP the
+ * pixels equal PIL's {@code convert("RGB")} (golden tests).
  * The caller checks the header's size against the limits before calling, so OpenCV never allocates more than allowed.
  */
 final class OpenCvDecoder {

@@ -38,8 +38,8 @@ public final class ModerationMetrics {
                 .description("Calibrated probability that an upload is synthetic")
                 .serviceLevelObjectives(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
                 .register(registry);
-        Gauge.builder("clipguard.pending.uploads", pending, AtomicLong::get).description("Uploads consumed and not yet answered")
-                .strongReference(true).register(registry);
+        Gauge.builder("clipguard.pending.uploads", pending, AtomicLong::get)
+                .description("Uploads consumed and not yet answered").strongReference(true).register(registry);
     }
 
     /**
