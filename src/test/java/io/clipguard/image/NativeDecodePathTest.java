@@ -15,6 +15,8 @@ import java.util.Random;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Which decoder each image goes through (native libjpeg-turbo/libpng/libwebp or ImageIO, with the fallback reason), and
@@ -146,19 +148,23 @@ class NativeDecodePathTest {
         assertRefusedBeforeDecoding(webp, "16777216x16777216");
     }
 
-    @Test
-    void animatedWebpDecodesNativelyAsPilsFirstFrame() throws Exception {
-        // Two lossless 64x48 frames of seeded noise, written by PIL 9.4 (save_all=True, duration=100, loop=0), and
-        // PIL's Image.open(..).convert("RGB") of it saved as PNG. webp-imageio refuses animations (UNSUPPORTED_FEATURE).
-        byte[] webp = Files.readAllBytes(Path.of("src/test/resources/webp/animated_2frames_64x48.webp"));
-        byte[] pil = Files.readAllBytes(Path.of("src/test/resources/webp/animated_2frames_64x48.first-frame.png"));
+    /**
+     * WebPs the golden set lacks, each beside PIL 9.4's {@code Image.open(..).convert("RGB")} of it saved as PNG: an
+     * animation (two lossless 64x48 frames of seeded noise, save_all=True; PIL opens the first frame, and webp-imageio
+     * refuses animations with UNSUPPORTED_FEATURE) and a lossy WebP with alpha (VP8X + ALPH, quality 80).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"animated_2frames_64x48", "lossy_alpha_120x80"})
+    void webpDecodesNativelyAsPilDoes(String name) throws Exception {
+        Path dir = Path.of("src/test/resources/webp");
+        byte[] webp = Files.readAllBytes(dir.resolve(name + ".webp"));
         ImageDecoder decoder = new ImageDecoder(ImageLimits.DEFAULT);
         RgbImage image = decoder.decode(webp);
         assertThat(decoder.counters().nativeDecodes()).isEqualTo(1);
-        RgbImage expected = decoder.decode(pil);
-        assertThat(image.width()).isEqualTo(64);
-        assertThat(image.height()).isEqualTo(48);
-        assertThat(image.rgb()).isEqualTo(expected.rgb());
+        RgbImage pil = decoder.decode(Files.readAllBytes(dir.resolve(name + ".pil-rgb.png")));
+        assertThat(image.width()).isEqualTo(pil.width());
+        assertThat(image.height()).isEqualTo(pil.height());
+        assertThat(image.rgb()).isEqualTo(pil.rgb());
     }
 
     @Test
