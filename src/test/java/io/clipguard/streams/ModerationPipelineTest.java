@@ -14,6 +14,7 @@ import io.clipguard.testing.ApicurioRegistry;
 import io.clipguard.testing.BadImages;
 import io.clipguard.testing.KafkaBroker;
 import io.clipguard.testing.ModerationPipeline;
+import io.clipguard.testing.PipelineStack;
 import io.clipguard.testing.TestClients;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -51,6 +52,7 @@ class ModerationPipelineTest {
 
     @TempDir
     static Path tmp;
+    static PipelineStack stack;
     static KafkaBroker broker;
     static ApicurioRegistry registry;
     static ModerationPipeline pipeline;
@@ -59,25 +61,25 @@ class ModerationPipelineTest {
 
     @BeforeAll
     static void start() throws Exception {
-        broker = KafkaBroker.start();
-        registry = ApicurioRegistry.start(tmp.resolve("registry.log"));
-        // Same schema under two subjects: the registry's global ids and content ids now differ, so the interop test
-        // below can tell which one we put in the wire format.
-        registerViaCcompat("unrelated-a-value", "{\"type\":\"record\",\"name\":\"U\",\"fields\":[{\"name\":\"x\",\"type\":\"int\"}]}");
-        registerViaCcompat("unrelated-b-value", "{\"type\":\"record\",\"name\":\"U\",\"fields\":[{\"name\":\"x\",\"type\":\"int\"}]}");
-        // Alert threshold 0.5: with the random test head some photos land on each side of it.
-        settings = ModerationPipeline.settings("", 8, Duration.ofMillis(50), 0.5);
-        broker.createTopics(2, settings.topics().all());
         fileRoot = Files.createDirectories(tmp.resolve("uploads"));
-        pipeline = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "clipguard-it", tmp.resolve("state"),
-                settings, ModerationPipeline.fetchPolicy(List.of(fileRoot))).start(WAIT);
+        // Alert threshold 0.5: with the random test head some photos land on each side of it.
+        stack = PipelineStack.start(tmp, "clipguard-it", ModerationPipeline.settings("", 8, Duration.ofMillis(50), 0.5),
+                List.of(fileRoot), WAIT, r -> {
+                    // Same schema under two subjects: the registry's global ids and content ids now differ, so the
+                    // interop test below can tell which one we put in the wire format.
+                    String schema = "{\"type\":\"record\",\"name\":\"U\",\"fields\":[{\"name\":\"x\",\"type\":\"int\"}]}";
+                    registerViaCcompat(r, "unrelated-a-value", schema);
+                    registerViaCcompat(r, "unrelated-b-value", schema);
+                });
+        broker = stack.broker();
+        registry = stack.registry();
+        pipeline = stack.pipeline();
+        settings = stack.settings();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (pipeline != null) pipeline.close();
-        if (registry != null) registry.close();
-        if (broker != null) broker.close();
+        if (stack != null) stack.close();
     }
 
     @Test
@@ -231,7 +233,7 @@ class ModerationPipelineTest {
         return out;
     }
 
-    private static void registerViaCcompat(String subject, String schema) throws Exception {
+    private static void registerViaCcompat(ApicurioRegistry registry, String subject, String schema) throws Exception {
         String body = new ObjectMapper().writeValueAsString(Map.of("schema", schema));
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create(registry.ccompatUrl() + "/subjects/" + subject + "/versions"))

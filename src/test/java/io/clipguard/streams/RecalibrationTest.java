@@ -22,6 +22,7 @@ import io.clipguard.scoring.ScoringEngine;
 import io.clipguard.testing.ApicurioRegistry;
 import io.clipguard.testing.KafkaBroker;
 import io.clipguard.testing.ModerationPipeline;
+import io.clipguard.testing.PipelineStack;
 import io.clipguard.testing.TestClients;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -71,6 +72,7 @@ class RecalibrationTest {
 
     @TempDir
     static Path tmp;
+    static PipelineStack stack;
     static KafkaBroker broker;
     static ApicurioRegistry registry;
     static ModerationPipeline pipeline;
@@ -80,19 +82,17 @@ class RecalibrationTest {
     @BeforeAll
     static void start() throws Exception {
         started = Instant.now().minusSeconds(1);
-        broker = KafkaBroker.start();
-        registry = ApicurioRegistry.start(tmp.resolve("registry.log"));
-        settings = ModerationPipeline.settings("-recal", 8, Duration.ofMillis(50), 0.5);
-        broker.createTopics(2, settings.topics().all());
-        pipeline = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "clipguard-recal", tmp.resolve("state"),
-                settings, ModerationPipeline.fetchPolicy(List.of())).start(WAIT);
+        stack = PipelineStack.start(tmp, "clipguard-recal", ModerationPipeline.settings("-recal", 8, Duration.ofMillis(50), 0.5),
+                List.of(), WAIT, registry -> { });
+        broker = stack.broker();
+        registry = stack.registry();
+        pipeline = stack.pipeline();
+        settings = stack.settings();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (pipeline != null) pipeline.close();
-        if (registry != null) registry.close();
-        if (broker != null) broker.close();
+        if (stack != null) stack.close();
     }
 
     @Test
