@@ -12,7 +12,6 @@ import io.clipguard.avro.VerdictLabel;
 import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.testing.ApicurioRegistry;
 import io.clipguard.testing.BadImages;
-import io.clipguard.testing.KafkaBroker;
 import io.clipguard.testing.ModerationPipeline;
 import io.clipguard.testing.PipelineStack;
 import io.clipguard.testing.TestClients;
@@ -53,10 +52,6 @@ class ModerationPipelineTest {
     @TempDir
     static Path tmp;
     static PipelineStack stack;
-    static KafkaBroker broker;
-    static ApicurioRegistry registry;
-    static ModerationPipeline pipeline;
-    static ModerationTopology.Settings settings;
     static Path fileRoot;
 
     @BeforeAll
@@ -71,10 +66,6 @@ class ModerationPipelineTest {
                     registerViaCcompat(r, "unrelated-a-value", schema);
                     registerViaCcompat(r, "unrelated-b-value", schema);
                 });
-        broker = stack.broker();
-        registry = stack.registry();
-        pipeline = stack.pipeline();
-        settings = stack.settings();
     }
 
     @AfterAll
@@ -88,18 +79,18 @@ class ModerationPipelineTest {
                 "gif_320x240.gif", "bmp24_333x222.bmp", "progressive_640x427.jpg", "cmyk_300x200.jpg", "pano_3000x400.jpg");
         Map<String, byte[]> byId = new LinkedHashMap<>();
         Map<String, RecordMetadata> sent = new HashMap<>();
-        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
+        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(stack.broker().bootstrapServers(), stack.registry().url())) {
             for (String photo : photos) {
                 byte[] bytes = Files.readAllBytes(IMAGES.resolve(photo));
                 String id = "good-" + photo;
                 byId.put(id, bytes);
-                sent.put(id, TestClients.send(producer, settings.topics().uploads(), id, TestClients.inline(id, bytes)));
+                sent.put(id, TestClients.send(producer, stack.settings().topics().uploads(), id, TestClients.inline(id, bytes)));
             }
             // One by reference, under the allowed file root.
             byte[] referenced = Files.readAllBytes(IMAGES.resolve("grace_hopper.jpg"));
             Path file = Files.write(fileRoot.resolve("ref.jpg"), referenced);
             byId.put("good-by-uri", referenced);
-            sent.put("good-by-uri", TestClients.send(producer, settings.topics().uploads(), "good-by-uri",
+            sent.put("good-by-uri", TestClients.send(producer, stack.settings().topics().uploads(), "good-by-uri",
                     TestClients.byReference("good-by-uri", file.toUri().toString())));
         }
 
@@ -107,7 +98,7 @@ class ModerationPipelineTest {
         assertThat(verdicts).containsOnlyKeys(byId.keySet());
 
         List<String> ids = new ArrayList<>(byId.keySet());
-        List<ScoreOutcome> bare = pipeline.engine().scoreAll(ids.stream().map(byId::get).toList());
+        List<ScoreOutcome> bare = stack.pipeline().engine().scoreAll(ids.stream().map(byId::get).toList());
         for (int i = 0; i < ids.size(); i++) {
             ModerationVerdict v = verdicts.get(ids.get(i));
             ScoreOutcome.Scored expected = (ScoreOutcome.Scored) bare.get(i);
@@ -117,7 +108,7 @@ class ModerationPipelineTest {
             assertThat(v.getLabel() == VerdictLabel.SYNTHETIC).isEqualTo(v.getLlr() > v.getThreshold());
             assertThat(v.getImageSha256()).isEqualTo(UploadScorer.sha256(byId.get(ids.get(i))));
             assertThat(v.getModelId()).isEqualTo("tiny-clip-test");
-            assertThat(v.getHeadVersion()).isEqualTo(pipeline.engine().info().headVersion());
+            assertThat(v.getHeadVersion()).isEqualTo(stack.pipeline().engine().info().headVersion());
             assertThat(v.getDecodeMode()).isEqualTo("exact");
             assertThat(v.getUploaderId()).startsWith("user-");
             assertThat(v.getSourcePartition()).isEqualTo(sent.get(ids.get(i)).partition());
@@ -126,8 +117,8 @@ class ModerationPipelineTest {
         }
 
         long expectedAlerts = verdicts.values().stream().filter(v -> v.getProbability() >= 0.5).count();
-        List<ConsumerRecord<byte[], HighScoreAlert>> alerts = TestClients.readCommitted(broker.bootstrapServers(),
-                settings.topics().alerts(), TestClients.<HighScoreAlert>avroReader(registry.url()),
+        List<ConsumerRecord<byte[], HighScoreAlert>> alerts = TestClients.readCommitted(stack.broker().bootstrapServers(),
+                stack.settings().topics().alerts(), TestClients.<HighScoreAlert>avroReader(stack.registry().url()),
                 got -> got.stream().filter(a -> byId.containsKey(a.value().getUploadId())).count() >= expectedAlerts, WAIT);
         List<HighScoreAlert> ours = alerts.stream().map(ConsumerRecord::value)
                 .filter(a -> byId.containsKey(a.getUploadId())).toList();
@@ -144,32 +135,32 @@ class ModerationPipelineTest {
         byte[] photo = Files.readAllBytes(IMAGES.resolve("flower.jpg"));
         Map<String, FailureReason> expected = new LinkedHashMap<>();
         Map<String, byte[]> rawValues = new HashMap<>();
-        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url());
-             KafkaProducer<byte[], byte[]> raw = TestClients.rawProducer(broker.bootstrapServers())) {
+        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(stack.broker().bootstrapServers(), stack.registry().url());
+             KafkaProducer<byte[], byte[]> raw = TestClients.rawProducer(stack.broker().bootstrapServers())) {
             Map<String, Map.Entry<byte[], FailureReason>> badImages = BadImages.all();
             for (var bad : badImages.entrySet()) {
                 String id = "bad-" + bad.getKey();
                 expected.put(id, bad.getValue().getValue());
-                TestClients.send(producer, settings.topics().uploads(), id, TestClients.inline(id, bad.getValue().getKey()));
-                TestClients.send(producer, settings.topics().uploads(), "ok-after-" + id, TestClients.inline("ok-after-" + id, photo));
+                TestClients.send(producer, stack.settings().topics().uploads(), id, TestClients.inline(id, bad.getValue().getKey()));
+                TestClients.send(producer, stack.settings().topics().uploads(), "ok-after-" + id, TestClients.inline("ok-after-" + id, photo));
             }
             expected.put("bad-refused-address", FailureReason.FETCH_REFUSED);
-            TestClients.send(producer, settings.topics().uploads(), "bad-refused-address",
+            TestClients.send(producer, stack.settings().topics().uploads(), "bad-refused-address",
                     TestClients.byReference("bad-refused-address", "http://127.0.0.1:9/latest/meta-data"));
             expected.put("bad-outside-root", FailureReason.FETCH_REFUSED);
-            TestClients.send(producer, settings.topics().uploads(), "bad-outside-root",
+            TestClients.send(producer, stack.settings().topics().uploads(), "bad-outside-root",
                     TestClients.byReference("bad-outside-root", IMAGES.resolve("china.jpg").toAbsolutePath().toUri().toString()));
             expected.put("bad-missing-file", FailureReason.FETCH_FAILED);
-            TestClients.send(producer, settings.topics().uploads(), "bad-missing-file",
+            TestClients.send(producer, stack.settings().topics().uploads(), "bad-missing-file",
                     TestClients.byReference("bad-missing-file", fileRoot.resolve("nope.jpg").toUri().toString()));
             byte[] notAvro = "{\"uploadId\": \"json-not-avro\"}".getBytes();
             expected.put("bad-not-avro", FailureReason.MALFORMED_EVENT);
             rawValues.put("bad-not-avro", notAvro);
-            TestClients.send(raw, settings.topics().uploads(), "bad-not-avro".getBytes(), notAvro);
+            TestClients.send(raw, stack.settings().topics().uploads(), "bad-not-avro".getBytes(), notAvro);
         }
 
-        Map<String, ScoringFailure> letters = TestClients.readCommitted(broker.bootstrapServers(), settings.topics().deadLetter(),
-                        TestClients.<ScoringFailure>avroReader(registry.url()),
+        Map<String, ScoringFailure> letters = TestClients.readCommitted(stack.broker().bootstrapServers(), stack.settings().topics().deadLetter(),
+                        TestClients.<ScoringFailure>avroReader(stack.registry().url()),
                         got -> got.stream().filter(r -> expected.containsKey(r.value().getUploadId())).count() >= expected.size(), WAIT)
                 .stream().map(ConsumerRecord::value).filter(f -> expected.containsKey(f.getUploadId()))
                 .collect(Collectors.toMap(ScoringFailure::getUploadId, Function.identity(), (a, b) -> {
@@ -180,7 +171,7 @@ class ModerationPipelineTest {
             ScoringFailure f = letters.get(id);
             assertThat(f.getReason()).as(id + ": " + f.getMessage()).isEqualTo(reason);
             assertThat(f.getMessage()).isNotBlank();
-            assertThat(f.getSourceTopic()).isEqualTo(settings.topics().uploads());
+            assertThat(f.getSourceTopic()).isEqualTo(stack.settings().topics().uploads());
             assertThat(new String(bytes(f.getOriginalKey()))).isEqualTo(id);
         });
         assertThat(bytes(letters.get("bad-not-avro").getOriginalValue())).isEqualTo(rawValues.get("bad-not-avro"));
@@ -195,16 +186,16 @@ class ModerationPipelineTest {
     @Test
     void aConfluentStyleConsumerDecodesVerdictsWithTheCcompatApiAndPlainAvro() throws Exception {
         byte[] photo = Files.readAllBytes(IMAGES.resolve("china.jpg"));
-        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
-            TestClients.send(producer, settings.topics().uploads(), "interop", TestClients.inline("interop", photo));
+        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(stack.broker().bootstrapServers(), stack.registry().url())) {
+            TestClients.send(producer, stack.settings().topics().uploads(), "interop", TestClients.inline("interop", photo));
         }
-        ConsumerRecord<byte[], byte[]> record = TestClients.readCommitted(broker.bootstrapServers(), settings.topics().verdicts(),
+        ConsumerRecord<byte[], byte[]> record = TestClients.readCommitted(stack.broker().bootstrapServers(), stack.settings().topics().verdicts(),
                         new ByteArrayDeserializer(), got -> got.stream().anyMatch(r -> new String(r.key()).equals("interop")), WAIT)
                 .stream()
                 .filter(r -> new String(r.key()).equals("interop")).findFirst().orElseThrow();
-        GenericRecord decoded = TestClients.decodeAsConfluentConsumer(registry.ccompatUrl(), record.value());
+        GenericRecord decoded = TestClients.decodeAsConfluentConsumer(stack.registry().ccompatUrl(), record.value());
         assertThat(decoded.getSchema().getFullName()).isEqualTo(ModerationVerdict.getClassSchema().getFullName());
-        ScoreOutcome.Scored bare = (ScoreOutcome.Scored) pipeline.engine().scoreAll(List.of(photo)).get(0);
+        ScoreOutcome.Scored bare = (ScoreOutcome.Scored) stack.pipeline().engine().scoreAll(List.of(photo)).get(0);
         assertThat(decoded.get("uploadId").toString()).isEqualTo("interop");
         assertThat((Double) decoded.get("llr")).isCloseTo(bare.llr(), org.assertj.core.data.Offset.offset(1e-6));
         assertThat(decoded.get("imageSha256").toString()).isEqualTo(UploadScorer.sha256(photo));
@@ -212,8 +203,8 @@ class ModerationPipelineTest {
 
     /** Our verdicts for {@code ids}, read until all are there; fails on a second verdict for any upload. */
     private static Map<String, ModerationVerdict> verdictsFor(java.util.Collection<String> ids) {
-        return TestClients.readCommitted(broker.bootstrapServers(), settings.topics().verdicts(),
-                        TestClients.<ModerationVerdict>avroReader(registry.url()),
+        return TestClients.readCommitted(stack.broker().bootstrapServers(), stack.settings().topics().verdicts(),
+                        TestClients.<ModerationVerdict>avroReader(stack.registry().url()),
                         got -> got.stream().map(r -> r.value().getUploadId()).collect(Collectors.toSet()).containsAll(ids), WAIT)
                 .stream().map(ConsumerRecord::value).filter(v -> ids.contains(v.getUploadId()))
                 .collect(Collectors.toMap(ModerationVerdict::getUploadId, Function.identity(), (a, b) -> {
@@ -222,8 +213,8 @@ class ModerationPipelineTest {
     }
 
     private static java.util.Set<String> allVerdictIds() {
-        return TestClients.readCommitted(broker.bootstrapServers(), settings.topics().verdicts(),
-                        TestClients.<ModerationVerdict>avroReader(registry.url()), got -> false, Duration.ofSeconds(3))
+        return TestClients.readCommitted(stack.broker().bootstrapServers(), stack.settings().topics().verdicts(),
+                        TestClients.<ModerationVerdict>avroReader(stack.registry().url()), got -> false, Duration.ofSeconds(3))
                 .stream().map(r -> r.value().getUploadId()).collect(Collectors.toSet());
     }
 
@@ -233,10 +224,10 @@ class ModerationPipelineTest {
         return out;
     }
 
-    private static void registerViaCcompat(ApicurioRegistry registry, String subject, String schema) throws Exception {
+    private static void registerViaCcompat(ApicurioRegistry target, String subject, String schema) throws Exception {
         String body = new ObjectMapper().writeValueAsString(Map.of("schema", schema));
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        URI.create(registry.ccompatUrl() + "/subjects/" + subject + "/versions"))
+                        URI.create(target.ccompatUrl() + "/subjects/" + subject + "/versions"))
                 .header("Content-Type", "application/vnd.schemaregistry.v1+json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);

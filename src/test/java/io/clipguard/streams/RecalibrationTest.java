@@ -19,8 +19,6 @@ import io.clipguard.model.LinearHead;
 import io.clipguard.scoring.EmbedOutcome;
 import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.scoring.ScoringEngine;
-import io.clipguard.testing.ApicurioRegistry;
-import io.clipguard.testing.KafkaBroker;
 import io.clipguard.testing.ModerationPipeline;
 import io.clipguard.testing.PipelineStack;
 import io.clipguard.testing.TestClients;
@@ -73,10 +71,6 @@ class RecalibrationTest {
     @TempDir
     static Path tmp;
     static PipelineStack stack;
-    static KafkaBroker broker;
-    static ApicurioRegistry registry;
-    static ModerationPipeline pipeline;
-    static ModerationTopology.Settings settings;
     static Instant started;
 
     @BeforeAll
@@ -84,10 +78,6 @@ class RecalibrationTest {
         started = Instant.now().minusSeconds(1);
         stack = PipelineStack.start(tmp, "clipguard-recal", ModerationPipeline.settings("-recal", 8, Duration.ofMillis(50), 0.5),
                 List.of(), WAIT, registry -> { });
-        broker = stack.broker();
-        registry = stack.registry();
-        pipeline = stack.pipeline();
-        settings = stack.settings();
     }
 
     @AfterAll
@@ -99,19 +89,19 @@ class RecalibrationTest {
     @Order(1)
     void duplicateContentSkipsTheEncoderAndGetsTheSameVerdict() throws Exception {
         byte[] photo = image("china.jpg");
-        long encodedBefore = pipeline.engine().batchStats().images();
-        long hitsBefore = pipeline.cache().hits();
+        long encodedBefore = stack.pipeline().engine().batchStats().images();
+        long hitsBefore = stack.pipeline().cache().hits();
         List<String> ids = List.of("dup-1", "dup-2", "dup-3", "dup-4");
         send(ids.subList(0, 3), photo);
         verdictsFor(ids.subList(0, 3));
         send(ids.subList(3, 4), photo); // a later batch: a hit on a completed entry, not only a shared run
         Map<String, ModerationVerdict> verdicts = verdictsFor(ids);
 
-        assertThat(pipeline.engine().batchStats().images() - encodedBefore).as("images through the encoder").isEqualTo(1);
-        assertThat(pipeline.cache().hits() - hitsBefore).isEqualTo(3);
-        assertThat(pipeline.meters().get("clipguard.embedding.cache.hits").functionCounter().count()).isGreaterThanOrEqualTo(3);
-        ScoreOutcome.Scored inferred = (ScoreOutcome.Scored) ScoringEngine.applyHead(pipeline.heads().get(),
-                embed(photo), !pipeline.engine().featuresNormalized());
+        assertThat(stack.pipeline().engine().batchStats().images() - encodedBefore).as("images through the encoder").isEqualTo(1);
+        assertThat(stack.pipeline().cache().hits() - hitsBefore).isEqualTo(3);
+        assertThat(stack.pipeline().meters().get("clipguard.embedding.cache.hits").functionCounter().count()).isGreaterThanOrEqualTo(3);
+        ScoreOutcome.Scored inferred = (ScoreOutcome.Scored) ScoringEngine.applyHead(stack.pipeline().heads().get(),
+                embed(photo), !stack.pipeline().engine().featuresNormalized());
         for (ModerationVerdict v : verdicts.values()) {
             assertThat(v.getLlr()).isCloseTo(inferred.llr(), Offset.offset(1e-6));
             assertThat(v.getImageSha256()).isEqualTo(UploadScorer.sha256(photo));
@@ -124,11 +114,11 @@ class RecalibrationTest {
         byte[] photo = image("flower.jpg");
         send(List.of("emb-1"), photo);
         ModerationVerdict verdict = verdictsFor(List.of("emb-1")).get("emb-1");
-        ConsumerRecord<byte[], byte[]> record = TestClients.readCommitted(broker.bootstrapServers(), settings.topics().embeddings(),
+        ConsumerRecord<byte[], byte[]> record = TestClients.readCommitted(stack.broker().bootstrapServers(), stack.settings().topics().embeddings(),
                         new ByteArrayDeserializer(), got -> got.stream().anyMatch(r -> key(r).equals("emb-1")), WAIT)
                 .stream().filter(r -> key(r).equals("emb-1")).findFirst().orElseThrow();
 
-        GenericRecord decoded = TestClients.decodeAsConfluentConsumer(registry.ccompatUrl(), record.value());
+        GenericRecord decoded = TestClients.decodeAsConfluentConsumer(stack.registry().ccompatUrl(), record.value());
         assertThat(decoded.getSchema().getFullName()).isEqualTo(ImageEmbedding.getClassSchema().getFullName());
         assertThat(decoded.get("uploadId").toString()).isEqualTo("emb-1");
         assertThat(decoded.get("modelId").toString()).isEqualTo("tiny-clip-test");
@@ -143,8 +133,8 @@ class RecalibrationTest {
         float[] vector = new float[dim];
         bytes.asFloatBuffer().get(vector);
         // The vector is the one the verdict was scored from, and what the encoder gives for these bytes.
-        assertThat(verdict.getHeadVersion()).isEqualTo(pipeline.heads().get().version());
-        ScoreOutcome.Scored rescored = (ScoreOutcome.Scored) ScoringEngine.applyHead(pipeline.heads().get(),
+        assertThat(verdict.getHeadVersion()).isEqualTo(stack.pipeline().heads().get().version());
+        ScoreOutcome.Scored rescored = (ScoreOutcome.Scored) ScoringEngine.applyHead(stack.pipeline().heads().get(),
                 vector, !(Boolean) decoded.get("l2Normalized"));
         assertThat(rescored.llr()).isEqualTo(verdict.getLlr());
         assertThat(vector).containsExactly(embed(photo), Offset.offset(1e-4f));
@@ -153,7 +143,7 @@ class RecalibrationTest {
     @Test
     @Order(3)
     void aHeadSwitchMidStreamTakesEffectWithinSecondsAndVerdictsNameTheirHead() throws Exception {
-        String before = pipeline.heads().get().version();
+        String before = stack.pipeline().heads().get().version();
         send(List.of("switch-before"), image("grace_hopper.jpg"));
         assertThat(verdictsFor(List.of("switch-before")).get("switch-before").getHeadVersion()).isEqualTo(before);
 
@@ -168,7 +158,7 @@ class RecalibrationTest {
         ModerationVerdict after = verdictsFor(List.of("switch-after")).get("switch-after");
         assertThat(after.getHeadVersion()).isEqualTo("switch-v2");
         LinearHead head = LinearHead.load(v2);
-        ScoreOutcome.Scored expected = (ScoreOutcome.Scored) ScoringEngine.applyHead(head, embed(photo), !pipeline.engine().featuresNormalized());
+        ScoreOutcome.Scored expected = (ScoreOutcome.Scored) ScoringEngine.applyHead(head, embed(photo), !stack.pipeline().engine().featuresNormalized());
         assertThat(after.getLlr()).isCloseTo(expected.llr(), Offset.offset(1e-6));
         assertThat(after.getThreshold()).isEqualTo(head.threshold());
         assertThat(cli("head", "list")).containsPattern("\\*\\s+tiny-clip-test\\s+switch-v2");
@@ -177,22 +167,22 @@ class RecalibrationTest {
     @Test
     @Order(4)
     void aHeadThatDoesNotFitTheBackboneIsRefusedAndTheOldOneStaysActive() throws Exception {
-        String serving = pipeline.heads().get().version();
-        double refusalsBefore = pipeline.meters().get("clipguard.head.refusals").counter().count();
+        String serving = stack.pipeline().heads().get().version();
+        double refusalsBefore = stack.pipeline().meters().get("clipguard.head.refusals").counter().count();
         Path misfit = headFile("misfit-32d", 32, 1.0);
         cli("head", "publish", "--file", misfit.toString(), "--activate");
 
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (pipeline.heads().refusal().isEmpty() && System.nanoTime() < deadline) {
+        while (stack.pipeline().heads().refusal().isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
-        assertThat(pipeline.heads().refusal()).hasValueSatisfying(r -> {
+        assertThat(stack.pipeline().heads().refusal()).hasValueSatisfying(r -> {
             assertThat(r.version()).isEqualTo("misfit-32d");
             assertThat(r.reason()).contains("32 weights").contains("64-d");
         });
-        assertThat(pipeline.heads().get().version()).isEqualTo(serving);
-        assertThat(pipeline.meters().get("clipguard.head.refusals").counter().count()).isEqualTo(refusalsBefore + 1);
-        var health = HeadReadiness.describe(pipeline.heads());
+        assertThat(stack.pipeline().heads().get().version()).isEqualTo(serving);
+        assertThat(stack.pipeline().meters().get("clipguard.head.refusals").counter().count()).isEqualTo(refusalsBefore + 1);
+        var health = HeadReadiness.describe(stack.pipeline().heads());
         assertThat(health.getData().orElseThrow()).containsEntry("active-head", serving).containsEntry("refused-head", "misfit-32d");
 
         send(List.of("after-refusal"), image("china.jpg"));
@@ -200,10 +190,10 @@ class RecalibrationTest {
 
         cli("head", "activate", serving); // back to a fitting head: the refusal is over
         deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (pipeline.heads().refusal().isPresent() && System.nanoTime() < deadline) {
+        while (stack.pipeline().heads().refusal().isPresent() && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
-        assertThat(pipeline.heads().refusal()).isEmpty();
+        assertThat(stack.pipeline().heads().refusal()).isEmpty();
     }
 
     @Test
@@ -215,8 +205,8 @@ class RecalibrationTest {
         cli("head", "publish", "--file", v3.toString());
         LinearHead head = LinearHead.load(v3);
         // Every upload scored so far in this class has an embedding: all are rescored from it.
-        List<String> scored = TestClients.readCommitted(broker.bootstrapServers(), settings.topics().verdicts(),
-                        TestClients.<ModerationVerdict>avroReader(registry.url()), got -> false, Duration.ofSeconds(2))
+        List<String> scored = TestClients.readCommitted(stack.broker().bootstrapServers(), stack.settings().topics().verdicts(),
+                        TestClients.<ModerationVerdict>avroReader(stack.registry().url()), got -> false, Duration.ofSeconds(2))
                 .stream().map(r -> r.value().getUploadId()).distinct().toList();
         assertThat(scored).containsAll(live.keySet());
 
@@ -229,14 +219,14 @@ class RecalibrationTest {
         assertThat(second).containsPattern("rescored \\(from embeddings\\)\\s+0\\b")
                 .containsPattern("already rescored \\(skipped\\)\\s+" + scored.size() + "\\b");
 
-        List<ModerationVerdict> rescored = TestClients.readCommitted(broker.bootstrapServers(), settings.topics().verdicts(),
-                        TestClients.<ModerationVerdict>avroReader(registry.url()), got -> false, Duration.ofSeconds(3))
+        List<ModerationVerdict> rescored = TestClients.readCommitted(stack.broker().bootstrapServers(), stack.settings().topics().verdicts(),
+                        TestClients.<ModerationVerdict>avroReader(stack.registry().url()), got -> false, Duration.ofSeconds(3))
                 .stream().map(ConsumerRecord::value).filter(v -> v.getRescored() && v.getHeadVersion().equals("rescore-v3")).toList();
         Map<String, Long> perUpload = rescored.stream().collect(Collectors.groupingBy(ModerationVerdict::getUploadId, Collectors.counting()));
         assertThat(perUpload.keySet()).containsExactlyInAnyOrderElementsOf(scored);
         assertThat(perUpload.values()).containsOnly(1L);
 
-        Map<String, ImageEmbedding> embeddings = embeddings(settings.topics().embeddings());
+        Map<String, ImageEmbedding> embeddings = embeddings(stack.settings().topics().embeddings());
         for (ModerationVerdict v : rescored) {
             ScoreOutcome.Scored expected = (ScoreOutcome.Scored) ScoringEngine.applyHead(head,
                     OutputRecords.vector(embeddings.get(v.getUploadId())), true);
@@ -244,8 +234,8 @@ class RecalibrationTest {
             assertThat(v.getSourceOffset()).isEqualTo(embeddings.get(v.getUploadId()).getSourceOffset());
         }
         long overThreshold = rescored.stream().filter(v -> v.getProbability() >= 0.5).count();
-        List<HighScoreAlert> alerts = TestClients.readCommitted(broker.bootstrapServers(), settings.topics().alerts(),
-                        TestClients.<HighScoreAlert>avroReader(registry.url()), got -> false, Duration.ofSeconds(2))
+        List<HighScoreAlert> alerts = TestClients.readCommitted(stack.broker().bootstrapServers(), stack.settings().topics().alerts(),
+                        TestClients.<HighScoreAlert>avroReader(stack.registry().url()), got -> false, Duration.ofSeconds(2))
                 .stream().map(ConsumerRecord::value).filter(a -> a.getVerdictHeadVersion().equals("rescore-v3")).toList();
         assertThat(alerts).hasSize((int) overThreshold);
     }
@@ -253,28 +243,28 @@ class RecalibrationTest {
     @Test
     @Order(6)
     void rescoreReInfersAnUploadWithoutEmbeddingAndReportsOneWhoseRecordExpired() throws Exception {
-        Topics.Names old = settings.topics().withSuffix("-old");
-        broker.createTopics(1, old.uploads(), old.verdicts(), old.alerts(), old.deadLetter(), old.embeddings());
+        Topics.Names old = stack.settings().topics().withSuffix("-old");
+        stack.broker().createTopics(1, old.uploads(), old.verdicts(), old.alerts(), old.deadLetter(), old.embeddings());
         byte[] photo = image("webp_lossy_400x300.webp");
         RecordMetadata gone;
         RecordMetadata kept;
-        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
+        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(stack.broker().bootstrapServers(), stack.registry().url())) {
             gone = TestClients.send(producer, old.uploads(), "old-gone", TestClients.inline("old-gone", image("china.jpg")));
             kept = TestClients.send(producer, old.uploads(), "old-kept", TestClients.inline("old-kept", photo));
         }
         // Verdicts from before embeddings existed: no image-embeddings record for either upload.
-        var verdictSerde = Topics.verdicts(old.verdicts(), new OutputSchemas(registry.url())).valueSerde();
-        try (KafkaProducer<String, ModerationVerdict> producer = new KafkaProducer<>(broker.clientProperties(),
+        var verdictSerde = Topics.verdicts(old.verdicts(), new OutputSchemas(stack.registry().url())).valueSerde();
+        try (KafkaProducer<String, ModerationVerdict> producer = new KafkaProducer<>(stack.broker().clientProperties(),
                 new StringSerializer(), verdictSerde.serializer())) {
             for (RecordMetadata m : List.of(gone, kept)) {
                 String id = m == gone ? "old-gone" : "old-kept";
                 ModerationVerdict v = OutputRecords.verdict(new OutputRecords.UploadRef(id, "user-old", "0".repeat(64), m.partition(), m.offset()),
-                        new ScoreOutcome.Scored(0.0, 0.5, false), pipeline.engine().configuredHead(), "tiny-clip-test", "exact",
+                        new ScoreOutcome.Scored(0.0, 0.5, false), stack.pipeline().engine().configuredHead(), "tiny-clip-test", "exact",
                         Instant.now(), 10, false);
                 producer.send(new ProducerRecord<>(old.verdicts(), null, m.timestamp(), id, v)).get();
             }
         }
-        try (Admin admin = Admin.create(broker.clientProperties())) { // retention removes the first upload
+        try (Admin admin = Admin.create(stack.broker().clientProperties())) { // retention removes the first upload
             admin.deleteRecords(Map.of(new TopicPartition(old.uploads(), gone.partition()), RecordsToDelete.beforeOffset(kept.offset())))
                     .all().get();
         }
@@ -284,13 +274,13 @@ class RecalibrationTest {
         String summary = cli("rescore", "--head-version", "rescore-v3", "--partition-offsets", "0:0-1000",
                 "--uploads-topic", old.uploads(), "--verdicts-topic", old.verdicts(), "--alerts-topic", old.alerts(),
                 "--dead-letter-topic", old.deadLetter(), "--embeddings-topic", old.embeddings(),
-                "--heads-topic", settings.topics().heads(), "--model-dir", ModerationPipeline.TINY_MODEL.toString());
+                "--heads-topic", stack.settings().topics().heads(), "--model-dir", ModerationPipeline.TINY_MODEL.toString());
         assertThat(summary).containsPattern("rescored \\(from embeddings\\)\\s+0\\b")
                 .containsPattern("re-inferred \\(no embedding\\)\\s+1\\b")
                 .containsPattern("not rescorable\\s+1\\b").contains("SOURCE_EXPIRED=1").contains("old-gone");
 
-        ModerationVerdict reInferred = TestClients.readCommitted(broker.bootstrapServers(), old.verdicts(),
-                        TestClients.<ModerationVerdict>avroReader(registry.url()), got -> got.stream().anyMatch(r -> r.value().getRescored()), WAIT)
+        ModerationVerdict reInferred = TestClients.readCommitted(stack.broker().bootstrapServers(), old.verdicts(),
+                        TestClients.<ModerationVerdict>avroReader(stack.registry().url()), got -> got.stream().anyMatch(r -> r.value().getRescored()), WAIT)
                 .stream().map(ConsumerRecord::value).filter(ModerationVerdict::getRescored).findFirst().orElseThrow();
         assertThat(reInferred.getUploadId()).isEqualTo("old-kept");
         assertThat(reInferred.getHeadVersion()).isEqualTo("rescore-v3");
@@ -299,8 +289,8 @@ class RecalibrationTest {
         assertThat(reInferred.getLlr()).isCloseTo(expected.llr(), Offset.offset(1e-6));
         assertThat(embeddings(old.embeddings())).containsOnlyKeys("old-kept");
 
-        List<ScoringFailure> reports = TestClients.readCommitted(broker.bootstrapServers(), old.deadLetter(),
-                        TestClients.<ScoringFailure>avroReader(registry.url()), got -> !got.isEmpty(), WAIT)
+        List<ScoringFailure> reports = TestClients.readCommitted(stack.broker().bootstrapServers(), old.deadLetter(),
+                        TestClients.<ScoringFailure>avroReader(stack.registry().url()), got -> !got.isEmpty(), WAIT)
                 .stream().map(ConsumerRecord::value).toList();
         assertThat(reports).singleElement().satisfies(f -> {
             assertThat(f.getUploadId()).isEqualTo("old-gone");
@@ -317,22 +307,22 @@ class RecalibrationTest {
     }
 
     private static void send(List<String> ids, byte[] photo) {
-        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
+        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(stack.broker().bootstrapServers(), stack.registry().url())) {
             for (String id : ids) {
-                TestClients.send(producer, settings.topics().uploads(), id, TestClients.inline(id, photo));
+                TestClients.send(producer, stack.settings().topics().uploads(), id, TestClients.inline(id, photo));
             }
         }
     }
 
     /** The encoder's own vector for these bytes (one more encoder run: call after counting runs). */
     private static float[] embed(byte[] photo) {
-        return ((EmbedOutcome.Embedded) pipeline.engine().embed(photo).join()).features();
+        return ((EmbedOutcome.Embedded) stack.pipeline().engine().embed(photo).join()).features();
     }
 
     /** The live (not rescored) verdicts for {@code ids}; fails on a second one for any upload. */
     private static Map<String, ModerationVerdict> verdictsFor(Collection<String> ids) {
-        return TestClients.readCommitted(broker.bootstrapServers(), settings.topics().verdicts(),
-                        TestClients.<ModerationVerdict>avroReader(registry.url()),
+        return TestClients.readCommitted(stack.broker().bootstrapServers(), stack.settings().topics().verdicts(),
+                        TestClients.<ModerationVerdict>avroReader(stack.registry().url()),
                         got -> got.stream().map(r -> r.value().getUploadId()).collect(Collectors.toSet()).containsAll(ids), WAIT)
                 .stream().map(ConsumerRecord::value).filter(v -> ids.contains(v.getUploadId()) && !v.getRescored())
                 .collect(Collectors.toMap(ModerationVerdict::getUploadId, Function.identity(), (a, b) -> {
@@ -341,7 +331,7 @@ class RecalibrationTest {
     }
 
     private static Map<String, ImageEmbedding> embeddings(String topic) {
-        return TestClients.readCommitted(broker.bootstrapServers(), topic, TestClients.<ImageEmbedding>avroReader(registry.url()),
+        return TestClients.readCommitted(stack.broker().bootstrapServers(), topic, TestClients.<ImageEmbedding>avroReader(stack.registry().url()),
                         got -> false, Duration.ofSeconds(2))
                 .stream().map(ConsumerRecord::value).collect(Collectors.toMap(ImageEmbedding::getUploadId, Function.identity(), (a, b) -> b));
     }
@@ -352,10 +342,10 @@ class RecalibrationTest {
 
     private static void awaitHead(String version) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!pipeline.heads().get().version().equals(version) && System.nanoTime() < deadline) {
+        while (!stack.pipeline().heads().get().version().equals(version) && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        assertThat(pipeline.heads().get().version()).isEqualTo(version);
+        assertThat(stack.pipeline().heads().get().version()).isEqualTo(version);
     }
 
     /** The tiny model's head with another version and weights scaled by {@code scale} (first {@code dim} of them). */
@@ -376,12 +366,12 @@ class RecalibrationTest {
     private static String cli(String... args) {
         List<String> all = new ArrayList<>(List.of(args));
         boolean head = args[0].equals("head");
-        all.addAll(List.of("--bootstrap-servers", broker.bootstrapServers(), "--registry-url", registry.url()));
+        all.addAll(List.of("--bootstrap-servers", stack.broker().bootstrapServers(), "--registry-url", stack.registry().url()));
         if (!List.of(args).contains("--heads-topic")) {
-            all.addAll(List.of("--heads-topic", settings.topics().heads()));
+            all.addAll(List.of("--heads-topic", stack.settings().topics().heads()));
         }
         if (!head && !List.of(args).contains("--verdicts-topic")) {
-            Topics.Names t = settings.topics();
+            Topics.Names t = stack.settings().topics();
             all.addAll(List.of("--uploads-topic", t.uploads(), "--verdicts-topic", t.verdicts(), "--alerts-topic", t.alerts(),
                     "--dead-letter-topic", t.deadLetter(), "--embeddings-topic", t.embeddings(),
                     "--model-dir", ModerationPipeline.TINY_MODEL.toString()));
