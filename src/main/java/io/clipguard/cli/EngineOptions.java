@@ -2,7 +2,6 @@ package io.clipguard.cli;
 
 import io.clipguard.inference.Device;
 import io.clipguard.scoring.EngineConfig;
-import java.io.Console;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Mixin;
@@ -59,17 +58,6 @@ final class EngineOptions {
 
     /** --progress / --no-progress, else only on a terminal. */
     boolean showProgress() {
-        if (progress != null) {
-            return progress;
-        }
-        Console console = System.console();
-        if (console == null) {
-            return false;
-        }
-        try { // Java 22+ returns a Console even when redirected; isTerminal() tells (absent on 21: then it is one)
-            return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
-        } catch (ReflectiveOperationException e) {
-            return true;
-        }
+        return ProgressDisplay.show(progress);
     }
 }

@@ -1,6 +1,7 @@
 package io.clipguard.client;
 
 import io.clipguard.cli.DecodeOptions;
+import io.clipguard.cli.ProgressDisplay;
 import io.clipguard.contracts.Topics;
 import io.clipguard.fetch.FetchPolicy;
 import io.clipguard.fetch.ImageFetcher;
@@ -138,7 +139,7 @@ public final class RescoreCommand implements Callable<Integer> {
         Path models = modelDir != null ? modelDir : Path.of("models", head.modelId());
         long start = System.nanoTime();
         Rescorer.Summary summary;
-        try (ProgressBar bar = showProgress() ? new ProgressBarBuilder().setTaskName("Rescoring").setInitialMax(0)
+        try (ProgressBar bar = ProgressDisplay.show(progress) ? new ProgressBarBuilder().setTaskName("Rescoring").setInitialMax(0)
                 .setStyle(ProgressBarStyle.ASCII).setUnit(" records", 1).setUpdateIntervalMillis(250)
                 .setConsumer(new ConsoleProgressBarConsumer(System.err)).build() : null) {
             Rescorer.Progress listener = bar == null ? Rescorer.Progress.NONE : new Rescorer.Progress() {
@@ -181,8 +182,8 @@ public final class RescoreCommand implements Callable<Integer> {
     private Rescorer.Range range() {
         if (selection.offsets != null) {
             Map<Integer, long[]> byPartition = new TreeMap<>();
-            for (String spec : selection.offsets) {
-                String[] pr = spec.split(":", 2);
+            for (String partitionRange : selection.offsets) {
+                String[] pr = partitionRange.split(":", 2);
                 String[] fl = pr.length == 2 ? pr[1].split("-", 2) : new String[0];
                 try {
                     if (fl.length != 2) {
@@ -195,8 +196,8 @@ public final class RescoreCommand implements Callable<Integer> {
                     }
                     byPartition.put(Integer.parseInt(pr[0]), new long[]{first, last});
                 } catch (NumberFormatException e) {
-                    throw new picocli.CommandLine.ParameterException(spec().commandLine(),
-                            "--partition-offsets " + spec + ": expected PARTITION:FIRST-LAST, e.g. 0:0-99999");
+                    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                            "--partition-offsets " + partitionRange + ": expected PARTITION:FIRST-LAST, e.g. 0:0-99999");
                 }
             }
             return new Rescorer.Range.Offsets(byPartition);
@@ -204,7 +205,7 @@ public final class RescoreCommand implements Callable<Integer> {
         Instant from = time("--from", selection.times.from);
         Instant to = selection.times.to == null ? Instant.now() : time("--to", selection.times.to);
         if (!to.isAfter(from)) {
-            throw new picocli.CommandLine.ParameterException(spec().commandLine(), "--to must be after --from");
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--to must be after --from");
         }
         return new Rescorer.Range.Times(from, to);
     }
@@ -213,18 +214,11 @@ public final class RescoreCommand implements Callable<Integer> {
         try {
             return OffsetDateTime.parse(value).toInstant();
         } catch (DateTimeParseException e) {
-            throw new picocli.CommandLine.ParameterException(spec().commandLine(),
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     option + " " + value + ": expected an ISO-8601 time with offset, e.g. 2026-11-01T00:00:00Z");
         }
     }
 
-    private picocli.CommandLine.Model.CommandSpec spec() {
-        return spec;
-    }
-
-    private boolean showProgress() {
-        return progress != null ? progress : System.console() != null;
-    }
 
     /** The backbone with the rescore's head (written to a temporary head file), for uploads that need re-inference. */
     private Rescorer.ReInference reInference(Path models, HeadCatalog.Entry head) {
