@@ -151,10 +151,12 @@ class NativeDecodePathTest {
     /**
      * WebPs the golden set lacks, each beside PIL 9.4's {@code Image.open(..).convert("RGB")} of it saved as PNG: an
      * animation (two lossless 64x48 frames of seeded noise, save_all=True; PIL opens the first frame, and webp-imageio
-     * refuses animations with UNSUPPORTED_FEATURE) and a lossy WebP with alpha (VP8X + ALPH, quality 80).
+     * refuses animations with UNSUPPORTED_FEATURE), a lossy WebP with alpha (VP8X + ALPH, quality 80), and an
+     * animation whose first frame is smaller than the canvas and offset (tools/make_webp_offset_frame.py: PIL shows the
+     * rest of the canvas as black, not the declared background).
      */
     @ParameterizedTest
-    @ValueSource(strings = {"animated_2frames_64x48", "lossy_alpha_120x80"})
+    @ValueSource(strings = {"animated_2frames_64x48", "lossy_alpha_120x80", "offset_first_frame_96x64"})
     void webpDecodesNativelyAsPilDoes(String name) throws Exception {
         Path dir = Path.of("src/test/resources/webp");
         byte[] webp = Files.readAllBytes(dir.resolve(name + ".webp"));
@@ -165,6 +167,20 @@ class NativeDecodePathTest {
         assertThat(image.width()).isEqualTo(pil.width());
         assertThat(image.height()).isEqualTo(pil.height());
         assertThat(image.rgb()).isEqualTo(pil.rgb());
+    }
+
+    @Test
+    void offsetFirstFrameLeavesTheRestOfTheCanvasBlack() throws Exception {
+        byte[] webp = Files.readAllBytes(Path.of("src/test/resources/webp/offset_first_frame_96x64.webp"));
+        RgbImage image = new ImageDecoder(ImageLimits.DEFAULT).decode(webp);
+        assertThat(pixel(image, 25, 15)).containsExactly(200, 30, 60); // inside the 40x30 frame at (20, 10)
+        assertThat(pixel(image, 0, 0)).containsExactly(0, 0, 0);
+        assertThat(pixel(image, 70, 50)).containsExactly(0, 0, 0); // the second (green, full-canvas) frame is not shown
+    }
+
+    private static int[] pixel(RgbImage image, int x, int y) {
+        int i = (y * image.width() + x) * 3;
+        return new int[] {image.rgb()[i] & 0xFF, image.rgb()[i + 1] & 0xFF, image.rgb()[i + 2] & 0xFF};
     }
 
     @Test
