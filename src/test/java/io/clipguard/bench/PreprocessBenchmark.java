@@ -34,7 +34,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@code decodeResizeCropNormalize}: encoded bytes in memory → {@link ImageDecoder#decode} in exact or fast mode
  *       → {@link ClipPreprocessor#resizeAndCrop} → {@link ClipPreprocessor#normalizeInto};</li>
- *   <li>{@code resizeCropNormalize}: the same without the decode (image decoded once in setup).</li>
+ *   <li>{@code resizeCropNormalize}: the same without the decode (image decoded once in setup);</li>
+ *   <li>{@code jpegDecodeAtEighthScale}: the 12 MP JPEG decoded at libjpeg's smallest IDCT scale, 1/8, and nothing
+ *       else. Every DCT-scaled decode still Huffman-decodes all coefficients, so this is the ceiling of any fast mode
+ *       built on libjpeg-turbo, to set beside the fast mode's goal (a multiple of exact mode).</li>
  * </ul>
  * Fixtures: the upload mix that {@code tools/make_upload_mix.py} writes to {@code target/upload-mix} (or
  * {@code -Dclipguard.bench.images=DIR}). {@code tools/bench-preprocess} makes them, runs both sides and prints the table.
@@ -81,6 +84,27 @@ public class PreprocessBenchmark {
         public void parse() {
             decodeMode = DecodeMode.parse(mode);
         }
+    }
+
+    /** The large JPEG of the upload mix, for the scaled-decode ceiling. */
+    @State(Scope.Thread)
+    public static class LargeJpeg {
+        @Param({"phone_4032x3024_q90.jpg"})
+        public String jpeg;
+
+        final ImageDecoder decoder = new ImageDecoder(ImageLimits.DEFAULT);
+        byte[] encoded;
+
+        @Setup
+        public void load() throws IOException {
+            encoded = Files.readAllBytes(Path.of(System.getProperty("clipguard.bench.images", "target/upload-mix"), jpeg));
+        }
+    }
+
+    @Benchmark
+    public RgbImage jpegDecodeAtEighthScale(LargeJpeg j) throws ImageDecodeException {
+        // A shorter side of at least 1 px lets fast mode pick the smallest scale libjpeg has.
+        return j.decoder.decode(j.encoded, DecodeMode.FAST, 1, image -> image);
     }
 
     @Benchmark
