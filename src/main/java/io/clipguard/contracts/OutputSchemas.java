@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.logging.Logger;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
@@ -24,18 +25,41 @@ import org.apache.kafka.common.serialization.Serde;
  * schema references, and a Confluent-style consumer that only reads {@code GET /schemas/ids/{id}} then cannot parse
  * the schema. Registered whole, the schema behind the id in every record is self-contained, as a Confluent producer
  * would have registered it. Registering the same schema again is idempotent (the registry returns the same id).
+ *
+ * <p>With a wait (the service's start-up), a registry that cannot be reached, times out or answers 5xx is asked again
+ * until the wait is over: a registry that starts beside the service, or is slow on its first write, does not fail the
+ * start. A 4xx answer (an incompatible or invalid schema) fails at once.
  */
 public final class OutputSchemas {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final Logger LOG = Logger.getLogger(OutputSchemas.class.getName());
+    private static final long MAX_BACKOFF_MILLIS = 4_000;
     private final String registryBaseUrl;
     private final Map<String, Object> baseConfig;
+    private final Duration wait;
+    private final String waitSetting;
 
-    /** @param registryBaseUrl the registry's root, e.g. http://localhost:8081 (APIs are under /apis/...) */
+    /**
+     * Asks the registry once per request (the CLI's Kafka commands).
+     *
+     * @param registryBaseUrl the registry's root, e.g. http://localhost:8081 (APIs are under /apis/...)
+     */
     public OutputSchemas(String registryBaseUrl) {
+        this(registryBaseUrl, Duration.ZERO, null);
+    }
+
+    /**
+     * Keeps asking a registry that is unreachable, times out or answers 5xx for up to {@code wait}.
+     *
+     * @param waitSetting the setting that sets {@code wait}, named when it runs out
+     */
+    public OutputSchemas(String registryBaseUrl, Duration wait, String waitSetting) {
         this.registryBaseUrl = registryBaseUrl.replaceAll("/+$", "");
         this.baseConfig = Topics.serdeConfig(registryBaseUrl);
+        this.wait = wait;
+        this.waitSetting = waitSetting;
     }
 
     /** Subject for a topic's values (Confluent's TopicNameStrategy; Apicurio's TopicIdStrategy agrees). */
@@ -79,19 +103,50 @@ public final class OutputSchemas {
 
     private JsonNode send(HttpRequest request) {
         String url = request.method() + " " + request.uri();
-        try {
-            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() != 200) {
-                throw new IllegalStateException("schema registry answered " + response.statusCode() + " to " + url + ": "
-                        + response.body());
+        long deadline = System.nanoTime() + wait.toNanos();
+        long backoffMillis = 250;
+        boolean waiting = false;
+        while (true) {
+            String failure;
+            try {
+                HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 200) {
+                    return parse(response.body(), url);
+                }
+                failure = "schema registry answered " + response.statusCode() + " to " + url + ": " + response.body();
+                if (response.statusCode() < 500) {
+                    throw new IllegalStateException(failure);
+                }
+            } catch (IOException e) { // refused, reset, timed out
+                failure = "cannot reach the schema registry at " + registryBaseUrl + ": " + e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while registering schemas", e);
             }
-            return JSON.readTree(response.body());
+            if (System.nanoTime() + backoffMillis * 1_000_000 - deadline > 0) {
+                throw new IllegalStateException(failure + (wait.isZero() ? "" : " (still failing after waiting "
+                        + wait.toSeconds() + " s, " + waitSetting + ")")
+                        + ". Fix: start the registry, or point clipguard.registry.url / CLIPGUARD_REGISTRY_URL at it");
+            }
+            if (!waiting) {
+                waiting = true;
+                LOG.warning(failure + "; asking again for up to " + wait.toSeconds() + " s (" + waitSetting + ")");
+            }
+            try {
+                Thread.sleep(backoffMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the schema registry", e);
+            }
+            backoffMillis = Math.min(backoffMillis * 2, MAX_BACKOFF_MILLIS);
+        }
+    }
+
+    private static JsonNode parse(String body, String url) {
+        try {
+            return JSON.readTree(body);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot reach the schema registry at " + registryBaseUrl
-                    + " (set clipguard.registry.url / CLIPGUARD_REGISTRY_URL): " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while registering schemas", e);
+            throw new IllegalStateException("schema registry answered " + url + " with something that is not JSON: " + e, e);
         }
     }
 }

@@ -182,6 +182,10 @@ public interface ClipguardConfig {
          */
         @WithDefault("http://localhost:8081")
         String url();
+
+        /** How long the start-up keeps asking a registry that is unreachable, times out or answers 5xx. */
+        @WithDefault("30s")
+        Duration startupWait();
     }
 
     interface Fetch {

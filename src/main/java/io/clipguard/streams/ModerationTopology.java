@@ -59,7 +59,8 @@ public class ModerationTopology {
     @Singleton // one instance: Kafka Streams runs it, TopicGuard derives the expected topics from it
     Topology topology(ClipguardConfig config, UploadScorer scorer, ModerationMetrics metrics, ShutdownDrain drain,
                       ActiveHeads heads) {
-        return build(Settings.from(config), scorer, metrics, new OutputSchemas(config.registry().url()), drain::draining,
+        return build(Settings.from(config), scorer, metrics, new OutputSchemas(config.registry().url(),
+                config.registry().startupWait(), "clipguard.registry.startup-wait"), drain::draining,
                 heads);
     }
 

@@ -24,13 +24,17 @@ public final class ApicurioRegistry implements AutoCloseable {
     }
 
     public static ApicurioRegistry start(Path logFile) throws Exception {
+        return start(logFile, freePort());
+    }
+
+    /** Starts it on a given port (a test that asked the registry before it was there). */
+    public static ApicurioRegistry start(Path logFile, int port) throws Exception {
         Path home = Path.of(System.getProperty("apicurio.home", "target/apicurio-registry")).toAbsolutePath();
         Path runner = home.resolve("quarkus-run.jar");
         if (!Files.isRegularFile(runner)) {
             throw new IllegalStateException(runner + " is missing: run the tests through Maven (./mvnw verify), which unpacks "
                     + "io.apicurio:apicurio-registry-app:tar.gz:all there");
         }
-        int port = freePort();
         int managementPort = freePort();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-jar", runner.toString())
@@ -78,7 +82,7 @@ public final class ApicurioRegistry implements AutoCloseable {
         return url() + "/apis/ccompat/v7";
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
