@@ -33,9 +33,9 @@ import org.apache.kafka.common.serialization.Serde;
 public final class OutputSchemas {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final Logger LOG = Logger.getLogger(OutputSchemas.class.getName());
     private static final long MAX_BACKOFF_MILLIS = 4_000;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String registryBaseUrl;
     private final Map<String, Object> baseConfig;
     private final Duration wait;
@@ -108,6 +108,7 @@ public final class OutputSchemas {
         boolean waiting = false;
         while (true) {
             String failure;
+            IOException cause = null;
             try {
                 HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
                 if (response.statusCode() == 200) {
@@ -119,6 +120,7 @@ public final class OutputSchemas {
                 }
             } catch (IOException e) { // refused, reset, timed out
                 failure = "cannot reach the schema registry at " + registryBaseUrl + ": " + e;
+                cause = e;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while registering schemas", e);
@@ -126,7 +128,8 @@ public final class OutputSchemas {
             if (System.nanoTime() + backoffMillis * 1_000_000 - deadline > 0) {
                 throw new IllegalStateException(failure + (wait.isZero() ? "" : " (still failing after waiting "
                         + wait.toSeconds() + " s, " + waitSetting + ")")
-                        + ". Fix: start the registry, or point clipguard.registry.url / CLIPGUARD_REGISTRY_URL at it");
+                        + ". Fix: start the registry, or point clipguard.registry.url / CLIPGUARD_REGISTRY_URL (the CLI's "
+                        + "--registry-url) at it", cause);
             }
             if (!waiting) {
                 waiting = true;
