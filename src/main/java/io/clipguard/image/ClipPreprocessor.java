@@ -29,22 +29,27 @@ public final class ClipPreprocessor {
         return spec;
     }
 
-    /** PIL-exact bicubic resize (shorter side → spec size, torchvision truncation rule) + center crop; uint8 result cropSize². */
-    public RgbImage resizeAndCrop(RgbImage image) {
+    /**
+     * PIL-exact bicubic resize (shorter side → spec size, torchvision truncation rule) + center crop; uint8 result
+     * cropSize².
+     *
+     * @throws ImageDecodeException TOO_LARGE when the resized long side would pass 2^31 - 1 pixels (a shape like
+     *                              1 × 10,000,000): PIL cannot represent that size, so the reference has no score for it
+     */
+    public RgbImage resizeAndCrop(RgbImage image) throws ImageDecodeException {
         int inW = image.width();
         int inH = image.height();
         int shorter = spec.resizeShorterSide();
         int crop = spec.cropSize();
-        int outW;
-        int outH;
         // torchvision _compute_resized_output_size: new_long = int(size * long / short) (float division, truncated).
-        if (inW <= inH) {
-            outW = shorter;
-            outH = (int) ((double) shorter * inH / inW);
-        } else {
-            outH = shorter;
-            outW = (int) ((double) shorter * inW / inH);
+        double resizedLong = (double) shorter * Math.max(inW, inH) / Math.min(inW, inH);
+        if (resizedLong > Integer.MAX_VALUE) {
+            throw new ImageDecodeException(ImageError.TOO_LARGE, "a " + inW + "x" + inH + " image resized to "
+                    + shorter + " px on its shorter side would be " + (long) resizedLong + " px long, more than the"
+                    + " reference resize (PIL, 32-bit sizes) can make; such a shape has no reference score");
         }
+        int outW = inW <= inH ? shorter : (int) resizedLong;
+        int outH = inW <= inH ? (int) resizedLong : shorter;
         // torchvision center_crop: int(round((size - crop) / 2.0)), Python's round = half to even = Math.rint.
         int top = (int) Math.rint((outH - crop) / 2.0);
         int left = (int) Math.rint((outW - crop) / 2.0);

@@ -15,7 +15,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Function;
 import java.util.function.IntUnaryOperator;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -149,7 +148,7 @@ public final class ImageDecoder {
      * {@code minShorterSide} is decoded at the smallest IDCT scale (1/2, 1/4, 1/8) keeping its shorter side at least
      * {@code minShorterSide}.
      */
-    public <T> T decode(byte[] encoded, DecodeMode mode, int minShorterSide, Function<RgbImage, T> use)
+    public <T> T decode(byte[] encoded, DecodeMode mode, int minShorterSide, DecodedImageUse<T> use)
             throws ImageDecodeException {
         if (encoded == null || encoded.length == 0) {
             throw new ImageDecodeException(ImageError.EMPTY, "no image data (0 bytes)");
@@ -634,5 +633,11 @@ public final class ImageDecoder {
             return new RgbImage(w, h, rgb);
         }
         throw new ImageDecodeException(ImageError.UNSUPPORTED_FORMAT, "unsupported colour model: " + cm);
+    }
+
+    /** What is done with a decoded image while its pixels are held (typically the resize and crop); may refuse it. */
+    @FunctionalInterface
+    public interface DecodedImageUse<T> {
+        T apply(RgbImage image) throws ImageDecodeException;
     }
 }

@@ -116,7 +116,7 @@ public class PreprocessBenchmark {
     }
 
     @Benchmark
-    public FloatBuffer resizeCropNormalize(Fixture f) {
+    public FloatBuffer resizeCropNormalize(Fixture f) throws ImageDecodeException {
         f.preprocessor.normalizeInto(f.preprocessor.resizeAndCrop(f.decoded), f.tensor, 0);
         return f.tensor;
     }

@@ -52,7 +52,7 @@ class ClipPreprocessorTest {
     }
 
     @Test
-    void outputIsAlwaysTheCropSizeWhateverTheAspect() {
+    void outputIsAlwaysTheCropSizeWhateverTheAspect() throws Exception {
         int[][] sizes = {{1, 1}, {1, 5000}, {5000, 1}, {223, 225}, {224, 224}, {225, 224}, {449, 224}, {97, 61}};
         for (int[] s : sizes) {
             byte[] rgb = new byte[s[0] * s[1] * 3];
@@ -65,8 +65,27 @@ class ClipPreprocessorTest {
         }
     }
 
+    /**
+     * torchvision makes the long side int(224 * long / short): for 1 x 9,586,981 that is 2,147,483,744, past PIL's
+     * 32-bit sizes (the reference fails with OverflowError), so there is no reference score and the image is refused
+     * as TOO_LARGE; one pixel shorter still fits and is cropped.
+     */
     @Test
-    void exact224IsReturnedUnchangedAndFlatColourStaysFlat() {
+    void resizedLongSideBeyond32BitsIsRefusedAsTooLarge() throws Exception {
+        RgbImage fits = new RgbImage(1, 9_586_980, new byte[9_586_980 * 3]);
+        assertThat(preprocessor.resizeAndCrop(fits).width()).isEqualTo(224);
+
+        for (RgbImage tooLong : new RgbImage[] {new RgbImage(1, 9_586_981, new byte[9_586_981 * 3]),
+                new RgbImage(9_586_981, 1, new byte[9_586_981 * 3])}) {
+            assertThatThrownBy(() -> preprocessor.resizeAndCrop(tooLong))
+                    .isInstanceOfSatisfying(ImageDecodeException.class,
+                            e -> assertThat(e.error()).isEqualTo(ImageError.TOO_LARGE))
+                    .hasMessageContaining("would be 2147483744 px long");
+        }
+    }
+
+    @Test
+    void exact224IsReturnedUnchangedAndFlatColourStaysFlat() throws Exception {
         byte[] rgb = new byte[224 * 224 * 3];
         for (int i = 0; i < rgb.length; i++) {
             rgb[i] = (byte) (i % 251);
