@@ -433,10 +433,14 @@ public final class ImageDecoder {
 
     /**
      * The JDK's PNG reader never checks chunk CRCs (and reads a truncated IDAT as far as it goes), so walk the chunks:
-     * every CRC must match and the stream must reach IEND.
+     * every CRC must match and the stream must reach IEND. On the way, PIL's limits on compressed text and ICC chunks
+     * ({@link PngTextChunks}): libpng skips such a chunk with a warning, where PIL refuses the image.
      */
     private static void checkPngChunks(byte[] d) throws ImageDecodeException {
         CRC32 crc = new CRC32();
+        PngTextChunks texts = new PngTextChunks();
+        boolean imageData = false;
+        boolean nextFrame = false; // PIL stops reading chunks at an animation's next frame
         int pos = 8;
         while (true) {
             if (pos + 12 > d.length) {
@@ -456,8 +460,14 @@ public final class ImageDecoder {
                         + new String(d, pos + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1)
                         + "' at byte " + pos + " has a bad CRC (file damaged)");
             }
-            if (d[pos + 4] == 'I' && d[pos + 5] == 'E' && d[pos + 6] == 'N' && d[pos + 7] == 'D') {
+            String type = new String(d, pos + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+            if (type.equals("IEND")) {
                 return;
+            }
+            imageData |= type.equals("IDAT");
+            nextFrame |= imageData && type.equals("fcTL");
+            if (!nextFrame) {
+                texts.check(type, d, pos + 8, n, pos);
             }
             pos += 12 + n;
         }
