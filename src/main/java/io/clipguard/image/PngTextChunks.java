@@ -21,7 +21,7 @@ final class PngTextChunks {
     static final int MAX_TEXT_CHUNK = 1 << 20;
     static final long MAX_TEXT_MEMORY = 64L * MAX_TEXT_CHUNK;
 
-    private final byte[] scratch = new byte[64 * 1024];
+    private byte[] scratch; // allocated at the first compressed chunk: most PNGs have none
     private long textMemory;
 
     /** Checks one chunk of type {@code type} whose data is {@code d[start, start + length)}; it began at {@code chunkPos}. */
@@ -115,6 +115,9 @@ final class PngTextChunks {
      * when the output reaches 1 MiB with input left over; data that is not zlib counts as nothing.
      */
     private long inflatedSize(byte[] d, int from, int end, String type, int chunkPos) throws ImageDecodeException {
+        if (scratch == null) {
+            scratch = new byte[64 * 1024];
+        }
         Inflater inflater = new Inflater();
         try {
             inflater.setInput(d, from, end - from);
