@@ -15,14 +15,19 @@ import java.util.zip.Inflater;
  *       {@code MAX_TEXT_MEMORY} (64 MiB).</li>
  *   <li>A {@code zTXt} or {@code iCCP} chunk naming a compression method other than 0 is refused.</li>
  * </ul>
- * Inflating stops at the limit, so a bomb costs at most 1 MiB of output per chunk.
+ * Inflating stops at the limit, so a bomb costs at most 1 MiB of output per chunk. One rule is ours, not PIL's: all
+ * the chunks together may inflate to at most 64 MiB. PIL has no such total for ICC chunks, so a 50 MB file of
+ * 50,000 small iCCP chunks would keep it (and a decode thread of ours) inflating 50 GB for minutes.
  */
 final class PngTextChunks {
     static final int MAX_TEXT_CHUNK = 1 << 20;
     static final long MAX_TEXT_MEMORY = 64L * MAX_TEXT_CHUNK;
 
+    static final long MAX_INFLATED = MAX_TEXT_MEMORY;
+
     private byte[] scratch; // allocated at the first compressed chunk: most PNGs have none
     private long textMemory;
+    private long inflated;
 
     /** Checks one chunk of type {@code type} whose data is {@code d[start, start + length)}; it began at {@code chunkPos}. */
     void check(String type, byte[] d, int start, int length, int chunkPos) throws ImageDecodeException {
@@ -44,6 +49,7 @@ final class PngTextChunks {
                 if (nul != start) {
                     countText(size, type, chunkPos);
                 }
+                countInflated(size, type, chunkPos);
             }
             case "iTXt" -> {
                 int nul = indexOfNul(d, start, end);
@@ -57,14 +63,16 @@ final class PngTextChunks {
                 if (translated < 0) {
                     return;
                 }
-                long size = end - translated - 1;
-                if (flag != 0) {
-                    if (method != 0) {
-                        return;
-                    }
-                    size = inflatedSize(d, translated + 1, end, type, chunkPos);
+                if (flag == 0) {
+                    countText(end - translated - 1, type, chunkPos); // PIL counts UTF-8 characters; bytes bound them
+                    return;
                 }
-                countText(size, type, chunkPos); // PIL counts UTF-8 characters; bytes bound them from above
+                if (method != 0) {
+                    return;
+                }
+                long size = inflatedSize(d, translated + 1, end, type, chunkPos);
+                countText(size, type, chunkPos);
+                countInflated(size, type, chunkPos);
             }
             case "iCCP" -> {
                 // PIL reads the method at the separator itself (always 0 then); without one, at the last byte.
@@ -75,9 +83,9 @@ final class PngTextChunks {
                                 + " is empty (PIL refuses it too)");
                     }
                     refuseMethod(d[end - 1], type, chunkPos);
-                    inflatedSize(d, Math.min(start + 1, end), end, type, chunkPos);
+                    countInflated(inflatedSize(d, Math.min(start + 1, end), end, type, chunkPos), type, chunkPos);
                 } else {
-                    inflatedSize(d, Math.min(nul + 2, end), end, type, chunkPos);
+                    countInflated(inflatedSize(d, Math.min(nul + 2, end), end, type, chunkPos), type, chunkPos);
                 }
             }
             default -> {
@@ -107,6 +115,15 @@ final class PngTextChunks {
             throw new ImageDecodeException(ImageError.TOO_LARGE, "PNG text chunks hold more than " + MAX_TEXT_MEMORY
                     + " bytes of text (reached at the " + type + " chunk at byte " + chunkPos
                     + "); PIL refuses that much text as a decompression bomb");
+        }
+    }
+
+    private void countInflated(long size, String type, int chunkPos) throws ImageDecodeException {
+        inflated += size;
+        if (inflated > MAX_INFLATED) {
+            throw new ImageDecodeException(ImageError.TOO_LARGE, "PNG compressed chunks inflate to more than "
+                    + MAX_INFLATED + " bytes in all (reached at the " + type + " chunk at byte " + chunkPos
+                    + "); refused as a decompression bomb");
         }
     }
 
