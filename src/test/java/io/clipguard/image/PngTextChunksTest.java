@@ -17,8 +17,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * PNGs whose text or ICC chunks PIL 9.4 refuses (decompression bombs, unknown compression methods) are refused, and
  * the ones it accepts decode as the image without them. Each case's expected outcome is what PIL 9.4's
- * {@code Image.open(..).convert("RGB")} did with the same bytes (checked by hand on 2026-11-29 with /usr/bin/python3),
- * except the one rule of ours marked below.
+ * {@code Image.open(..).convert("RGB")} did with the same chunks (same types, keywords, sizes and places, built with
+ * Python's zlib; checked by hand on 2026-11-29 with /usr/bin/python3), except the one rule of ours marked below.
  */
 class PngTextChunksTest {
     private static final int MIB = 1 << 20;
