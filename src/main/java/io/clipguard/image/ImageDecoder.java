@@ -453,14 +453,13 @@ public final class ImageDecoder {
                         + " bytes but the file ends first (truncated)");
             }
             int n = (int) length;
+            String type = new String(d, pos + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
             crc.reset();
             crc.update(d, pos + 4, 4 + n);
             if (crc.getValue() != readUint32(d, pos + 8 + n)) {
-                throw new ImageDecodeException(ImageError.CORRUPT, "PNG chunk '"
-                        + new String(d, pos + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1)
-                        + "' at byte " + pos + " has a bad CRC (file damaged)");
+                throw new ImageDecodeException(ImageError.CORRUPT, "PNG chunk '" + type + "' at byte " + pos
+                        + " has a bad CRC (file damaged)");
             }
-            String type = new String(d, pos + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
             if (type.equals("IEND")) {
                 return;
             }
