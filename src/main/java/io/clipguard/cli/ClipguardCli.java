@@ -1,10 +1,10 @@
 package io.clipguard.cli;
 
-import io.clipguard.client.CreateTopicsCommand;
-import io.clipguard.client.HeadCommand;
-import io.clipguard.client.PublishCommand;
-import io.clipguard.client.RescoreCommand;
-import io.clipguard.client.WatchCommand;
+import io.clipguard.cli.kafka.CreateTopicsCommand;
+import io.clipguard.cli.kafka.HeadCommand;
+import io.clipguard.cli.kafka.PublishCommand;
+import io.clipguard.cli.kafka.RescoreCommand;
+import io.clipguard.cli.kafka.WatchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

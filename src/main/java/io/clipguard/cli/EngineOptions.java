@@ -1,5 +1,7 @@
 package io.clipguard.cli;
 
+import io.clipguard.cli.options.DecodeOptions;
+import io.clipguard.cli.options.ProgressDisplay;
 import io.clipguard.inference.Device;
 import io.clipguard.scoring.EngineConfig;
 import java.nio.file.Path;

@@ -1,5 +1,7 @@
 package io.clipguard.recalibration;
 
+import io.clipguard.contracts.HeadCatalog;
+import io.clipguard.contracts.TopicScan;
 import io.clipguard.avro.FailureReason;
 import io.clipguard.avro.HighScoreAlert;
 import io.clipguard.avro.ImageEmbedding;
@@ -12,9 +14,9 @@ import io.clipguard.contracts.Topics;
 import io.clipguard.model.LinearHead;
 import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.scoring.ScoringEngine;
-import io.clipguard.streams.ModerationOutcome;
-import io.clipguard.streams.SourceRecordReader;
-import io.clipguard.streams.UploadScorer;
+import io.clipguard.moderation.ModerationOutcome;
+import io.clipguard.moderation.SourceRecordReader;
+import io.clipguard.moderation.UploadScorer;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;

@@ -1,5 +1,10 @@
 package io.clipguard.streams;
 
+import io.clipguard.moderation.UploadScorer;
+import io.clipguard.streams.config.ClipguardConfig;
+import io.clipguard.streams.heads.ActiveHeads;
+import io.clipguard.streams.metrics.DecodeMeters;
+import io.clipguard.streams.metrics.ModerationMetrics;
 import io.clipguard.contracts.Topics;
 import io.clipguard.fetch.FetchPolicy;
 import io.clipguard.fetch.ImageFetcher;

@@ -1,5 +1,14 @@
 package io.clipguard.streams;
 
+import io.clipguard.moderation.ModerationOutcome;
+import io.clipguard.moderation.PendingUpload;
+import io.clipguard.moderation.UploadScorer;
+import io.clipguard.streams.alerting.BurstAlerting;
+import io.clipguard.streams.config.ClipguardConfig;
+import io.clipguard.streams.heads.ActiveHeads;
+import io.clipguard.streams.heads.HeadControlProcessor;
+import io.clipguard.streams.lifecycle.ShutdownDrain;
+import io.clipguard.streams.metrics.ModerationMetrics;
 import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.contracts.OutputRecords;
 import io.clipguard.contracts.OutputSchemas;

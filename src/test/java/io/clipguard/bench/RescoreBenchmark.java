@@ -6,7 +6,7 @@ import io.clipguard.contracts.OutputRecords;
 import io.clipguard.contracts.OutputSchemas;
 import io.clipguard.contracts.Topics;
 import io.clipguard.model.LinearHead;
-import io.clipguard.recalibration.HeadCatalog;
+import io.clipguard.contracts.HeadCatalog;
 import io.clipguard.recalibration.Rescorer;
 import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.testing.ApicurioRegistry;

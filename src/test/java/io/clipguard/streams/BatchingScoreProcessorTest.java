@@ -1,5 +1,8 @@
 package io.clipguard.streams;
 
+import io.clipguard.moderation.ModerationOutcome;
+import io.clipguard.moderation.PendingUpload;
+import io.clipguard.streams.metrics.ModerationMetrics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.clipguard.contracts.Topics;

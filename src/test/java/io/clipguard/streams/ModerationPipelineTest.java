@@ -1,5 +1,6 @@
 package io.clipguard.streams;
 
+import io.clipguard.moderation.UploadScorer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;

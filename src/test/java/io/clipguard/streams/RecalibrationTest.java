@@ -1,5 +1,7 @@
 package io.clipguard.streams;
 
+import io.clipguard.moderation.UploadScorer;
+import io.clipguard.streams.heads.HeadReadiness;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;

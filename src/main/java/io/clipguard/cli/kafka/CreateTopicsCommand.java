@@ -1,0 +1,51 @@
+package io.clipguard.cli.kafka;
+
+import io.clipguard.contracts.Topics;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Creates the service's topics if they are missing. Example: {@code tools/clipguard create-topics --partitions 4}. */
+@Command(name = "create-topics", mixinStandardHelpOptions = true,
+        description = {"Create image-uploads, moderation-verdicts, moderation-alerts, image-uploads-dlq,"
+                + " moderation-burst-alerts, image-embeddings and detector-heads if missing.",
+                "image-embeddings: cleanup.policy=compact,delete, retention 90 days; detector-heads: compacted, 1 partition."})
+public final class CreateTopicsCommand implements Callable<Integer> {
+    @Mixin
+    KafkaOptions kafka;
+
+    @Option(names = "--partitions", defaultValue = "4",
+            description = "Partitions per topic; instances beyond this number sit idle (default ${DEFAULT-VALUE}).")
+    int partitions;
+
+    @Option(names = "--replication-factor", defaultValue = "1", description = "Replicas per partition (default ${DEFAULT-VALUE}).")
+    short replicationFactor;
+
+    @Option(names = "--max-message-bytes", defaultValue = "16777216",
+            description = "Largest record the topics accept; inline images need room (default ${DEFAULT-VALUE}).")
+    int maxMessageBytes;
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> names = Topics.Names.DEFAULT.all();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers))) {
+            Set<String> existing = admin.listTopics().names().get();
+            List<NewTopic> missing = names.stream().filter(n -> !existing.contains(n))
+                    .map(n -> Topics.Names.DEFAULT.newTopic(n, partitions, replicationFactor, maxMessageBytes))
+                    .toList();
+            if (!missing.isEmpty()) {
+                admin.createTopics(missing).all().get();
+            }
+            System.out.println("topics: created " + missing.stream().map(NewTopic::name).toList() + ", already there "
+                    + names.stream().filter(existing::contains).toList());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,6 @@
+/**
+ * Options and output helpers shared by the offline and the Kafka commands (decode options, progress display).
+ *
+ * <p>Imports no other command package.
+ */
+package io.clipguard.cli.options;
