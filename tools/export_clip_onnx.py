@@ -198,7 +198,7 @@ def encode_f32(array: np.ndarray) -> str:
 
 
 def verification_samples(tower, args, model_id: str, size: int, onnx_sha: str, tolerance: float) -> dict:
-    """Random inputs and the PyTorch (fp32) outputs, in the clipguard-verification/v1 format (see README)."""
+    """Random inputs and the PyTorch (fp32) outputs, in the clipguard-verification/v1 format (see tools/README.md)."""
     x = random_pixel_batch(args.samples, size, seed=args.seed + 1).numpy()
     if args.dtype == "fp16":
         x = onnx_fp16.float16_exact(x)  # the fp16 model must see exactly these numbers

@@ -49,7 +49,10 @@ class OutputRecordsTest {
         assertThatThrownBy(() -> OutputRecords.vector(e)).hasMessageContaining("holds 16 bytes");
     }
 
-    /** The figure README states: a ViT-L/14 embedding is 4,096 bytes of vector and about 4.26 KB as a record value. */
+    /**
+     * The figure docs/recalibration.md states: a ViT-L/14 embedding is 4,096 bytes of vector and about 4.26 KB as a
+     * record value.
+     */
     @Test
     void aVitL14EmbeddingIsAbout4point26KilobytesOnTheWire() throws Exception {
         ImageEmbedding e = OutputRecords.embedding(UPLOAD, "clip-vit-l14-commonpool", "exact", new float[1024], false, Instant.now());
