@@ -434,11 +434,11 @@ public final class ImageDecoder {
     /**
      * The JDK's PNG reader never checks chunk CRCs (and reads a truncated IDAT as far as it goes), so walk the chunks:
      * every CRC must match and the stream must reach IEND. On the way, PIL's limits on compressed text and ICC chunks
-     * ({@link PngTextChunks}): libpng skips such a chunk with a warning, where PIL refuses the image.
+     * ({@link PngCompressedChunks}): libpng skips such a chunk with a warning, where PIL refuses the image.
      */
     private static void checkPngChunks(byte[] d) throws ImageDecodeException {
         CRC32 crc = new CRC32();
-        PngTextChunks texts = new PngTextChunks();
+        PngCompressedChunks compressed = new PngCompressedChunks();
         boolean imageData = false;
         boolean nextFrame = false; // PIL stops reading chunks at an animation's next frame
         int pos = 8;
@@ -466,7 +466,7 @@ public final class ImageDecoder {
             imageData |= type.equals("IDAT");
             nextFrame |= imageData && type.equals("fcTL");
             if (!nextFrame) {
-                texts.check(type, d, pos + 8, n, pos);
+                compressed.check(type, d, pos + 8, n, pos);
             }
             pos += 12 + n;
         }
