@@ -13,7 +13,7 @@ import java.util.logging.Logger;
  * takes its pixels from the {@link DecodeBudget} (waiting while other decodes hold it).
  *
  * <p>JPEG, PNG and WebP decode through libjpeg-turbo / libpng / libwebp ({@link OpenCvDecoder}), as PIL does, where
- * the natives loaded; what that path would not decode exactly as PIL ({@link NativePlan},
+ * the natives loaded ({@link NativeDecoding}); what that path would not decode exactly as PIL ({@link NativePlan},
  * {@link DecodeFallback}) and the other formats go through ImageIO ({@link ImageIoDecoder}).
  *
  * <p>Thread-safe: every call gets its own ImageIO reader.
@@ -23,6 +23,7 @@ public final class ImageDecoder {
 
     private final ImageLimits limits;
     private final DecodeBudget budget;
+    private final NativeDecoding nativeDecoding = NativeDecoding.get();
     private final ImageIoDecoder imageIo;
     private final DecodeCounters counters = new DecodeCounters();
 
@@ -48,7 +49,7 @@ public final class ImageDecoder {
 
     /** Whether JPEG, PNG and WebP decode through the native libjpeg-turbo / libpng / libwebp path here. */
     public static boolean nativeDecoderAvailable() {
-        return OpenCvDecoder.available();
+        return NativeDecoding.get().usable();
     }
 
     /**
@@ -90,7 +91,7 @@ public final class ImageDecoder {
             }
             DecodeFallback fallback;
             if (format == ImageFormat.JPEG || format == ImageFormat.PNG || format == ImageFormat.WEBP) {
-                NativePlan plan = NativePlan.of(format, encoded, mode, minShorterSide, limits);
+                NativePlan plan = NativePlan.of(format, encoded, mode, minShorterSide, limits, nativeDecoding);
                 fallback = plan.fallback();
                 if (fallback == null) {
                     admission.take(plan.pixels(), 1);

@@ -17,11 +17,11 @@ record NativePlan(DecodeFallback fallback, int width, int height, int reduction)
     }
 
     /**
-     * The last check for every format, after those that hold wherever it runs: all that got this far goes to ImageIO
-     * where the natives did not load.
+     * The last check for every format, after those that hold wherever it runs: the one decision on the natives
+     * ({@link NativeDecoding}) sends all that got this far to ImageIO where they did not load.
      */
-    private static NativePlan ifUsable(int width, int height, int reduction) {
-        return OpenCvDecoder.available() ? new NativePlan(null, width, height, reduction)
+    private static NativePlan ifUsable(NativeDecoding nativeDecoding, int width, int height, int reduction) {
+        return nativeDecoding.usable() ? new NativePlan(null, width, height, reduction)
                 : fallBack(DecodeFallback.NATIVE_UNAVAILABLE);
     }
 
@@ -30,18 +30,18 @@ record NativePlan(DecodeFallback fallback, int width, int height, int reduction)
     }
 
     /** The plan for a JPEG, PNG or WebP ({@code format} must be one of them; the others never decode natively). */
-    static NativePlan of(ImageFormat format, byte[] encoded, DecodeMode mode, int minShorterSide, ImageLimits limits)
-            throws ImageDecodeException {
+    static NativePlan of(ImageFormat format, byte[] encoded, DecodeMode mode, int minShorterSide, ImageLimits limits,
+                         NativeDecoding nativeDecoding) throws ImageDecodeException {
         return switch (format) {
-            case JPEG -> jpeg(encoded, mode, minShorterSide, limits);
-            case PNG -> png(encoded, limits);
-            case WEBP -> webp(encoded, limits);
+            case JPEG -> jpeg(encoded, mode, minShorterSide, limits, nativeDecoding);
+            case PNG -> png(encoded, limits, nativeDecoding);
+            case WEBP -> webp(encoded, limits, nativeDecoding);
             default -> throw new IllegalArgumentException(format + " has no native decoder");
         };
     }
 
-    private static NativePlan jpeg(byte[] encoded, DecodeMode mode, int minShorterSide, ImageLimits limits)
-            throws ImageDecodeException {
+    private static NativePlan jpeg(byte[] encoded, DecodeMode mode, int minShorterSide, ImageLimits limits,
+                                   NativeDecoding nativeDecoding) throws ImageDecodeException {
         JpegHeader header = JpegHeader.parse(encoded);
         if (header == null || header.colorSpace() == null) {
             return fallBack(DecodeFallback.NATIVE_REJECTED); // ImageIO says what is wrong
@@ -58,7 +58,7 @@ record NativePlan(DecodeFallback fallback, int width, int height, int reduction)
         }
         int reduction = mode == DecodeMode.FAST ? idctReduction(header.width(), header.height(), minShorterSide) : 1;
         // libjpeg's scaled output size: ceil(size / reduction).
-        return ifUsable(ceilDiv(header.width(), reduction), ceilDiv(header.height(), reduction), reduction);
+        return ifUsable(nativeDecoding, ceilDiv(header.width(), reduction), ceilDiv(header.height(), reduction), reduction);
     }
 
     /** The largest of 1, 2, 4, 8 that keeps the shorter side at least {@code minShorterSide}. */
@@ -76,7 +76,7 @@ record NativePlan(DecodeFallback fallback, int width, int height, int reduction)
     }
 
     /** PNG (chunks already checked): 16-bit gray and animated PNGs go to ImageIO. */
-    private static NativePlan png(byte[] encoded, ImageLimits limits)
+    private static NativePlan png(byte[] encoded, ImageLimits limits, NativeDecoding nativeDecoding)
             throws ImageDecodeException {
         PngHeader header = PngHeader.parse(encoded);
         if (header == null) {
@@ -96,20 +96,20 @@ record NativePlan(DecodeFallback fallback, int width, int height, int reduction)
         if (PngHeader.isAnimated(encoded)) {
             return fallBack(DecodeFallback.PNG_ANIMATED);
         }
-        return ifUsable(width, height, 1);
+        return ifUsable(nativeDecoding, width, height, 1);
     }
 
     /**
      * WebP: an animation decodes natively too, as its first frame on the canvas (PIL's frame 0); webp-imageio cannot
      * decode animations.
      */
-    private static NativePlan webp(byte[] encoded, ImageLimits limits)
+    private static NativePlan webp(byte[] encoded, ImageLimits limits, NativeDecoding nativeDecoding)
             throws ImageDecodeException {
         WebpHeader header = WebpHeader.parse(encoded);
         if (header == null) {
             return fallBack(DecodeFallback.NATIVE_REJECTED);
         }
         limits.checkPixels(ImageFormat.WEBP, header.width(), header.height());
-        return ifUsable(header.width(), header.height(), 1);
+        return ifUsable(nativeDecoding, header.width(), header.height(), 1);
     }
 }
