@@ -58,7 +58,8 @@ record NativePlan(DecodeFallback fallback, int width, int height, int reduction)
         }
         int reduction = mode == DecodeMode.FAST ? idctReduction(header.width(), header.height(), minShorterSide) : 1;
         // libjpeg's scaled output size: ceil(size / reduction).
-        return ifUsable(nativeDecoding, ceilDiv(header.width(), reduction), ceilDiv(header.height(), reduction), reduction);
+        return ifUsable(nativeDecoding, ceilDiv(header.width(), reduction), ceilDiv(header.height(), reduction),
+                reduction);
     }
 
     /** The largest of 1, 2, 4, 8 that keeps the shorter side at least {@code minShorterSide}. */
