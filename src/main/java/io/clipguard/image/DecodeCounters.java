@@ -32,7 +32,7 @@ public final class DecodeCounters {
         fallbacks.get(reason).increment();
     }
 
-    /** Images decoded by libjpeg-turbo / libpng through OpenCV. */
+    /** Images decoded by libjpeg-turbo / libpng / libwebp through OpenCV. */
     public long nativeDecodes() {
         return nativeDecodes.sum();
     }

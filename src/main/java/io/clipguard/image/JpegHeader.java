@@ -1,5 +1,7 @@
 package io.clipguard.image;
 
+import static io.clipguard.image.ByteFields.ascii;
+
 /**
  * What a JPEG's markers before the first scan declare: frame size, sample precision, components and the colour space
  * libjpeg will assume. Read without decoding, so that limits are checked and the decoder chosen before any allocation.
@@ -45,9 +47,9 @@ record JpegHeader(int width, int height, int precision, int components, JpegColo
             if (payloadLength < 0 || payload + payloadLength > data.length) {
                 break;
             }
-            if (marker == 0xE0 && payloadLength >= 5 && startsWith(data, payload, "JFIF\0")) {
+            if (marker == 0xE0 && payloadLength >= 5 && ascii(data, payload, "JFIF\0")) {
                 jfif = true;
-            } else if (marker == 0xEE && payloadLength >= 12 && startsWith(data, payload, "Adobe")) {
+            } else if (marker == 0xEE && payloadLength >= 12 && ascii(data, payload, "Adobe")) {
                 adobeTransform = data[payload + 11] & 0xFF;
             } else if (isStartOfFrame(marker) && payloadLength >= 6) {
                 precision = data[payload] & 0xFF;
@@ -87,17 +89,5 @@ record JpegHeader(int width, int height, int precision, int components, JpegColo
 
     private static boolean isStartOfFrame(int marker) {
         return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-    }
-
-    private static boolean startsWith(byte[] data, int offset, String ascii) {
-        if (offset + ascii.length() > data.length) {
-            return false;
-        }
-        for (int i = 0; i < ascii.length(); i++) {
-            if (data[offset + i] != (byte) ascii.charAt(i)) {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -8,8 +8,6 @@ import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_GRAYSCA
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_GRAYSCALE_4;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_GRAYSCALE_8;
 
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.global.opencv_imgcodecs;
@@ -20,40 +18,28 @@ import org.bytedeco.opencv.opencv_core.Mat;
  * IDCT, fancy upsampling: PIL's defaults), libpng and libwebp, the libraries PIL itself calls. Asked for RGB with EXIF
  * orientation ignored, as PIL opens images; for 8-bit YCbCr/gray/RGB JPEGs, every PNG but 16-bit gray, and WebP the
  * pixels equal PIL's {@code convert("RGB")} (golden tests).
- * The caller checks the header's size against the limits before calling, so OpenCV never allocates more than allowed.
+ * The caller checks the header's size against the limits before calling, so OpenCV never allocates more than allowed,
+ * and calls only where {@link NativeDecoding} found the natives loaded.
  */
 final class OpenCvDecoder {
-    private static final Logger LOG = Logger.getLogger(OpenCvDecoder.class.getName());
     private static final int BASE_FLAGS = IMREAD_COLOR_RGB | IMREAD_IGNORE_ORIENTATION;
 
     private OpenCvDecoder() {
     }
 
-    /** Loads the natives once; false (with the reason logged) where there are none for this platform. */
-    static boolean available() {
-        return Natives.LOADED;
-    }
-
-    private static final class Natives {
-        static final boolean LOADED = load();
-
-        private static boolean load() {
-            try {
-                // JavaCPP refuses allocations once the process's resident memory passes 2x the heap; decoded images
-                // are bounded by the decode budget instead, so lift that check unless the operator set it.
-                if (System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes") == null) {
-                    System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes", "0");
-                }
-                Loader.load(opencv_imgcodecs.class);
-                // imdecode of one image must not fan out to OpenCV's own thread pool: decoding is parallel per image.
-                opencv_core.setNumThreads(1);
-                return true;
-            } catch (Throwable e) { // UnsatisfiedLinkError, NoClassDefFoundError, ... : decode with ImageIO instead
-                LOG.log(Level.WARNING, "OpenCV natives unavailable (" + e + "); JPEG, PNG and WebP decode through ImageIO, "
-                        + "with the same pixels but slower");
-                return false;
-            }
+    /**
+     * Loads the natives; {@link NativeDecoding} calls it once per JVM and decides on the outcome. Throws whatever the
+     * loading throws (UnsatisfiedLinkError, NoClassDefFoundError, ...) where there are none for this platform.
+     */
+    static void load() {
+        // JavaCPP refuses allocations once the process's resident memory passes 2x the heap; decoded images are
+        // bounded by the decode budget instead, so lift that check unless the operator set it.
+        if (System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes") == null) {
+            System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes", "0");
         }
+        Loader.load(opencv_imgcodecs.class);
+        // imdecode of one image must not fan out to OpenCV's own thread pool: decoding is parallel per image.
+        opencv_core.setNumThreads(1);
     }
 
     /**

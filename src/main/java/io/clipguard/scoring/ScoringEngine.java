@@ -76,7 +76,7 @@ public final class ScoringEngine implements AutoCloseable {
         LOG.info("scoring engine: model " + manifest.id() + ", head " + head.version() + ", device " + encoder.device()
                 + ", max batch " + config.maxBatchSize() + ", max queue delay " + config.maxQueueDelay().toMillis()
                 + " ms, decode threads " + config.decodeThreads() + ", decode " + config.decodeMode().label()
-                + (ImageDecoder.nativeDecoderAvailable() ? " (libjpeg-turbo/libpng)" : " (ImageIO only: no OpenCV natives)"));
+                + (ImageDecoder.nativeDecoderAvailable() ? " (libjpeg-turbo/libpng/libwebp)" : " (ImageIO only: no OpenCV natives)"));
         return new ScoringEngine(config, manifest, head, encoder, listener);
     }
 

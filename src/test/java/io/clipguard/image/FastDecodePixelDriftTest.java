@@ -22,13 +22,13 @@ class FastDecodePixelDriftTest {
 
     @Test
     void reductionIsTheSmallestScaleKeepingTheShorterSideAtLeastTwiceTheResize() {
-        assertThat(ImageDecoder.idctReduction(4032, 3024, 448)).isEqualTo(4); // 756 ≥ 448, 378 < 448
-        assertThat(ImageDecoder.idctReduction(1920, 1080, 448)).isEqualTo(2); // 540
-        assertThat(ImageDecoder.idctReduction(1200, 896, 448)).isEqualTo(2);
-        assertThat(ImageDecoder.idctReduction(1200, 895, 448)).isEqualTo(2); // libjpeg rounds up: 448
-        assertThat(ImageDecoder.idctReduction(1200, 894, 448)).isEqualTo(1);
-        assertThat(ImageDecoder.idctReduction(640, 427, 448)).isEqualTo(1);
-        assertThat(ImageDecoder.idctReduction(20000, 10000, 448)).isEqualTo(8);
+        assertThat(NativePlan.idctReduction(4032, 3024, 448)).isEqualTo(4); // 756 ≥ 448, 378 < 448
+        assertThat(NativePlan.idctReduction(1920, 1080, 448)).isEqualTo(2); // 540
+        assertThat(NativePlan.idctReduction(1200, 896, 448)).isEqualTo(2);
+        assertThat(NativePlan.idctReduction(1200, 895, 448)).isEqualTo(2); // libjpeg rounds up: 448
+        assertThat(NativePlan.idctReduction(1200, 894, 448)).isEqualTo(1);
+        assertThat(NativePlan.idctReduction(640, 427, 448)).isEqualTo(1);
+        assertThat(NativePlan.idctReduction(20000, 10000, 448)).isEqualTo(8);
     }
 
     @Test

@@ -12,7 +12,7 @@ public final class DecodeMeters {
 
     public static void register(MeterRegistry registry, DecodeCounters counters) {
         FunctionCounter.builder("clipguard.decode.native", counters, c -> c.nativeDecodes() - c.scaledDecodes())
-                .description("Images decoded by libjpeg-turbo/libpng at full scale").tag("scaled", "false").register(registry);
+                .description("Images decoded by libjpeg-turbo/libpng/libwebp at full scale").tag("scaled", "false").register(registry);
         FunctionCounter.builder("clipguard.decode.native", counters, DecodeCounters::scaledDecodes)
                 .description("JPEGs decoded at reduced scale in the IDCT (fast mode)").tag("scaled", "true").register(registry);
         for (DecodeFallback reason : DecodeFallback.values()) {

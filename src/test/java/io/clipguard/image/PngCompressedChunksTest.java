@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * {@code Image.open(..).convert("RGB")} did with the same chunks (same types, keywords, sizes and places, built with
  * Python's zlib; checked by hand on 2026-11-29 with /usr/bin/python3), except the one rule of ours marked below.
  */
-class PngTextChunksTest {
+class PngCompressedChunksTest {
     private static final int MIB = 1 << 20;
 
     enum Case {

@@ -19,7 +19,7 @@ import java.util.zip.Inflater;
  * the chunks together may inflate to at most 64 MiB. PIL has no such total for ICC chunks, so a 50 MB file of
  * 50,000 small iCCP chunks would keep it (and a decode thread of ours) inflating 50 GB for minutes.
  */
-final class PngTextChunks {
+final class PngCompressedChunks {
     static final int MAX_TEXT_CHUNK = 1 << 20;
     static final long MAX_TEXT_MEMORY = 64L * MAX_TEXT_CHUNK;
 
