@@ -31,11 +31,19 @@ public final class HeadCatalog {
     private final String bootstrapServers;
     private final String registryUrl;
     private final String topic;
+    private final int maxRecordBytes;
 
+    /** With the service's default record limit ({@link Topics#DEFAULT_MAX_RECORD_BYTES}). */
     public HeadCatalog(String bootstrapServers, String registryUrl, String topic) {
+        this(bootstrapServers, registryUrl, topic, Topics.DEFAULT_MAX_RECORD_BYTES);
+    }
+
+    /** @param maxRecordBytes the largest record read or written (clipguard.max-record-bytes) */
+    public HeadCatalog(String bootstrapServers, String registryUrl, String topic, int maxRecordBytes) {
         this.bootstrapServers = bootstrapServers;
         this.registryUrl = registryUrl;
         this.topic = topic;
+        this.maxRecordBytes = maxRecordBytes;
     }
 
     /** A published head version and whether it is its model's active one. */
@@ -47,7 +55,7 @@ public final class HeadCatalog {
 
     /** Everything the topic holds now, by key (the latest record per key; deleted keys absent). */
     public Map<String, DetectorHeadEntry> read() {
-        TopicScan scan = new TopicScan(bootstrapServers);
+        TopicScan scan = new TopicScan(bootstrapServers, maxRecordBytes);
         Deserializer<DetectorHeadEntry> reader = Topics.avroReader(registryUrl);
         Map<String, DetectorHeadEntry> latest = new TreeMap<>();
         TopicScan.Plan plan;
@@ -227,7 +235,7 @@ public final class HeadCatalog {
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024);
+        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, maxRecordBytes);
         Serde<DetectorHeadEntry> serde = Topics.heads(topic, new OutputSchemas(registryUrl)).valueSerde();
         return new KafkaProducer<>(props, new org.apache.kafka.common.serialization.StringSerializer(), serde.serializer());
     }

@@ -1,19 +1,22 @@
 package io.clipguard.contracts;
 
+import io.clipguard.avro.FailureReason;
 import io.clipguard.avro.HighScoreAlert;
 import io.clipguard.avro.ImageEmbedding;
 import io.clipguard.avro.ModerationVerdict;
+import io.clipguard.avro.ScoringFailure;
 import io.clipguard.avro.VectorEncoding;
 import io.clipguard.avro.VerdictLabel;
 import io.clipguard.model.LinearHead;
 import io.clipguard.scoring.ScoreOutcome;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 
 /**
- * How a score becomes the records of the output topics, in one place for the live service and for
- * {@code tools/clipguard rescore}, so a rescored verdict is built exactly as a live one.
+ * How a score (or a failure to score) becomes the records of the output topics, in one place for the live service and
+ * for {@code tools/clipguard rescore}, so a rescored verdict or dead letter is built exactly as a live one.
  */
 public final class OutputRecords {
     /** Largest vector a stored embedding may declare; checked before a vector is allocated. */
@@ -89,6 +92,30 @@ public final class OutputRecords {
                 .setSourcePartition(upload.partition())
                 .setSourceOffset(upload.offset())
                 .setDecodeMode(decodeMode)
+                .build();
+    }
+
+    /** Where a record that could not be scored sits in the input topic, with its key and value (null: none, or not kept). */
+    public record SourceRecord(String topic, int partition, long offset, byte[] key, byte[] value) {}
+
+    /**
+     * The dead letter of an upload that could not be scored.
+     *
+     * @param uploadId the event's upload id; null when the event could not be read, then the record's key (as UTF-8)
+     */
+    public static ScoringFailure deadLetter(SourceRecord source, String uploadId, FailureReason reason, String message,
+                                            Instant failedAt) {
+        byte[] key = source.key();
+        return ScoringFailure.newBuilder()
+                .setReason(reason)
+                .setMessage(message)
+                .setUploadId(uploadId == null && key != null ? new String(key, StandardCharsets.UTF_8) : uploadId)
+                .setOriginalKey(key == null ? null : ByteBuffer.wrap(key))
+                .setOriginalValue(source.value() == null ? null : ByteBuffer.wrap(source.value()))
+                .setSourceTopic(source.topic())
+                .setSourcePartition(source.partition())
+                .setSourceOffset(source.offset())
+                .setFailedAt(failedAt)
                 .build();
     }
 

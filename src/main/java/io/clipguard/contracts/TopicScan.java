@@ -26,12 +26,18 @@ public final class TopicScan {
 
     private final Properties consumerProps = new Properties();
 
+    /** With the service's default record limit ({@link Topics#DEFAULT_MAX_RECORD_BYTES}). */
     public TopicScan(String bootstrapServers) {
+        this(bootstrapServers, Topics.DEFAULT_MAX_RECORD_BYTES);
+    }
+
+    /** @param maxRecordBytes the largest record the topic may hold (clipguard.max-record-bytes) */
+    public TopicScan(String bootstrapServers, int maxRecordBytes) {
         consumerProps.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        consumerProps.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 * 1024 * 1024);
+        consumerProps.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, maxRecordBytes);
         consumerProps.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 * 1024 * 1024);
         consumerProps.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
     }

@@ -48,6 +48,18 @@ public final class Topics {
     public static final String EMBEDDINGS = "image-embeddings";
     public static final String HEADS = "detector-heads";
 
+    /**
+     * The default largest upload record, in bytes (16 MiB): the service's {@code clipguard.max-record-bytes}
+     * ({@code ClipguardConfig} defaults to it, and application.properties sets the same number: DeploymentFilesTest
+     * checks), and the default of the command line's {@code --max-record-bytes} (rescore) and {@code --max-message-bytes}
+     * (create-topics). Producers and fetches are sized to it; brokers' message.max.bytes and the topics'
+     * max.message.bytes must allow it.
+     */
+    public static final int DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
+
+    /** {@link #DEFAULT_MAX_RECORD_BYTES} as text, for annotations (a setting's or an option's default). */
+    public static final String DEFAULT_MAX_RECORD_BYTES_TEXT = "" + DEFAULT_MAX_RECORD_BYTES;
+
     /** Every instance's global store over {@link #HEADS} (raw values; decoded when a head is looked up). */
     public static final String HEADS_STORE = "detector-heads-store";
 

@@ -5,7 +5,6 @@ import io.clipguard.avro.FailureReason;
 import io.clipguard.avro.ImageReference;
 import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.InlineImage;
-import io.clipguard.avro.ScoringFailure;
 import io.clipguard.contracts.OutputRecords;
 import io.clipguard.fetch.FetchException;
 import io.clipguard.fetch.ImageFetcher;
@@ -15,7 +14,6 @@ import io.clipguard.scoring.EmbeddingCache;
 import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.scoring.ScoringEngine;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
@@ -164,20 +162,8 @@ public final class UploadScorer implements AutoCloseable {
 
     private ModerationOutcome.DeadLetter deadLetter(PendingUpload upload, byte[] value, String uploadId, FailureReason reason,
                                                     String message) {
-        if (uploadId == null && upload.key() != null) {
-            uploadId = new String(upload.key(), StandardCharsets.UTF_8);
-        }
-        return new ModerationOutcome.DeadLetter(upload.key(), ScoringFailure.newBuilder()
-                .setReason(reason)
-                .setMessage(message)
-                .setUploadId(uploadId)
-                .setOriginalKey(upload.key() == null ? null : ByteBuffer.wrap(upload.key()))
-                .setOriginalValue(value == null ? null : ByteBuffer.wrap(value))
-                .setSourceTopic(upload.topic())
-                .setSourcePartition(upload.partition())
-                .setSourceOffset(upload.offset())
-                .setFailedAt(clock.instant())
-                .build());
+        var source = new OutputRecords.SourceRecord(upload.topic(), upload.partition(), upload.offset(), upload.key(), value);
+        return new ModerationOutcome.DeadLetter(upload.key(), OutputRecords.deadLetter(source, uploadId, reason, message, clock.instant()));
     }
 
     private static CompletableFuture<ModerationOutcome> done(ModerationOutcome outcome) {

@@ -136,6 +136,13 @@ class DeploymentFilesTest {
     }
 
     @Test
+    void theServiceRecordLimitIsTheDefaultTheCommandLineUses() {
+        // application.properties cannot name the constant, so the number is checked here.
+        assertThat(Integer.parseInt(properties.getProperty("clipguard.max-record-bytes")))
+                .isEqualTo(io.clipguard.contracts.Topics.DEFAULT_MAX_RECORD_BYTES);
+    }
+
+    @Test
     void composeBuildsTheDockerfileWhoseSettingsAndPortMatch() throws IOException {
         Map<String, Object> build = map(composeService("clipguard").get("build"));
         assertThat(ROOT.resolve(String.valueOf(build.get("context"))).resolve(String.valueOf(build.get("dockerfile"))).normalize())

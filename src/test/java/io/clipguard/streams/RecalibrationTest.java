@@ -37,6 +37,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.avro.generic.GenericRecord;
@@ -46,7 +48,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.record.CompressionType;
+import org.apache.kafka.common.record.FileRecords;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.assertj.core.data.Offset;
@@ -62,7 +67,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Recalibration end to end on a real KRaft broker, the real Apicurio Registry and the bundled tiny ONNX model:
  * embeddings written with verdicts (and decodable by a plain Confluent-style consumer), dedupe of repeated content,
  * live head switches through detector-heads (and refusal of a head that does not fit), and {@code tools/clipguard
- * rescore} run twice, re-inferring an upload without an embedding and reporting one whose record is gone.
+ * rescore} run twice, re-inferring an upload without an embedding and reporting one whose record is gone; the codec
+ * rescore writes with ({@code --compression}) and its record limit ({@code --max-record-bytes}).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RecalibrationTest {
@@ -302,7 +308,73 @@ class RecalibrationTest {
         });
     }
 
+    @Test
+    @Order(7)
+    void rescoreWritesUncompressedBatchesByDefaultAndTheCodecThatCompressionNames() throws Exception {
+        String plain = stack.settings().topics().verdicts() + "-plain";
+        String gzip = stack.settings().topics().verdicts() + "-gzip";
+        stack.broker().createTopics(1, plain, gzip);
+        String to = Instant.now().plusSeconds(60).toString();
+        // A head version per run: each output topic gets the rescored verdicts of every upload scored so far.
+        cli("head", "publish", "--file", headFile("codec-default", 64, 0.5).toString());
+        cli("head", "publish", "--file", headFile("codec-gzip", 64, 0.5).toString());
+
+        cli("rescore", "--head-version", "codec-default", "--from", started.toString(), "--to", to, "--to-topic", plain);
+        cli("rescore", "--head-version", "codec-gzip", "--from", started.toString(), "--to", to, "--to-topic", gzip,
+                "--compression", "gzip");
+
+        // The codec is only visible in the stored batches: read the broker's log segments of each topic.
+        assertThat(batchCodecs(plain)).containsExactly(CompressionType.NONE);
+        assertThat(batchCodecs(gzip)).containsExactly(CompressionType.GZIP);
+    }
+
+    @Test
+    @Order(8)
+    void aRecordOverMaxRecordBytesFailsTheRescoreAndCommitsNothing() throws Exception {
+        String out = stack.settings().topics().verdicts() + "-small";
+        stack.broker().createTopics(1, out);
+        cli("head", "publish", "--file", headFile("record-limit", 64, 0.5).toString());
+
+        // A rescored verdict of the tiny model is a few hundred bytes: over a 100-byte limit.
+        CliRun run = run("rescore", "--head-version", "record-limit", "--from", started.toString(),
+                "--to", Instant.now().plusSeconds(60).toString(), "--to-topic", out, "--max-record-bytes", "100");
+        assertThat(run.exit()).as(run.err()).isEqualTo(1);
+        assertThat(run.err()).contains("rescore: writing the rescore's output failed")
+                .contains("larger than 100, which is the value of the max.request.size configuration");
+        assertThat(TestClients.readCommitted(stack.broker().bootstrapServers(), out, new ByteArrayDeserializer(), got -> false,
+                Duration.ofSeconds(2))).isEmpty();
+    }
+
     // ---- helpers ----
+
+    /** The codec of every data batch (transaction markers aside) stored for {@code topic}, read from the broker's log. */
+    private static Set<CompressionType> batchCodecs(String topic) throws Exception {
+        Set<CompressionType> codecs = new TreeSet<>();
+        try (Admin admin = Admin.create(stack.broker().clientProperties())) {
+            List<Integer> brokers = admin.describeCluster().nodes().get().stream().map(Node::id).toList();
+            for (var dirs : admin.describeLogDirs(brokers).allDescriptions().get().values()) {
+                for (var dir : dirs.entrySet()) {
+                    for (TopicPartition tp : dir.getValue().replicaInfos().keySet()) {
+                        if (!tp.topic().equals(topic)) {
+                            continue;
+                        }
+                        try (var segments = Files.list(Path.of(dir.getKey(), tp.toString()))) {
+                            for (Path segment : segments.filter(f -> f.toString().endsWith(".log")).toList()) {
+                                try (FileRecords records = FileRecords.open(segment.toFile(), false)) {
+                                    records.batches().forEach(b -> {
+                                        if (!b.isControlBatch()) {
+                                            codecs.add(b.compressionType());
+                                        }
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return codecs;
+    }
 
     private static byte[] image(String name) throws Exception {
         return Files.readAllBytes(IMAGES.resolve(name));
@@ -366,6 +438,15 @@ class RecalibrationTest {
 
     /** Runs {@code tools/clipguard ARGS} against this test's broker, registry and heads topic; returns its stdout. */
     private static String cli(String... args) {
+        CliRun run = run(args);
+        assertThat(run.exit()).as("exit code of clipguard " + String.join(" ", args) + "\n" + run.out() + run.err()).isZero();
+        return run.out();
+    }
+
+    private record CliRun(int exit, String out, String err) {}
+
+    /** {@link #cli} without the exit code check; stderr captured too. */
+    private static CliRun run(String... args) {
         List<String> all = new ArrayList<>(List.of(args));
         boolean head = args[0].equals("head");
         all.addAll(List.of("--bootstrap-servers", stack.broker().bootstrapServers(), "--registry-url", stack.registry().url()));
@@ -379,17 +460,23 @@ class RecalibrationTest {
                     "--model-dir", ModerationPipeline.TINY_MODEL.toString()));
         }
         PrintStream out = System.out;
+        PrintStream err = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        ByteArrayOutputStream capturedErr = new ByteArrayOutputStream();
         int exit;
-        try (PrintStream capture = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
+        try (PrintStream capture = new PrintStream(captured, true, StandardCharsets.UTF_8);
+             PrintStream captureErr = new PrintStream(capturedErr, true, StandardCharsets.UTF_8)) {
             System.setOut(capture);
+            System.setErr(captureErr);
             exit = ClipguardCli.commandLine().execute(all.toArray(String[]::new));
         } finally {
             System.setOut(out);
+            System.setErr(err);
         }
         String text = captured.toString(StandardCharsets.UTF_8);
+        String errText = capturedErr.toString(StandardCharsets.UTF_8);
         System.out.print(text);
-        assertThat(exit).as("exit code of clipguard " + String.join(" ", args) + "\n" + text).isZero();
-        return text;
+        System.err.print(errText);
+        return new CliRun(exit, text, errText);
     }
 }

@@ -28,7 +28,7 @@ public final class CreateTopicsCommand implements Callable<Integer> {
     @Option(names = "--replication-factor", defaultValue = "1", description = "Replicas per partition (default ${DEFAULT-VALUE}).")
     short replicationFactor;
 
-    @Option(names = "--max-message-bytes", defaultValue = "16777216",
+    @Option(names = "--max-message-bytes", defaultValue = Topics.DEFAULT_MAX_RECORD_BYTES_TEXT,
             description = "Largest record the topics accept; inline images need room (default ${DEFAULT-VALUE}).")
     int maxMessageBytes;
 

@@ -55,7 +55,7 @@ public final class PublishCommand implements Callable<Integer> {
         }
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers);
-        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024);
+        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.DEFAULT_MAX_RECORD_BYTES); // the service reads no larger
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         var uploads = Topics.uploads(topic, new OutputSchemas(kafka.registryUrl));
         try (KafkaProducer<String, ImageUploaded> producer = new KafkaProducer<>(props, uploads.keySerde().serializer(),

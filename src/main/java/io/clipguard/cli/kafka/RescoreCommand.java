@@ -7,6 +7,7 @@ import io.clipguard.fetch.FetchPolicy;
 import io.clipguard.fetch.ImageFetcher;
 import io.clipguard.model.ModelLoadException;
 import io.clipguard.contracts.HeadCatalog;
+import io.clipguard.recalibration.Compression;
 import io.clipguard.recalibration.Rescorer;
 import io.clipguard.scoring.EmbeddingCache;
 import io.clipguard.scoring.EngineConfig;
@@ -115,6 +116,17 @@ public final class RescoreCommand implements Callable<Integer> {
     @Option(names = "--transaction-size", defaultValue = "5000", description = "Records per Kafka transaction (default ${DEFAULT-VALUE}).")
     int transactionSize;
 
+    @Option(names = "--compression", defaultValue = "none", paramLabel = "none|gzip|snappy|lz4|zstd", converter = CompressionConverter.class,
+            description = "Codec of the record batches written (default ${DEFAULT-VALUE}, as the live service writes: every Kafka"
+                    + " client reads it). Another codec must be readable by every consumer of the output topics; see"
+                    + " docs/recalibration.md.")
+    Compression compression;
+
+    @Option(names = "--max-record-bytes", defaultValue = Topics.DEFAULT_MAX_RECORD_BYTES_TEXT, paramLabel = "BYTES",
+            description = "Largest record read back from the uploads topic or written (default ${DEFAULT-VALUE}, the"
+                    + " service's default); keep it equal to the service's clipguard.max-record-bytes.")
+    int maxRecordBytes;
+
     @Option(names = "--progress", negatable = true, description = "Show a progress bar (default: only when attached to a terminal).")
     Boolean progress;
 
@@ -124,9 +136,12 @@ public final class RescoreCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Rescorer.Range range = range();
+        if (maxRecordBytes < 1) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--max-record-bytes must be at least 1, got " + maxRecordBytes);
+        }
         HeadCatalog.Entry head;
         try {
-            head = new HeadCatalog(kafka.bootstrapServers, kafka.registryUrl, headsTopic).find(headVersion, model);
+            head = new HeadCatalog(kafka.bootstrapServers, kafka.registryUrl, headsTopic, maxRecordBytes).find(headVersion, model);
             head.head();
         } catch (IllegalArgumentException | ModelLoadException e) {
             System.err.println("rescore: " + e.getMessage());
@@ -135,7 +150,7 @@ public final class RescoreCommand implements Callable<Integer> {
         Topics.Names topics = new Topics.Names(uploadsTopic, verdictsTopic, alertsTopic, deadLetterTopic, Topics.BURST_ALERTS, embeddingsTopic,
                 headsTopic);
         Rescorer.Options options = new Rescorer.Options(kafka.bootstrapServers, kafka.registryUrl, topics,
-                toTopic != null ? toTopic : verdictsTopic, alertThreshold, transactionSize);
+                toTopic != null ? toTopic : verdictsTopic, alertThreshold, transactionSize, maxRecordBytes, compression);
         Path models = modelDir != null ? modelDir : Path.of("models", head.modelId());
         long start = System.nanoTime();
         Rescorer.Summary summary;
@@ -151,7 +166,7 @@ public final class RescoreCommand implements Callable<Integer> {
                     bar.stepBy(records);
                 }
             };
-            summary = new Rescorer(options, head, () -> reInference(models, head)).run(range, listener);
+            summary = new Rescorer(options, head, () -> backbone(models, head)).run(range, listener);
         } catch (ModelLoadException | ReInferenceUnavailable e) {
             System.err.println("rescore: " + e.getMessage());
             return 3;
@@ -221,7 +236,7 @@ public final class RescoreCommand implements Callable<Integer> {
 
 
     /** The backbone with the rescore's head (written to a temporary head file), for uploads that need re-inference. */
-    private Rescorer.ReInference reInference(Path models, HeadCatalog.Entry head) {
+    private Rescorer.Backbone backbone(Path models, HeadCatalog.Entry head) {
         try {
             Path headFile = Files.createTempFile("clipguard-rescore-head", ".json");
             Files.writeString(headFile, head.headJson());
@@ -231,7 +246,7 @@ public final class RescoreCommand implements Callable<Integer> {
                     50L * 1024 * 1024, false, 3));
             UploadScorer scorer = new UploadScorer(engine, new EmbeddingCache(engine, 1000), engine::configuredHead, fetcher,
                     Topics.serdeConfig(kafka.registryUrl), Clock.systemUTC());
-            return new Rescorer.ReInference() {
+            return new Rescorer.Backbone() {
                 public UploadScorer scorer() {
                     return scorer;
                 }
@@ -247,6 +262,17 @@ public final class RescoreCommand implements Callable<Integer> {
                     + " (pass --model-dir)");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    static final class CompressionConverter implements picocli.CommandLine.ITypeConverter<Compression> {
+        @Override
+        public Compression convert(String value) {
+            try {
+                return Compression.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
         }
     }
 

@@ -31,9 +31,10 @@ public interface ClipguardConfig {
     /**
      * Largest upload record accepted, in bytes. The consumer's fetch sizes and the producer (a dead letter carries the
      * original record's bytes) are sized to it; the broker's and the topics' own limits (message.max.bytes,
-     * max.message.bytes) must allow it too.
+     * max.message.bytes) must allow it too. The default is {@link io.clipguard.contracts.Topics#DEFAULT_MAX_RECORD_BYTES},
+     * also the default of {@code tools/clipguard rescore --max-record-bytes}.
      */
-    @WithDefault("16777216")
+    @WithDefault(io.clipguard.contracts.Topics.DEFAULT_MAX_RECORD_BYTES_TEXT)
     int maxRecordBytes();
 
     /** Kafka Streams state (the pending store's local copy); restored from its changelog when missing. */

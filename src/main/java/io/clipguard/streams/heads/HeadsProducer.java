@@ -29,7 +29,7 @@ public class HeadsProducer {
     ActiveHeads activeHeads(ClipguardConfig config, ScoringEngine engine, MeterRegistry registry,
                             @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
         LinearHead configured = engine.configuredHead();
-        seed(new HeadCatalog(bootstrapServers, config.registry().url(), config.topics().heads()), configured,
+        seed(new HeadCatalog(bootstrapServers, config.registry().url(), config.topics().heads(), config.maxRecordBytes()), configured,
                 engine.config().headFile());
         return new ActiveHeads(configured, engine.info().modelId(), engine.info().featureDim(),
                 Topics.avroReader(config.registry().url()), registry);
