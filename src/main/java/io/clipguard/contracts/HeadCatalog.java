@@ -152,18 +152,12 @@ public final class HeadCatalog {
         return result;
     }
 
-    /**
-     * Makes {@code version} the active head of its model (the instances switch as soon as they read the record).
-     *
-     * @return the model whose active head it now is
-     */
-    public String activate(String version, String modelId, String who) {
-        Entry entry = find(version, modelId);
+    /** Makes a published version the active head of its model (the instances switch as soon as they read the record). */
+    public void activate(Entry entry, String who) {
         try (KafkaProducer<String, DetectorHeadEntry> producer = producer()) {
             send(producer, Topics.activeKey(entry.modelId()),
-                    new DetectorHeadEntry(entry.modelId(), version, null, Instant.now(), who));
+                    new DetectorHeadEntry(entry.modelId(), entry.version(), null, Instant.now(), who));
         }
-        return entry.modelId();
     }
 
     /**

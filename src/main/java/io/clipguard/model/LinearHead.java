@@ -2,9 +2,6 @@ package io.clipguard.model;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -82,8 +79,10 @@ public record LinearHead(
     /** torch.nn.functional.normalize's eps: a zero feature vector stays zero instead of becoming NaN. */
     private static final double NORM_EPS = 1e-12;
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+    private static final String SHAPE = "A head file is {\"format\": \"" + FORMAT + "\", \"model_id\": \"...\", \"version\":"
+            + " \"...\", \"weights\": [one number per feature], \"bias\": number, \"threshold\": number, \"calibration\":"
+            + " {\"a\": number, \"b\": number} (optional)}; see docs/models.md";
+    private static final JsonDocument<LinearHead> DOCUMENT = new JsonDocument<>(LinearHead.class, "head file", FORMAT, SHAPE, SHAPE);
 
     public LinearHead {
         if (calibration == null) {
@@ -111,30 +110,20 @@ public record LinearHead(
     }
 
     /**
-     * Parses and checks a head file's text (format, weights present and finite), e.g. as published on detector-heads.
+     * Parses and checks a head file's text (format, fields of the right types, weights present and finite), e.g. as
+     * published on detector-heads.
      *
      * @param origin where the text came from, for error messages (a path, a topic key)
      */
     public static LinearHead parse(String json, String origin) throws ModelLoadException {
-        LinearHead head;
-        try {
-            head = JSON.readValue(json, LinearHead.class);
-        } catch (JsonProcessingException e) {
-            throw new ModelLoadException(origin + " is not a valid head file: " + e.getOriginalMessage()
-                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""), e);
-        }
-        if (head == null) {
-            throw new ModelLoadException(origin + " is not a valid head file: it is empty");
-        }
+        LinearHead head = DOCUMENT.read(json, origin);
         String where = origin + ": ";
-        if (!FORMAT.equals(head.format())) {
-            throw new ModelLoadException(where + "unknown format '" + head.format() + "'; expected '" + FORMAT + "'");
-        }
         if (head.modelId() == null || head.modelId().isBlank()) {
             throw new ModelLoadException(where + "'model_id' is missing; a head must name the backbone it was trained on");
         }
         if (head.weights() == null || head.weights().length == 0) {
-            throw new ModelLoadException(where + "'weights' is missing or empty");
+            throw new ModelLoadException(where + "'weights' is " + (head.weights() == null ? "missing" : "empty")
+                    + "; a head has one weight per feature of its backbone. " + DOCUMENT.shape());
         }
         for (int i = 0; i < head.weights().length; i++) {
             if (!Float.isFinite(head.weights()[i])) {
@@ -156,33 +145,36 @@ public record LinearHead(
     }
 
     /**
-     * Why this head cannot score the {@code featureDim}-d features of backbone {@code backboneId}, or empty when it
-     * fits (same model id, one weight per feature).
+     * Why a head cannot score a backbone's features.
+     *
+     * @param otherModel the head was trained for another model (else: the model's, with another dimension)
+     * @param reason     what does not fit, e.g. "it has 10 weights but model 'x' outputs 64-d features"
      */
-    public Optional<String> misfit(String backboneId, int featureDim) {
+    public record Misfit(boolean otherModel, String reason) {}
+
+    /**
+     * Why this head cannot score the {@code featureDim}-d features of backbone {@code backboneId}, or empty when it
+     * fits (same model id, one weight per feature). The one fit rule: the service refuses an activation with it, the
+     * engine a head file, {@code tools/clipguard head} a publication.
+     */
+    public Optional<Misfit> misfit(String backboneId, int featureDim) {
         if (!modelId.equals(backboneId)) {
-            return Optional.of("it was trained for model_id '" + modelId + "' but the backbone is '" + backboneId + "'");
+            return Optional.of(new Misfit(true, "it was trained for model_id '" + modelId + "' but the backbone is '"
+                    + backboneId + "'"));
         }
         if (weights.length != featureDim) {
-            return Optional.of("it has " + weights.length + " weights but model '" + backboneId + "' outputs " + featureDim
-                    + "-d features");
+            return Optional.of(new Misfit(false, "it has " + weights.length + " weights but model '" + backboneId
+                    + "' outputs " + featureDim + "-d features"));
         }
         return Optional.empty();
     }
 
     void requireCompatible(ModelManifest manifest, Path headFile) throws ModelLoadException {
-        if (misfit(manifest.id(), manifest.featureDim()).isEmpty()) {
-            return;
-        }
-        if (!modelId.equals(manifest.id())) {
-            throw new ModelLoadException("head " + headFile + " was trained for model_id '" + modelId
-                    + "' but the model folder holds '" + manifest.id() + "': pass the head trained on '"
-                    + manifest.id() + "' (--head) or the model folder of '" + modelId + "' (--model-dir)");
-        }
-        if (weights.length != manifest.featureDim()) {
-            throw new ModelLoadException("head " + headFile + " has " + weights.length + " weights but model '"
-                    + manifest.id() + "' outputs " + manifest.featureDim() + "-d features: the head does not fit this"
-                    + " backbone; retrain it on this model's features");
+        Optional<Misfit> misfit = misfit(manifest.id(), manifest.featureDim());
+        if (misfit.isPresent()) {
+            throw new ModelLoadException("head " + headFile + " does not fit the model folder: " + misfit.get().reason()
+                    + "; " + (misfit.get().otherModel() ? "pass the head trained on '" + manifest.id() + "' (--head) or"
+                    + " the model folder of '" + modelId + "' (--model-dir)" : "retrain it on this model's features"));
         }
     }
 

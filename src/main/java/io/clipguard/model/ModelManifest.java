@@ -2,11 +2,6 @@ package io.clipguard.model;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.InvalidFormatException;
-import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import io.clipguard.image.PreprocessSpec;
 import java.io.IOException;
 import java.io.InputStream;
@@ -76,9 +71,12 @@ public record ModelManifest(
         @JsonProperty("graph") GRAPH
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
+    private static final JsonDocument<ModelManifest> DOCUMENT = new JsonDocument<>(ModelManifest.class, "model manifest",
+            FORMAT, "A model manifest is {\"format\": \"" + FORMAT + "\", \"id\": \"...\", \"onnx\": \"model.onnx\","
+                    + " \"input\": {...}, \"output\": {\"name\": ..., \"dtype\": ..., \"dim\": number}, \"preprocess\":"
+                    + " {...}, \"l2_normalize\": \"engine\" or \"graph\"}; see docs/models.md and"
+                    + " models/tiny-clip-test/manifest.json",
+            "Re-export the model with tools/export_clip_onnx.py or upgrade clipguard.");
 
     /** The ONNX file this manifest describes, inside {@code modelDir}. */
     public Path onnxFile(Path modelDir) {
@@ -103,41 +101,47 @@ public record ModelManifest(
         return new PreprocessSpec(preprocess.resize().size(), preprocess.crop().size(), preprocess.mean(), preprocess.std());
     }
 
+    /** Where a model's folder is by default: {@code models/<id>}, relative to the working directory. */
+    public static Path defaultDir(String modelId) {
+        return Path.of("models", modelId);
+    }
+
     /**
      * Reads and checks {@code modelDir/manifest.json}: known format, complete fields, supported preprocessing, the ONNX
      * file present and, when the manifest gives a sha256, its digest equal to it (read as a stream, never whole).
      */
     public static ModelManifest load(Path modelDir) throws ModelLoadException {
+        ModelManifest manifest = read(modelDir);
+        manifest.verifyDigest(modelDir, modelDir.resolve(FILE_NAME));
+        return manifest;
+    }
+
+    /**
+     * Reads and checks {@code modelDir/manifest.json} alone, not the ONNX file it names: enough to know the backbone's
+     * id and feature dimension (e.g. to check a head) where the model file is absent or too large to hash.
+     */
+    public static ModelManifest read(Path modelDir) throws ModelLoadException {
         Path file = modelDir.resolve(FILE_NAME);
         if (!Files.isDirectory(modelDir)) {
             throw new ModelLoadException("model folder " + modelDir.toAbsolutePath() + " does not exist; pass the folder"
                     + " that holds manifest.json and model.onnx (e.g. models/tiny-clip-test)");
         }
-        ModelManifest manifest;
+        String text;
         try {
-            manifest = JSON.readValue(file.toFile(), ModelManifest.class);
-        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
             throw new ModelLoadException("no " + FILE_NAME + " in model folder " + modelDir.toAbsolutePath()
                     + "; every model folder needs one (see models/tiny-clip-test/manifest.json)");
-        } catch (InvalidFormatException | ValueInstantiationException e) {
-            throw new ModelLoadException(file + ": " + rootMessage(e) + " (at " + e.getPathReference() + ")", e);
-        } catch (JsonProcessingException e) {
-            throw new ModelLoadException(file + " is not a valid manifest: " + e.getOriginalMessage()
-                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""), e);
         } catch (IOException e) {
             throw new ModelLoadException("cannot read " + file + ": " + e.getMessage(), e);
         }
+        ModelManifest manifest = DOCUMENT.read(text, file.toString());
         manifest.validate(file);
-        manifest.verifyDigest(modelDir, file);
         return manifest;
     }
 
     private void validate(Path file) throws ModelLoadException {
         String where = file + ": ";
-        if (!FORMAT.equals(format)) {
-            throw new ModelLoadException(where + "unknown format '" + format + "'; this version of clipguard reads '"
-                    + FORMAT + "'. Re-export the model with tools/export_clip_onnx.py or upgrade clipguard.");
-        }
         require(id != null && !id.isBlank(), where + "'id' is missing");
         require(onnx != null && !onnx.isBlank(), where + "'onnx' (the ONNX file name) is missing");
         require(input != null && input.name() != null && input.dtype() != null && input.shape() != null,
@@ -203,14 +207,6 @@ public record ModelManifest(
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is mandatory on every JVM", e);
         }
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t.getMessage();
     }
 
     private static void require(boolean ok, String message) throws ModelLoadException {

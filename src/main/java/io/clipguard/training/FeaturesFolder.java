@@ -2,10 +2,10 @@ package io.clipguard.training;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.clipguard.model.CanonicalJson;
+import io.clipguard.model.JsonDocument;
+import io.clipguard.model.ModelLoadException;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -29,6 +29,10 @@ public final class FeaturesFolder {
     public static final String INDEX = "index.csv";
     public static final String INFO = "features.json";
     public static final String FORMAT = "clipguard-features/v1";
+
+    private static final JsonDocument<Info> INFO_DOCUMENT = new JsonDocument<>(Info.class, "features description", FORMAT,
+            "tools/clipguard embed writes it beside " + MATRIX + " and " + INDEX + " (see docs/training.md); recompute"
+                    + " the features with it", "Recompute the features with tools/clipguard embed.");
 
     private FeaturesFolder() {}
 
@@ -85,14 +89,9 @@ public final class FeaturesFolder {
     public static Features read(Path dir) throws IOException {
         Info info;
         try {
-            info = CanonicalJson.mapper().reader().without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                    .readValue(dir.resolve(INFO).toFile(), Info.class);
-        } catch (JsonProcessingException e) {
-            throw new IOException(dir.resolve(INFO) + " is not a features description: " + e.getOriginalMessage());
-        }
-        if (!FORMAT.equals(info.format())) {
-            throw new IOException(dir.resolve(INFO) + ": unknown format '" + info.format() + "', expected '" + FORMAT
-                    + "'; recompute the features with tools/clipguard embed");
+            info = INFO_DOCUMENT.read(Files.readString(dir.resolve(INFO)), dir.resolve(INFO).toString());
+        } catch (ModelLoadException e) {
+            throw new IOException(e.getMessage(), e);
         }
         Npy.Matrix matrix = Npy.read(dir.resolve(MATRIX));
         if (matrix.cols() != info.dim() || matrix.rows() != info.rows()) {

@@ -91,6 +91,36 @@ class ModelManifestTest {
         Files.writeString(dir.resolve("manifest.json"), "{\n \"format\": \"clipguard-model/v1\",\n \"id\": }");
         assertThatThrownBy(() -> ModelManifest.load(dir))
                 .isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining("not a valid manifest").hasMessageContaining("line 3");
+                .hasMessageContaining("manifest.json is not a model manifest: it is not valid JSON (line 3")
+                .hasMessageContaining("see docs/models.md");
+    }
+
+    @Test
+    void aWrongFieldIsNamedWithWhatItShouldBe() {
+        Path dir = TestModels.copyTiny(tmp.resolve("m"));
+        TestModels.editJson(dir.resolve("manifest.json"), j -> j.with("output").put("dim", "sixty-four"));
+        assertThatThrownBy(() -> ModelManifest.load(dir))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("is not a model manifest: field 'output.dim' is \"sixty-four\" (a number expected)");
+        TestModels.editJson(dir.resolve("manifest.json"), j -> j.with("output").remove("dim"));
+        assertThatThrownBy(() -> ModelManifest.load(dir))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("is not a model manifest: field 'output.dim' is missing (a number)");
+        TestModels.editJson(dir.resolve("manifest.json"), j -> {
+            j.with("output").put("dim", 64);
+            j.put("l2_normalize", "both");
+        });
+        assertThatThrownBy(() -> ModelManifest.load(dir))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("field 'l2_normalize' is \"both\" (one of [\"engine\", \"graph\"] expected)");
+    }
+
+    @Test
+    void readChecksTheManifestWithoutTheModelFile() throws Exception {
+        Path dir = TestModels.copyTiny(tmp.resolve("m"));
+        Files.delete(dir.resolve("model.onnx"));
+        ModelManifest m = ModelManifest.read(dir);
+        assertThat(m.id()).isEqualTo("tiny-clip-test");
+        assertThat(m.featureDim()).isEqualTo(64);
     }
 }

@@ -6,6 +6,7 @@ import io.clipguard.contracts.Topics;
 import io.clipguard.fetch.FetchPolicy;
 import io.clipguard.fetch.ImageFetcher;
 import io.clipguard.model.ModelLoadException;
+import io.clipguard.model.ModelManifest;
 import io.clipguard.contracts.HeadCatalog;
 import io.clipguard.recalibration.Compression;
 import io.clipguard.recalibration.Rescorer;
@@ -151,7 +152,7 @@ public final class RescoreCommand implements Callable<Integer> {
                 headsTopic);
         Rescorer.Options options = new Rescorer.Options(kafka.bootstrapServers, kafka.registryUrl, topics,
                 toTopic != null ? toTopic : verdictsTopic, alertThreshold, transactionSize, maxRecordBytes, compression);
-        Path models = modelDir != null ? modelDir : Path.of("models", head.modelId());
+        Path models = modelDir != null ? modelDir : ModelManifest.defaultDir(head.modelId());
         long start = System.nanoTime();
         Rescorer.Summary summary;
         try (ProgressBar bar = ProgressDisplay.show(progress) ? new ProgressBarBuilder().setTaskName("Rescoring").setInitialMax(0)

@@ -103,9 +103,9 @@ public final class ActiveHeads implements Supplier<LinearHead> {
             refuse(version, e.getMessage());
             return;
         }
-        Optional<String> misfit = head.misfit(modelId, featureDim);
+        Optional<LinearHead.Misfit> misfit = head.misfit(modelId, featureDim);
         if (misfit.isPresent()) {
-            refuse(version, "the head does not fit the backbone: " + misfit.get());
+            refuse(version, "the head does not fit the backbone: " + misfit.get().reason());
             return;
         }
         if (!version.equals(head.version())) {
