@@ -5,21 +5,25 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.apicurio.registry.serde.avro.AvroSerde;
 import io.apicurio.registry.serde.config.SerdeConfig;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.logging.Logger;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
 
 /**
- * Registers each output schema whole, through the registry's Confluent-compatible API, and pins our serializers to
- * exactly that version.
+ * Registers each schema whole, through the registry's Confluent-compatible API, and pins our serializers to exactly
+ * that version. Every subject it registers into is first set to {@link #COMPATIBILITY}, and the text registered is the
+ * {@code avro/*.avsc} file as is (see {@link #avscText}).
  *
  * <p>Why not let the Apicurio serializer auto-register: it registers named nested types (our enums) as separate
  * schema references, and a Confluent-style consumer that only reads {@code GET /schemas/ids/{id}} then cannot parse
@@ -35,6 +39,18 @@ public final class OutputSchemas {
     private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
     private static final Logger LOG = Logger.getLogger(OutputSchemas.class.getName());
     private static final long MAX_BACKOFF_MILLIS = 4_000;
+
+    /**
+     * The compatibility level of every subject clipguard owns (docs/contracts.md, "Schema evolution rule"): the
+     * registry refuses a new version that cannot read the records of the latest one, e.g. a field added without a
+     * default. Not FULL: Confluent-style clients with default options (kafkajs's registry client) register only into
+     * a subject that is missing or BACKWARD (an Apicurio subject without a level of its own answers the global
+     * NONE, which they refuse).
+     */
+    public static final String COMPATIBILITY = "BACKWARD";
+
+    /** Subject and schema name → version, so the subjects claimed at start are not registered again per serde. */
+    private final Map<String, String> registered = new HashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String registryBaseUrl;
     private final Map<String, Object> baseConfig;
@@ -80,13 +96,58 @@ public final class OutputSchemas {
         return serde;
     }
 
+    /**
+     * Claims the subject of every topic of {@code names}, input first ({@link Topics.Names#valueSchemas()}): sets
+     * its level and registers the value schema, so a third-party producer finds it as a Confluent registry would
+     * leave it (BACKWARD, our schema) even before clipguard wrote to it.
+     */
+    public void registerAll(Topics.Names names) {
+        names.valueSchemas().forEach((topic, schema) -> register(subject(topic), schema));
+    }
+
     /** Returns the subject version that holds {@code schema}, registering it if it is new. */
-    String register(String subject, Schema schema) {
-        String body = JSON.createObjectNode().put("schema", schema.toString()).toString();
+    synchronized String register(String subject, Schema schema) {
+        String key = subject + " " + schema.getFullName();
+        String known = registered.get(key);
+        if (known != null) {
+            return known;
+        }
+        // The level first: a subject that exists with another level (Apicurio's NONE) then checks this version too.
+        send("PUT", registryBaseUrl + "/apis/ccompat/v7/config/" + subject,
+                JSON.createObjectNode().put("compatibility", COMPATIBILITY).toString());
+        String body = JSON.createObjectNode().put("schema", avscText(schema)).toString();
         String base = registryBaseUrl + "/apis/ccompat/v7/subjects/" + subject;
-        post(base + "/versions", body);
+        send("POST", base + "/versions", body);
         // Look the schema up to learn which version of the subject it is (registration only answers the id).
-        return post(base, body).get("version").asText();
+        String version = send("POST", base, body).get("version").asText();
+        registered.put(key, version);
+        return version;
+    }
+
+    /**
+     * The text of {@code avro/<name>.avsc}, as is (the build copies the folder into the jar): a client that looks the
+     * file up by content finds our version. {@code Schema.toString()} differs from it, since the generated classes add
+     * {@code avro.java.string} properties and the registry compares properties.
+     */
+    static String avscText(Schema schema) {
+        String resource = "/avro/" + schema.getName() + ".avsc";
+        String text;
+        try (InputStream in = OutputSchemas.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException(resource + " is not on the classpath: the build copies avro/*.avsc there "
+                        + "(pom.xml, <resources>)");
+            }
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + resource + ": " + e, e);
+        }
+        // A file edited after the classes were generated must not be registered for records it does not describe.
+        if (SchemaNormalization.parsingFingerprint64(new Schema.Parser().parse(text))
+                != SchemaNormalization.parsingFingerprint64(schema)) {
+            throw new IllegalStateException(resource + " does not match the compiled " + schema.getFullName()
+                    + ": rebuild (./mvnw compile)");
+        }
+        return text;
     }
 
     /** The schema behind a wire-format id, as a Confluent client reads it ({@code GET /schemas/ids/{id}}). */
@@ -96,9 +157,9 @@ public final class OutputSchemas {
                 .get("schema").asText());
     }
 
-    private JsonNode post(String url, String body) {
+    private JsonNode send(String method, String url, String body) {
         return send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
-                .header("Content-Type", CONTENT_TYPE).POST(HttpRequest.BodyPublishers.ofString(body)).build());
+                .header("Content-Type", CONTENT_TYPE).method(method, HttpRequest.BodyPublishers.ofString(body)).build());
     }
 
     private JsonNode send(HttpRequest request) {

@@ -14,8 +14,10 @@ import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.avro.ScoringFailure;
 import io.clipguard.avro.UploaderBurstAlert;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.avro.Schema;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -104,6 +106,22 @@ public final class Topics {
         /** Every topic the service reads or writes, input first. */
         public List<String> all() {
             return List.of(uploads, verdicts, alerts, deadLetter, burstAlerts, embeddings, heads);
+        }
+
+        /**
+         * Each topic's value schema, input first: the registry subjects ({@code <topic>-value}) clipguard owns, set to
+         * {@link OutputSchemas#COMPATIBILITY} by {@code create-topics} and at the service's start.
+         */
+        public Map<String, Schema> valueSchemas() {
+            Map<String, Schema> schemas = new LinkedHashMap<>();
+            schemas.put(uploads, ImageUploaded.getClassSchema());
+            schemas.put(verdicts, ModerationVerdict.getClassSchema());
+            schemas.put(alerts, HighScoreAlert.getClassSchema());
+            schemas.put(deadLetter, ScoringFailure.getClassSchema());
+            schemas.put(burstAlerts, UploaderBurstAlert.getClassSchema());
+            schemas.put(embeddings, ImageEmbedding.getClassSchema());
+            schemas.put(heads, DetectorHeadEntry.getClassSchema());
+            return schemas;
         }
 
         /**

@@ -77,6 +77,8 @@ public class ModerationTopology {
     public static Topology build(Settings s, UploadScorer scorer, ModerationMetrics metrics, OutputSchemas schemas,
                                  BooleanSupplier draining, ActiveHeads heads) {
         Topics.Names names = s.topics();
+        // Every subject, the input's too (read raw here): a third-party producer finds it BACKWARD, with our schema.
+        schemas.registerAll(names);
         var uploads = Topics.uploadsRaw(names.uploads());
         var verdicts = Topics.verdicts(names.verdicts(), schemas);
         var embeddings = Topics.embeddings(names.embeddings(), schemas);

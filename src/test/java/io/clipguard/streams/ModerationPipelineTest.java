@@ -16,9 +16,6 @@ import io.clipguard.testing.BadImages;
 import io.clipguard.testing.ModerationPipeline;
 import io.clipguard.testing.PipelineStack;
 import io.clipguard.testing.TestClients;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -226,11 +223,8 @@ class ModerationPipelineTest {
     }
 
     private static void registerViaCcompat(ApicurioRegistry target, String subject, String schema) throws Exception {
-        String body = new ObjectMapper().writeValueAsString(Map.of("schema", schema));
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        URI.create(target.ccompatUrl() + "/subjects/" + subject + "/versions"))
-                .header("Content-Type", "application/vnd.schemaregistry.v1+json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = target.ccompat("POST", "/subjects/" + subject + "/versions",
+                new ObjectMapper().writeValueAsString(Map.of("schema", schema)));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     }
 }

@@ -82,6 +82,19 @@ public final class ApicurioRegistry implements AutoCloseable {
         return url() + "/apis/ccompat/v7";
     }
 
+    /**
+     * One call to the Confluent-compatible API, as a Confluent client makes it.
+     *
+     * @param path under {@link #ccompatUrl()}, e.g. {@code /config/image-uploads-value}
+     * @param body a JSON body, or null for none
+     */
+    public HttpResponse<String> ccompat(String method, String path, String body) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(ccompatUrl() + path))
+                .header("Content-Type", "application/vnd.schemaregistry.v1+json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();

@@ -54,11 +54,16 @@ public final class TestClients {
         return UUID.randomUUID().toString();
     }
 
-    /** An upload pipeline's producer: Avro values through the registry, in the Confluent wire format. */
+    /**
+     * An upload pipeline's producer: Avro values through the registry, in the Confluent wire format, auto-registering
+     * its schema whole. Without dereference-schema Apicurio's serializer registers the nested records as references,
+     * and Apicurio 3.3.3's compatibility check of the BACKWARD subject answers 422 "Can't redefine" (docs/contracts.md).
+     */
     public static KafkaProducer<String, ImageUploaded> uploadProducer(String bootstrap, String registryUrl) {
         AvroKafkaSerializer<ImageUploaded> serializer = new AvroKafkaSerializer<>();
         Map<String, Object> config = new java.util.HashMap<>(Topics.serdeConfig(registryUrl));
         config.put(io.apicurio.registry.serde.config.SerdeConfig.AUTO_REGISTER_ARTIFACT, true);
+        config.put(io.apicurio.registry.resolver.config.SchemaResolverConfig.DEREFERENCE_SCHEMA, true);
         serializer.configure(config, false);
         return new KafkaProducer<>(producerProps(bootstrap), new StringSerializer(), serializer);
     }

@@ -1,5 +1,6 @@
 package io.clipguard.cli.kafka;
 
+import io.clipguard.contracts.OutputSchemas;
 import io.clipguard.contracts.Topics;
 import java.util.List;
 import java.util.Map;
@@ -12,11 +13,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Creates the service's topics if they are missing. Example: {@code tools/clipguard create-topics --partitions 4}. */
+/**
+ * Creates the service's topics if they are missing, then claims their registry subjects (compatibility level and
+ * schema). Example: {@code tools/clipguard create-topics --partitions 4}.
+ */
 @Command(name = "create-topics", mixinStandardHelpOptions = true,
         description = {"Create image-uploads, moderation-verdicts, moderation-alerts, image-uploads-dlq,"
                 + " moderation-burst-alerts, image-embeddings and detector-heads if missing.",
-                "image-embeddings: cleanup.policy=compact,delete, retention 90 days; detector-heads: compacted, 1 partition."})
+                "image-embeddings: cleanup.policy=compact,delete, retention 90 days; detector-heads: compacted, 1 partition.",
+                "Then sets each topic's registry subject (<topic>-value) to compatibility " + OutputSchemas.COMPATIBILITY
+                        + " and registers its schema, the text of avro/<Record>.avsc (docs/contracts.md)."})
 public final class CreateTopicsCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka;
@@ -32,6 +38,10 @@ public final class CreateTopicsCommand implements Callable<Integer> {
             description = "Largest record the topics accept; inline images need room (default ${DEFAULT-VALUE}).")
     int maxMessageBytes;
 
+    @Option(names = "--skip-registry",
+            description = "Only create the topics; leave the registry's subjects alone (the service claims them at its start).")
+    boolean skipRegistry;
+
     @Override
     public Integer call() throws Exception {
         List<String> names = Topics.Names.DEFAULT.all();
@@ -45,6 +55,16 @@ public final class CreateTopicsCommand implements Callable<Integer> {
             }
             System.out.println("topics: created " + missing.stream().map(NewTopic::name).toList() + ", already there "
                     + names.stream().filter(existing::contains).toList());
+        }
+        if (!skipRegistry) {
+            try {
+                new OutputSchemas(kafka.registryUrl).registerAll(Topics.Names.DEFAULT);
+            } catch (IllegalStateException e) {
+                System.err.println("topics are there, but the registry's subjects are not set: " + e.getMessage());
+                return 1;
+            }
+            System.out.println("subjects: " + names.stream().map(OutputSchemas::subject).toList() + " at compatibility "
+                    + OutputSchemas.COMPATIBILITY + ", schemas from avro/");
         }
         return 0;
     }
