@@ -14,7 +14,7 @@ public final class DecodeOptions {
     @Option(names = "--decode", defaultValue = "exact", paramLabel = "exact|fast", converter = ModeConverter.class,
             description = "exact: decode as PIL does (the reference's scores); fast: JPEGs at least 896 px on the"
                     + " shorter side decode at 1/2, 1/4 or 1/8 scale in the IDCT (about 3.5x faster on 12 MP photos;"
-                    + " crop samples move by a few levels, up to 9 on grainy images at 1/2 scale; LLRs within 0.1 % of"
+                    + " crop samples move by a few levels, up to 9 on grainy images at 1/2 scale; LLRs within 0.1 %% of"
                     + " their spread in our tests). Default: ${DEFAULT-VALUE}.")
     DecodeMode mode = DecodeMode.EXACT;
 
