@@ -7,7 +7,9 @@ import io.clipguard.scoring.EngineConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The model and batching options shared by every command that runs images through the model ({@code score},
@@ -22,9 +24,26 @@ final class EngineOptions {
             description = "Max images per ONNX Runtime run (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--max-queue-delay-ms", defaultValue = "5",
-            description = "Longest an image waits for its batch to fill, in ms (default: ${DEFAULT-VALUE}).")
-    long maxQueueDelayMs;
+    /** Null when not given: then the deprecated --max-queue-delay-ms, else the engine's default. */
+    @Option(names = "--merge-window-ms", paramLabel = "MS",
+            description = "Longest an image waits for others to join its batch, in ms (the service's"
+                    + " clipguard.engine.merge-window; default: " + EngineConfig.DEFAULT_MERGE_WINDOW_MS + ").")
+    Long mergeWindowMs;
+
+    /** The old name of --merge-window-ms: "queue delay" also named the service's partition batch wait. */
+    private Long deprecatedMaxQueueDelayMs;
+
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
+    @Option(names = "--max-queue-delay-ms", hidden = true, paramLabel = "MS")
+    void deprecatedMaxQueueDelayMs(Long ms) {
+        if (ms != null) { // picocli may also call a setter with its initial value, null here
+            command.commandLine().getErr().println("clipguard: --max-queue-delay-ms is deprecated, use --merge-window-ms"
+                    + " (same meaning)");
+        }
+        deprecatedMaxQueueDelayMs = ms;
+    }
 
     @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cuda|cpu",
             description = "auto: CUDA if it loads, else CPU (logged); cuda: fail if CUDA cannot load; cpu."
@@ -48,7 +67,11 @@ final class EngineOptions {
     /** The engine configuration these options describe ({@code head}: null for the model folder's head.json). */
     EngineConfig config(Path head) {
         EngineConfig.Builder config = decode.applyTo(EngineConfig.builder(modelDir)).device(device).maxBatchSize(batchSize)
-                .maxQueueDelay(Duration.ofMillis(maxQueueDelayMs)).intraOpThreads(threads);
+                .intraOpThreads(threads);
+        Long window = mergeWindowMs != null ? mergeWindowMs : deprecatedMaxQueueDelayMs;
+        if (window != null) {
+            config.mergeWindow(Duration.ofMillis(window));
+        }
         if (head != null) {
             config.headFile(head);
         }

@@ -29,13 +29,13 @@ import picocli.CommandLine.Model.CommandSpec;
 /** The reference's compute_metrics.py for our outputs: per-generator metrics, metrics.csv and charts. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Measure a detector: for every generator type against the real rows, AUC, balanced accuracy at"
-                + " the threshold, and TPR at 1 % and 5 % FPR, with their mean over generators (AVG).",
+                + " the threshold, and TPR at 1 %% and 5 %% FPR, with their mean over generators (AVG).",
                 "Input: a score CSV as written by score, with a typ column (typ=real: real photograph); or images"
                 + " (a folder with real/ and <generator>/ subfolders, or a CSV with filename and typ) scored on the"
                 + " fly when --input is a folder or --head or --model-dir is given (their scores.csv is kept in"
                 + " --output-dir).",
                 "Writes to --output-dir: metrics.csv (score,metric,<each typ except real, sorted>,AVG; one row per"
-                + " score column and metric: auc, bacc, tpr@1%fpr, tpr@5%fpr), roc.png, llr-histogram.png (first"
+                + " score column and metric: auc, bacc, tpr@1%%fpr, tpr@5%%fpr), roc.png, llr-histogram.png (first"
                 + " score column), reliability.png (the probability column, else σ of the first score column)."},
         footer = {"", "Examples:",
                 "  tools/clipguard evaluate --input scores.csv --output-dir eval/",

@@ -53,6 +53,25 @@ public final class OutputRecords {
                 .build();
     }
 
+    /**
+     * The dead-letter reason for an image the engine could not score. A switch without a default, so a reason added to
+     * the engine's enum does not compile until it is mapped here (and added to avro/ScoringFailure.avsc if it is new
+     * to the topic); the Avro enum also has reasons from before scoring (MALFORMED_EVENT, FETCH_*, SOURCE_EXPIRED, OTHER).
+     *
+     * @throws IllegalArgumentException for ENGINE_UNAVAILABLE: not the upload's fault, retried, never dead-lettered
+     */
+    public static FailureReason failureReason(io.clipguard.scoring.FailureReason reason) {
+        return switch (reason) {
+            case EMPTY -> FailureReason.EMPTY;
+            case UNSUPPORTED_FORMAT -> FailureReason.UNSUPPORTED_FORMAT;
+            case CORRUPT -> FailureReason.CORRUPT;
+            case TOO_LARGE -> FailureReason.TOO_LARGE;
+            case INFERENCE_FAILED -> FailureReason.INFERENCE_FAILED;
+            case ENGINE_UNAVAILABLE -> throw new IllegalArgumentException(
+                    "ENGINE_UNAVAILABLE is retried, never dead-lettered: it says nothing about the upload");
+        };
+    }
+
     /** The alert for a verdict whose probability reached {@code threshold}. */
     public static HighScoreAlert alert(ModerationVerdict v, double threshold, String verdictTopic) {
         return HighScoreAlert.newBuilder()

@@ -61,6 +61,9 @@ public final class TopicScan {
                 throw new MissingTopicException(topic);
             }
             List<TopicPartition> partitions = infos.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+            // Assigned first: the client logs a WARN per partition and query ("Not updating last stable offset for
+            // partition ... as it is no longer assigned") when asked the offsets of partitions it has not assigned.
+            consumer.assign(partitions);
             Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
             Map<TopicPartition, OffsetAndTimestamp> byTime = new HashMap<>();

@@ -15,7 +15,7 @@ import java.util.logging.Logger;
 
 /**
  * Merges concurrent encode requests into batched ONNX Runtime runs, like Triton's dynamic batcher: a request waits at
- * most {@code maxQueueDelay} (measured from the oldest waiting request) for others to join; a full batch runs at once.
+ * most {@code mergeWindow} (measured from the oldest waiting request) for others to join; a full batch runs at once.
  * One worker thread runs the batches (ORT parallelises inside a run); the queue is bounded, so producers block when
  * inference falls behind. Every request's future completes: with its features, or with an {@link InferenceException}
  * when its batch failed or the batcher closed.
@@ -32,7 +32,7 @@ public final class DynamicBatcher implements AutoCloseable {
 
     private final OnnxImageEncoder encoder;
     private final int maxBatchSize;
-    private final long maxQueueDelayNanos;
+    private final long mergeWindowNanos;
     private final BlockingQueue<Request> queue;
     private final BatchListener listener;
     private final Thread worker;
@@ -46,18 +46,18 @@ public final class DynamicBatcher implements AutoCloseable {
     /**
      * @param queueCapacity requests that may wait at once; {@link #submit} blocks beyond it (backpressure)
      */
-    public DynamicBatcher(OnnxImageEncoder encoder, int maxBatchSize, Duration maxQueueDelay, int queueCapacity,
+    public DynamicBatcher(OnnxImageEncoder encoder, int maxBatchSize, Duration mergeWindow, int queueCapacity,
                           BatchListener listener) {
         if (maxBatchSize < 1 || maxBatchSize > encoder.maxBatchSize()) {
             throw new IllegalArgumentException("maxBatchSize must be in 1.." + encoder.maxBatchSize() + ", got "
                     + maxBatchSize);
         }
-        if (maxQueueDelay.isNegative()) {
-            throw new IllegalArgumentException("maxQueueDelay must not be negative: " + maxQueueDelay);
+        if (mergeWindow.isNegative()) {
+            throw new IllegalArgumentException("mergeWindow must not be negative: " + mergeWindow);
         }
         this.encoder = encoder;
         this.maxBatchSize = maxBatchSize;
-        this.maxQueueDelayNanos = maxQueueDelay.toNanos();
+        this.mergeWindowNanos = mergeWindow.toNanos();
         this.queue = new LinkedBlockingQueue<>(Math.max(queueCapacity, maxBatchSize));
         this.listener = listener == null ? BatchListener.NONE : listener;
         this.sizeCounts = new AtomicLongArray(maxBatchSize + 1);
@@ -112,7 +112,7 @@ public final class DynamicBatcher implements AutoCloseable {
                     continue;
                 }
                 batch.add(first);
-                long deadline = first.enqueuedNanos() + maxQueueDelayNanos;
+                long deadline = first.enqueuedNanos() + mergeWindowNanos;
                 queue.drainTo(batch, maxBatchSize - batch.size());
                 while (batch.size() < maxBatchSize && accepting) {
                     long left = deadline - System.nanoTime();

@@ -144,7 +144,7 @@ public final class UploadScorer implements AutoCloseable {
             case ScoreOutcome.Failed failed when failed.reason() == io.clipguard.scoring.FailureReason.ENGINE_UNAVAILABLE ->
                     throw new EngineUnavailableException(failed.message());
             case ScoreOutcome.Failed failed -> deadLetter(upload, value, event.getUploadId(),
-                    FailureReason.valueOf(failed.reason().name()), failed.message());
+                    OutputRecords.failureReason(failed.reason()), failed.message());
             case ScoreOutcome.Scored scored -> {
                 String modelId = engine.info().modelId();
                 long now = clock.millis();

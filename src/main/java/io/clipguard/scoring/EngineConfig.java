@@ -10,29 +10,30 @@ import java.util.Objects;
 /**
  * Everything {@link ScoringEngine#open} needs. Build with {@link #builder(Path)}; defaults:
  * head file {@code <modelDir>/head.json}, device {@link Device#AUTO}, maxBatchSize {@value #DEFAULT_MAX_BATCH_SIZE},
- * maxQueueDelay 5 ms, intraOpThreads 0 (= ONNX Runtime's default, one per physical core), decodeThreads = available
+ * mergeWindow 5 ms, intraOpThreads 0 (= ONNX Runtime's default, one per physical core), decodeThreads = available
  * processors, imageLimits {@link ImageLimits#DEFAULT}, decodeMode {@link DecodeMode#EXACT}, decodeBudgetPixels 0 (half
  * the heap at 3 bytes a pixel).
  *
  * @param maxBatchSize   most images one ONNX Runtime run takes
- * @param maxQueueDelay  longest a request waits for others to join its batch
+ * @param mergeWindow    longest a request waits for others to join its batch (service: clipguard.engine.merge-window)
  * @param intraOpThreads ONNX Runtime intra-op threads, 0 = ORT default
  * @param decodeThreads  threads decoding and resizing images before inference
  * @param decodeMode     exact (as PIL decodes) or fast (large JPEGs at reduced scale in the IDCT)
  * @param decodeBudgetPixels decoded pixels all decode threads may hold at once; 0 = half the heap at 3 bytes a pixel
  */
-public record EngineConfig(Path modelDir, Path headFile, Device device, int maxBatchSize, Duration maxQueueDelay,
+public record EngineConfig(Path modelDir, Path headFile, Device device, int maxBatchSize, Duration mergeWindow,
                            int intraOpThreads, int decodeThreads, ImageLimits imageLimits, DecodeMode decodeMode,
                            long decodeBudgetPixels) {
     public static final String DEFAULT_HEAD_FILE_NAME = "head.json";
     public static final int DEFAULT_MAX_BATCH_SIZE = 32;
-    public static final Duration DEFAULT_MAX_QUEUE_DELAY = Duration.ofMillis(5);
+    public static final long DEFAULT_MERGE_WINDOW_MS = 5;
+    public static final Duration DEFAULT_MERGE_WINDOW = Duration.ofMillis(DEFAULT_MERGE_WINDOW_MS);
 
     public EngineConfig {
         Objects.requireNonNull(modelDir, "modelDir");
         Objects.requireNonNull(headFile, "headFile");
         Objects.requireNonNull(device, "device");
-        Objects.requireNonNull(maxQueueDelay, "maxQueueDelay");
+        Objects.requireNonNull(mergeWindow, "mergeWindow");
         Objects.requireNonNull(imageLimits, "imageLimits");
         Objects.requireNonNull(decodeMode, "decodeMode");
         if (decodeBudgetPixels < 0) {
@@ -42,8 +43,8 @@ public record EngineConfig(Path modelDir, Path headFile, Device device, int maxB
         if (maxBatchSize < 1) {
             throw new IllegalArgumentException("maxBatchSize must be >= 1, got " + maxBatchSize);
         }
-        if (maxQueueDelay.isNegative()) {
-            throw new IllegalArgumentException("maxQueueDelay must not be negative, got " + maxQueueDelay);
+        if (mergeWindow.isNegative()) {
+            throw new IllegalArgumentException("mergeWindow must not be negative, got " + mergeWindow);
         }
         if (intraOpThreads < 0) {
             throw new IllegalArgumentException("intraOpThreads must be >= 0 (0 = ONNX Runtime default), got "
@@ -55,9 +56,9 @@ public record EngineConfig(Path modelDir, Path headFile, Device device, int maxB
     }
 
     /** Exact decoding with the heap-sized decode budget. */
-    public EngineConfig(Path modelDir, Path headFile, Device device, int maxBatchSize, Duration maxQueueDelay,
+    public EngineConfig(Path modelDir, Path headFile, Device device, int maxBatchSize, Duration mergeWindow,
                         int intraOpThreads, int decodeThreads, ImageLimits imageLimits) {
-        this(modelDir, headFile, device, maxBatchSize, maxQueueDelay, intraOpThreads, decodeThreads, imageLimits,
+        this(modelDir, headFile, device, maxBatchSize, mergeWindow, intraOpThreads, decodeThreads, imageLimits,
                 DecodeMode.EXACT, 0);
     }
 
@@ -75,7 +76,7 @@ public record EngineConfig(Path modelDir, Path headFile, Device device, int maxB
         private Path headFile;
         private Device device = Device.AUTO;
         private int maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
-        private Duration maxQueueDelay = DEFAULT_MAX_QUEUE_DELAY;
+        private Duration mergeWindow = DEFAULT_MERGE_WINDOW;
         private int intraOpThreads = 0;
         private int decodeThreads = Runtime.getRuntime().availableProcessors();
         private ImageLimits imageLimits = ImageLimits.DEFAULT;
@@ -102,8 +103,8 @@ public record EngineConfig(Path modelDir, Path headFile, Device device, int maxB
             return this;
         }
 
-        public Builder maxQueueDelay(Duration maxQueueDelay) {
-            this.maxQueueDelay = maxQueueDelay;
+        public Builder mergeWindow(Duration mergeWindow) {
+            this.mergeWindow = mergeWindow;
             return this;
         }
 
@@ -135,7 +136,7 @@ public record EngineConfig(Path modelDir, Path headFile, Device device, int maxB
 
         public EngineConfig build() {
             Path head = headFile != null ? headFile : modelDir.resolve(DEFAULT_HEAD_FILE_NAME);
-            return new EngineConfig(modelDir, head, device, maxBatchSize, maxQueueDelay, intraOpThreads, decodeThreads,
+            return new EngineConfig(modelDir, head, device, maxBatchSize, mergeWindow, intraOpThreads, decodeThreads,
                     imageLimits, decodeMode, decodeBudgetPixels);
         }
     }

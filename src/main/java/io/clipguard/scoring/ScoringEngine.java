@@ -52,7 +52,7 @@ public final class ScoringEngine implements AutoCloseable {
         this.manifest = manifest;
         this.head = head;
         this.encoder = encoder;
-        this.batcher = new DynamicBatcher(encoder, config.maxBatchSize(), config.maxQueueDelay(),
+        this.batcher = new DynamicBatcher(encoder, config.maxBatchSize(), config.mergeWindow(),
                 BATCH_QUEUE_BATCHES * config.maxBatchSize(), listener);
         this.decoder = new ImageDecoder(config.imageLimits(), DecodeBudget.of(config.decodeBudgetPixels()));
         this.preprocessor = new ClipPreprocessor(manifest.preprocessSpec());
@@ -74,7 +74,7 @@ public final class ScoringEngine implements AutoCloseable {
         OnnxImageEncoder encoder = OnnxImageEncoder.open(config.modelDir(), manifest, config.device(),
                 config.intraOpThreads(), config.maxBatchSize());
         LOG.info("scoring engine: model " + manifest.id() + ", head " + head.version() + ", device " + encoder.device()
-                + ", max batch " + config.maxBatchSize() + ", max queue delay " + config.maxQueueDelay().toMillis()
+                + ", max batch " + config.maxBatchSize() + ", merge window " + config.mergeWindow().toMillis()
                 + " ms, decode threads " + config.decodeThreads() + ", decode " + config.decodeMode().label()
                 + (ImageDecoder.nativeDecoderAvailable() ? " (libjpeg-turbo/libpng/libwebp)" : " (ImageIO only: no OpenCV natives)"));
         return new ScoringEngine(config, manifest, head, encoder, listener);

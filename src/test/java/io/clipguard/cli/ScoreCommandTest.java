@@ -184,8 +184,37 @@ class ScoreCommandTest {
             assertThat(run.out()).contains("Usage: clipguard");
         }
         assertThat(run("score", "--help").out()).contains("--input").contains("--model-dir").contains("--device")
-                .contains("--batch-size").contains("--max-queue-delay-ms").contains("--threads")
-                .contains("--decode-threads").contains("--head");
+                .contains("--batch-size").contains("--merge-window-ms").contains("--threads")
+                .contains("--decode-threads").contains("--head")
+                .doesNotContain("--max-queue-delay-ms"); // the old name works (below) but is not advertised
         assertThat(run("score", "--bogus").exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    void theOldMaxQueueDelayFlagStillSetsTheMergeWindowAndWarnsOnce() throws Exception {
+        Path imgs = tmp.resolve("imgs");
+        copy(TestModels.GOLDEN_IMAGES.resolve("china.jpg"), imgs.resolve("china.jpg"));
+        Path out = tmp.resolve("scores.csv");
+        Run old = run("score", "--input", imgs.toString(), "--output", out.toString(), "--device", "cpu", "--threads", "1",
+                "--max-queue-delay-ms", "7", "--no-progress");
+        assertThat(old.exitCode()).as(old.err()).isZero();
+        assertThat(old.err().lines().filter(l -> l.contains("deprecated")).toList())
+                .containsExactly("clipguard: --max-queue-delay-ms is deprecated, use --merge-window-ms (same meaning)");
+        assertThat(readCsv(out)).singleElement().satisfies(row -> assertThat(row.get("llr")).isNotEmpty());
+
+        assertThat(mergeWindow("--merge-window-ms", "7")).isEqualTo(java.time.Duration.ofMillis(7));
+        assertThat(mergeWindow("--max-queue-delay-ms", "7")).isEqualTo(java.time.Duration.ofMillis(7));
+        assertThat(mergeWindow()).isEqualTo(EngineConfig.DEFAULT_MERGE_WINDOW);
+        assertThat(mergeWindow("--max-queue-delay-ms", "9", "--merge-window-ms", "7")).isEqualTo(java.time.Duration.ofMillis(7));
+    }
+
+    /** The engine's merge window that {@code score} with these extra options would use. */
+    private static java.time.Duration mergeWindow(String... options) {
+        List<String> args = new ArrayList<>(List.of("score", "--input", "in.csv", "--output", "out.csv"));
+        args.addAll(List.of(options));
+        CommandLine cli = ClipguardCli.commandLine();
+        cli.setErr(new PrintWriter(new StringWriter()));
+        ScoreCommand score = (ScoreCommand) cli.parseArgs(args.toArray(String[]::new)).subcommand().commandSpec().userObject();
+        return score.engineOptions.config(null).mergeWindow();
     }
 }

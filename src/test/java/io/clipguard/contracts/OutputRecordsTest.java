@@ -3,11 +3,15 @@ package io.clipguard.contracts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.clipguard.avro.FailureReason;
 import io.clipguard.avro.ImageEmbedding;
 import io.clipguard.avro.VectorEncoding;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Set;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumWriter;
@@ -62,5 +66,36 @@ class OutputRecordsTest {
         encoder.flush();
         int wire = 5 + out.size(); // Confluent header: magic byte + 4-byte schema id
         assertThat(wire).isBetween(4096 + 100, 4096 + 200);
+    }
+
+    /** Dead-letter reasons that arise before or around scoring, not from the engine's FailureReason. */
+    static final Set<FailureReason> NOT_FROM_THE_ENGINE = EnumSet.of(FailureReason.MALFORMED_EVENT,
+            FailureReason.FETCH_FAILED, FailureReason.FETCH_REFUSED, FailureReason.SOURCE_EXPIRED, FailureReason.OTHER);
+
+    @Test
+    void everyEngineFailureThatIsTheUploadsMapsToTheDeadLetterReasonOfTheSameName() {
+        Set<FailureReason> mapped = EnumSet.noneOf(FailureReason.class);
+        for (io.clipguard.scoring.FailureReason reason : io.clipguard.scoring.FailureReason.values()) {
+            if (reason == io.clipguard.scoring.FailureReason.ENGINE_UNAVAILABLE) {
+                assertThatThrownBy(() -> OutputRecords.failureReason(reason)).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("never dead-lettered");
+                continue;
+            }
+            FailureReason avro = OutputRecords.failureReason(reason);
+            assertThat(avro.name()).as(reason.name()).isEqualTo(reason.name());
+            assertThat(mapped.add(avro)).as("%s is the only reason mapped to %s", reason, avro).isTrue();
+        }
+        assertThat(mapped).doesNotContainAnyElementsOf(NOT_FROM_THE_ENGINE);
+    }
+
+    @Test
+    void everyDeadLetterReasonIsAnEngineFailureOrOneOfTheKnownOthers() {
+        // A symbol added to ScoringFailure.avsc must either come from the engine (then the engine's enum gets it and
+        // the mapping above) or join NOT_FROM_THE_ENGINE: none is left that nothing can write.
+        Set<FailureReason> accounted = EnumSet.copyOf(NOT_FROM_THE_ENGINE);
+        Arrays.stream(io.clipguard.scoring.FailureReason.values())
+                .filter(r -> r != io.clipguard.scoring.FailureReason.ENGINE_UNAVAILABLE)
+                .forEach(r -> accounted.add(OutputRecords.failureReason(r)));
+        assertThat(accounted).containsExactlyInAnyOrder(FailureReason.values());
     }
 }

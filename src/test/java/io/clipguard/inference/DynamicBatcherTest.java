@@ -96,7 +96,7 @@ class DynamicBatcherTest {
     }
 
     @Test
-    void aLoneRequestRunsAfterTheQueueDelay() throws Exception {
+    void aLoneRequestRunsAfterTheMergeWindow() throws Exception {
         try (DynamicBatcher batcher = new DynamicBatcher(encoder, 8, Duration.ofMillis(100), 16, null)) {
             long start = System.nanoTime();
             float[] features = batcher.submit(crops.get(0)).get(10, TimeUnit.SECONDS);

@@ -36,7 +36,7 @@ class ScoringEngineTest {
     @BeforeAll
     static void open() throws Exception {
         engine = ScoringEngine.open(EngineConfig.builder(TestModels.TINY).device(Device.CPU).maxBatchSize(4)
-                .maxQueueDelay(Duration.ofMillis(20)).intraOpThreads(1).decodeThreads(2).build());
+                .mergeWindow(Duration.ofMillis(20)).intraOpThreads(1).decodeThreads(2).build());
     }
 
     @AfterAll
@@ -50,7 +50,7 @@ class ScoringEngineTest {
         assertThat(c.headFile()).isEqualTo(Path.of("models/x/head.json"));
         assertThat(c.device()).isEqualTo(Device.AUTO);
         assertThat(c.maxBatchSize()).isEqualTo(32);
-        assertThat(c.maxQueueDelay()).isEqualTo(Duration.ofMillis(5));
+        assertThat(c.mergeWindow()).isEqualTo(Duration.ofMillis(5));
         assertThat(c.intraOpThreads()).isZero();
         assertThat(c.decodeThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(c.imageLimits()).isEqualTo(ImageLimits.DEFAULT);
@@ -132,7 +132,7 @@ class ScoringEngineTest {
         ScoreOutcome.Scored chinaAlone = (ScoreOutcome.Scored) engine.scoreAll(List.of(china)).getFirst();
         ScoreOutcome.Scored flowerAlone = (ScoreOutcome.Scored) engine.scoreAll(List.of(flower)).getFirst();
         try (ScoringEngine shared = ScoringEngine.open(EngineConfig.builder(TestModels.TINY).device(Device.CPU)
-                     .maxBatchSize(8).maxQueueDelay(Duration.ofMillis(200)).intraOpThreads(1).decodeThreads(2).build(),
+                     .maxBatchSize(8).mergeWindow(Duration.ofMillis(200)).intraOpThreads(1).decodeThreads(2).build(),
                 (size, wait, run, failure) -> batchSizes.add(size));
              java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(12)) {
             List<java.util.concurrent.Future<ScoreOutcome>> results = new ArrayList<>();

@@ -70,7 +70,7 @@ class ExactlyOnceCrashTest {
                     ids.add(send(producer, s, "w1-" + i, i % 10 == 9 ? corrupt : photo));
                 }
                 awaitAnswered(broker, registry, s, Set.copyOf(ids.subList(0, 32)));
-                // Second wave: waits in the batch (3 s queue delay, batches of 16) when the instance is killed.
+                // Second wave: waits in the batch (3 s partition-batch-max-wait, batches of 16) when the instance is killed.
                 for (int i = 0; i < 45; i++) {
                     ids.add(send(producer, s, "w2-" + i, i % 10 == 9 ? corrupt : photo));
                 }

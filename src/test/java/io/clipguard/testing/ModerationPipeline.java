@@ -73,7 +73,7 @@ public final class ModerationPipeline implements AutoCloseable {
                               ModerationTopology.Settings settings, FetchPolicy fetchPolicy, Path model, Duration mergeWindow,
                               io.clipguard.image.DecodeMode decodeMode, long embeddingCacheSize) throws Exception {
         engine = ScoringEngine.open(EngineConfig.builder(model).device(Device.AUTO)
-                .maxBatchSize(settings.maxBatchSize()).maxQueueDelay(mergeWindow).decodeMode(decodeMode).build());
+                .maxBatchSize(settings.maxBatchSize()).mergeWindow(mergeWindow).decodeMode(decodeMode).build());
         metrics = new ModerationMetrics(meters);
         var serdeConfig = Topics.serdeConfig(registryUrl);
         // The service's start rule: seed detector-heads with the configured head if the model has none active.

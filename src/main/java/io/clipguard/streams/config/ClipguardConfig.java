@@ -110,7 +110,8 @@ public interface ClipguardConfig {
 
         /**
          * How long the engine holds a batch for batches that other stream threads flush at the same moment, so they
-         * run as one inference (the engine's own queue delay). Short: the uploads already waited in their partition's batch.
+         * run as one inference (tools/clipguard's --merge-window-ms). Short: the uploads already waited in their
+         * partition's batch.
          */
         @WithDefault("2ms")
         Duration mergeWindow();

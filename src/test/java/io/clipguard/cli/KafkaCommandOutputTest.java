@@ -1,0 +1,86 @@
+package io.clipguard.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.clipguard.contracts.Topics;
+import io.clipguard.testing.ApicurioRegistry;
+import io.clipguard.testing.KafkaBroker;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Kafka commands print what they say and nothing from the Kafka clients: {@code head publish}, {@code head
+ * activate}, {@code head list} and {@code rescore} against a real KRaft broker and the real Apicurio Registry, each in
+ * its own JVM started as tools/clipguard starts it (JBoss log manager, {@link ClipguardCli#main}'s logging set-up), so
+ * stderr is what a user would see. They used to print dozens of {@code WARN [org.apache.kafka...OffsetFetcherUtils]
+ * Not updating last stable offset for partition ... as it is no longer assigned}.
+ */
+class KafkaCommandOutputTest {
+    static final Path HEAD = Path.of("models/tiny-clip-test/head.json");
+    static final String VERSION = "random-seed0"; // the version in that file
+    /** A warning from a Kafka client logger, as ClipguardCli's log format writes it: {@code WARN [org.apache.kafka...]}. */
+    static final Pattern KAFKA_WARNING = Pattern.compile("\\bWARN(ING)?\\b.*\\[org\\.apache\\.kafka");
+
+    @Test
+    void headCommandsAndRescorePrintTheirOwnOutputAndNoKafkaClientWarnings(@TempDir Path tmp) throws Exception {
+        try (KafkaBroker broker = KafkaBroker.start(); ApicurioRegistry registry = ApicurioRegistry.start(tmp.resolve("registry.log"))) {
+            broker.createTopics(2, Topics.Names.DEFAULT.all());
+            Cli cli = new Cli(broker.bootstrapServers(), registry.url(), tmp);
+
+            Run publish = cli.run("head", "publish", "--file", HEAD.toString(), "--activate");
+            assertThat(publish.out()).contains("published head " + VERSION + " of model tiny-clip-test")
+                    .contains("activated head " + VERSION);
+            Run activate = cli.run("head", "activate", VERSION);
+            assertThat(activate.out()).startsWith("activated head " + VERSION + " of model tiny-clip-test");
+            Run list = cli.run("head", "list");
+            assertThat(list.out()).containsPattern("\\*\\s+tiny-clip-test\\s+" + VERSION);
+            Run rescore = cli.run("rescore", "--head-version", VERSION,
+                    "--from", Instant.now().minus(1, ChronoUnit.HOURS).toString(), "--no-progress");
+            assertThat(rescore.out()).contains("rescore with head " + VERSION + " of model tiny-clip-test")
+                    .containsPattern("rescored \\(from embeddings\\)\\s+0");
+
+            for (Run run : List.of(publish, activate, list, rescore)) {
+                assertThat(run.err().lines().filter(l -> KAFKA_WARNING.matcher(l).find()).toList())
+                        .as("Kafka client warnings on stderr of a command that wrote:\n" + run.out()).isEmpty();
+            }
+        }
+    }
+
+    record Run(int exitCode, String out, String err) {}
+
+    /** tools/clipguard against one broker and registry; each run's stdout and stderr are kept in files under {@code dir}. */
+    record Cli(String bootstrapServers, String registryUrl, Path dir) {
+        /** One run: tools/clipguard's JVM options and main class, this test's classpath; must exit 0. */
+        Run run(String... args) throws Exception {
+            String java = ProcessHandle.current().info().command().orElse("java");
+            List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+            if (Runtime.version().feature() >= 24) { // as tools/lib/jdk.sh: Netty's Unsafe use, without the JVM's warning
+                command.add("--sun-misc-unsafe-memory-access=allow");
+            }
+            command.addAll(List.of("-Djava.util.logging.manager=org.jboss.logmanager.LogManager",
+                    "-cp", System.getProperty("java.class.path"), ClipguardCli.class.getName()));
+            command.addAll(List.of(args));
+            command.addAll(List.of("--bootstrap-servers", bootstrapServers, "--registry-url", registryUrl));
+            String name = String.join("-", List.of(args).subList(0, Math.min(2, args.length)));
+            Path out = dir.resolve(name + ".out");
+            Path err = dir.resolve(name + ".err");
+            Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            boolean finished = process.waitFor(3, TimeUnit.MINUTES);
+            if (!finished) {
+                process.destroyForcibly().waitFor();
+            }
+            Run run = new Run(finished ? process.exitValue() : -1, Files.readString(out), Files.readString(err));
+            assertThat(run.exitCode()).as("clipguard " + String.join(" ", args) + "\nstdout:\n" + run.out() + "\nstderr:\n" + run.err())
+                    .isZero();
+            return run;
+        }
+    }
+}
