@@ -103,7 +103,7 @@ public interface ClipguardConfig {
 
         /**
          * Longest an upload waits in its partition's batch before the batch is scored anyway. Formerly
-         * {@code clipguard.engine.max-queue-delay}, which still applies ({@link io.clipguard.streams.config.RenamedSettings}).
+         * {@code clipguard.engine.max-queue-delay}, which still applies ({@link RenamedSettings}).
          */
         @WithDefault("20ms")
         Duration partitionBatchMaxWait();
