@@ -4,9 +4,6 @@ import io.clipguard.moderation.UploadScorer;
 import io.clipguard.streams.heads.HeadReadiness;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.clipguard.avro.FailureReason;
 import io.clipguard.avro.HighScoreAlert;
 import io.clipguard.avro.ImageEmbedding;
@@ -18,12 +15,14 @@ import io.clipguard.contracts.OutputRecords;
 import io.clipguard.contracts.OutputSchemas;
 import io.clipguard.contracts.Topics;
 import io.clipguard.model.LinearHead;
+import io.clipguard.model.TestModels;
 import io.clipguard.scoring.EmbedOutcome;
 import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.scoring.ScoringEngine;
 import io.clipguard.testing.ModerationPipeline;
 import io.clipguard.testing.PipelineStack;
 import io.clipguard.testing.TestClients;
+import io.clipguard.testing.Waits;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -33,10 +32,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.avro.generic.GenericRecord;
@@ -52,10 +53,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -63,21 +62,21 @@ import org.junit.jupiter.api.io.TempDir;
  * embeddings written with verdicts (and decodable by a plain Confluent-style consumer), dedupe of repeated content,
  * live head switches through detector-heads (and refusal of a head that does not fit), and {@code tools/clipguard
  * rescore} run twice, re-inferring an upload without an embedding and reporting one whose record is gone.
+ *
+ * <p>The tests share one broker, registry and pipeline (starting them is most of the time), but no state: each sends its
+ * own uploads (ids and image content of its own, so the embedding cache holds nothing of them when it starts), names its
+ * own head versions, and starts with the configured head active. Any order, or any one of them alone, passes.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RecalibrationTest {
     static final Path IMAGES = Path.of("src/test/resources/golden/images");
     static final Duration WAIT = Duration.ofSeconds(60);
-    static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     static Path tmp;
     static PipelineStack stack;
-    static Instant started;
 
     @BeforeAll
     static void start() throws Exception {
-        started = Instant.now().minusSeconds(1);
         stack = PipelineStack.start(tmp, "clipguard-recal", ModerationPipeline.settings("-recal", 8, Duration.ofMillis(50), 0.5),
                 List.of(), WAIT, registry -> { });
     }
@@ -87,10 +86,18 @@ class RecalibrationTest {
         if (stack != null) stack.close();
     }
 
+    /** Whatever a test before activated (or was refused), the configured head serves when a test starts. */
+    @BeforeEach
+    void activateTheConfiguredHead() {
+        String configured = stack.pipeline().engine().configuredHead().version();
+        cli("head", "activate", configured);
+        awaitHead(configured);
+        assertThat(stack.pipeline().heads().refusal()).isEmpty();
+    }
+
     @Test
-    @Order(1)
     void duplicateContentSkipsTheEncoderAndGetsTheSameVerdict() throws Exception {
-        byte[] photo = image("china.jpg");
+        byte[] photo = image("china.jpg"); // sent by no other test: the cache has nothing of it yet
         long encodedBefore = stack.pipeline().engine().batchStats().images();
         long hitsBefore = stack.pipeline().cache().hits();
         List<String> ids = List.of("dup-1", "dup-2", "dup-3", "dup-4");
@@ -111,7 +118,6 @@ class RecalibrationTest {
     }
 
     @Test
-    @Order(2)
     void embeddingsAreWrittenWithTheVerdictAndDecodeThroughAPlainConfluentConsumer() throws Exception {
         byte[] photo = image("flower.jpg");
         send(List.of("emb-1"), photo);
@@ -143,7 +149,6 @@ class RecalibrationTest {
     }
 
     @Test
-    @Order(3)
     void aHeadSwitchMidStreamTakesEffectWithinSecondsAndVerdictsNameTheirHead() throws Exception {
         String before = stack.pipeline().heads().get().version();
         send(List.of("switch-before"), image("grace_hopper.jpg"));
@@ -167,17 +172,13 @@ class RecalibrationTest {
     }
 
     @Test
-    @Order(4)
     void aHeadThatDoesNotFitTheBackboneIsRefusedAndTheOldOneStaysActive() throws Exception {
         String serving = stack.pipeline().heads().get().version();
         double refusalsBefore = stack.pipeline().meters().get("clipguard.head.refusals").counter().count();
         Path misfit = headFile("misfit-32d", 32, 1.0);
         cli("head", "publish", "--file", misfit.toString(), "--activate");
 
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (stack.pipeline().heads().refusal().isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
+        Waits.await("the misfit refused").until(() -> stack.pipeline().heads().refusal(), Optional::isPresent);
         assertThat(stack.pipeline().heads().refusal()).hasValueSatisfying(r -> {
             assertThat(r.version()).isEqualTo("misfit-32d");
             assertThat(r.reason()).contains("32 weights").contains("64-d");
@@ -187,32 +188,25 @@ class RecalibrationTest {
         var health = HeadReadiness.describe(stack.pipeline().heads());
         assertThat(health.getData().orElseThrow()).containsEntry("active-head", serving).containsEntry("refused-head", "misfit-32d");
 
-        send(List.of("after-refusal"), image("china.jpg"));
+        send(List.of("after-refusal"), image("progressive_640x427.jpg"));
         assertThat(verdictsFor(List.of("after-refusal")).get("after-refusal").getHeadVersion()).isEqualTo(serving);
 
         cli("head", "activate", serving); // back to a fitting head: the refusal is over
-        deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (stack.pipeline().heads().refusal().isPresent() && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        assertThat(stack.pipeline().heads().refusal()).isEmpty();
+        Waits.await("the refusal over").until(() -> stack.pipeline().heads().refusal(), Optional::isEmpty);
     }
 
     @Test
-    @Order(5)
     void rescoreRunTwiceGivesExactlyOneRescoredVerdictPerUploadFromItsEmbedding() throws Exception {
-        send(List.of("rescore-1", "rescore-2", "rescore-3"), image("rgb_640x427.png"));
-        Map<String, ModerationVerdict> live = verdictsFor(List.of("rescore-1", "rescore-2", "rescore-3"));
+        // The range starts here (record timestamps are whole milliseconds): only this test's uploads are in it.
+        Instant from = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        List<String> scored = List.of("rescore-1", "rescore-2", "rescore-3");
+        send(scored, image("rgb_640x427.png"));
+        verdictsFor(scored);
         Path v3 = headFile("rescore-v3", 64, 0.5);
         cli("head", "publish", "--file", v3.toString());
         LinearHead head = LinearHead.load(v3);
-        // Every upload scored so far in this class has an embedding: all are rescored from it.
-        List<String> scored = TestClients.readCommitted(stack.broker().bootstrapServers(), stack.settings().topics().verdicts(),
-                        TestClients.<ModerationVerdict>avroReader(stack.registry().url()), got -> false, Duration.ofSeconds(2))
-                .stream().map(r -> r.value().getUploadId()).distinct().toList();
-        assertThat(scored).containsAll(live.keySet());
 
-        String[] rescore = {"rescore", "--head-version", "rescore-v3", "--from", started.toString(),
+        String[] rescore = {"rescore", "--head-version", "rescore-v3", "--from", from.toString(),
                 "--to", Instant.now().plusSeconds(60).toString(), "--alert-threshold", "0.5"};
         String first = cli(rescore);
         assertThat(first).containsPattern("rescored \\(from embeddings\\)\\s+" + scored.size() + "\\b")
@@ -221,8 +215,8 @@ class RecalibrationTest {
         assertThat(second).containsPattern("rescored \\(from embeddings\\)\\s+0\\b")
                 .containsPattern("already rescored \\(skipped\\)\\s+" + scored.size() + "\\b");
 
-        List<ModerationVerdict> rescored = TestClients.readCommitted(stack.broker().bootstrapServers(), stack.settings().topics().verdicts(),
-                        TestClients.<ModerationVerdict>avroReader(stack.registry().url()), got -> false, Duration.ofSeconds(3))
+        List<ModerationVerdict> rescored = TestClients.readAllCommitted(stack.broker().bootstrapServers(), stack.settings().topics().verdicts(),
+                        TestClients.<ModerationVerdict>avroReader(stack.registry().url()))
                 .stream().map(ConsumerRecord::value).filter(v -> v.getRescored() && v.getHeadVersion().equals("rescore-v3")).toList();
         Map<String, Long> perUpload = rescored.stream().collect(Collectors.groupingBy(ModerationVerdict::getUploadId, Collectors.counting()));
         assertThat(perUpload.keySet()).containsExactlyInAnyOrderElementsOf(scored);
@@ -236,14 +230,13 @@ class RecalibrationTest {
             assertThat(v.getSourceOffset()).isEqualTo(embeddings.get(v.getUploadId()).getSourceOffset());
         }
         long overThreshold = rescored.stream().filter(v -> v.getProbability() >= 0.5).count();
-        List<HighScoreAlert> alerts = TestClients.readCommitted(stack.broker().bootstrapServers(), stack.settings().topics().alerts(),
-                        TestClients.<HighScoreAlert>avroReader(stack.registry().url()), got -> false, Duration.ofSeconds(2))
+        List<HighScoreAlert> alerts = TestClients.readAllCommitted(stack.broker().bootstrapServers(), stack.settings().topics().alerts(),
+                        TestClients.<HighScoreAlert>avroReader(stack.registry().url()))
                 .stream().map(ConsumerRecord::value).filter(a -> a.getVerdictHeadVersion().equals("rescore-v3")).toList();
         assertThat(alerts).hasSize((int) overThreshold);
     }
 
     @Test
-    @Order(6)
     void rescoreReInfersAnUploadWithoutEmbeddingAndReportsOneWhoseRecordExpired() throws Exception {
         Topics.Names old = stack.settings().topics().withSuffix("-old");
         stack.broker().createTopics(1, old.uploads(), old.verdicts(), old.alerts(), old.deadLetter(), old.embeddings());
@@ -270,10 +263,10 @@ class RecalibrationTest {
             admin.deleteRecords(Map.of(new TopicPartition(old.uploads(), gone.partition()), RecordsToDelete.beforeOffset(kept.offset())))
                     .all().get();
         }
-        Path v3 = headFile("rescore-v3", 64, 0.5);
-        cli("head", "publish", "--file", v3.toString());
+        Path v4 = headFile("reinfer-v4", 64, 0.5);
+        cli("head", "publish", "--file", v4.toString());
 
-        String summary = cli("rescore", "--head-version", "rescore-v3", "--partition-offsets", "0:0-1000",
+        String summary = cli("rescore", "--head-version", "reinfer-v4", "--partition-offsets", "0:0-1000",
                 "--uploads-topic", old.uploads(), "--verdicts-topic", old.verdicts(), "--alerts-topic", old.alerts(),
                 "--dead-letter-topic", old.deadLetter(), "--embeddings-topic", old.embeddings(),
                 "--heads-topic", stack.settings().topics().heads(), "--model-dir", ModerationPipeline.TINY_MODEL.toString());
@@ -285,9 +278,9 @@ class RecalibrationTest {
                         TestClients.<ModerationVerdict>avroReader(stack.registry().url()), got -> got.stream().anyMatch(r -> r.value().getRescored()), WAIT)
                 .stream().map(ConsumerRecord::value).filter(ModerationVerdict::getRescored).findFirst().orElseThrow();
         assertThat(reInferred.getUploadId()).isEqualTo("old-kept");
-        assertThat(reInferred.getHeadVersion()).isEqualTo("rescore-v3");
+        assertThat(reInferred.getHeadVersion()).isEqualTo("reinfer-v4");
         assertThat(reInferred.getImageSha256()).isEqualTo(UploadScorer.sha256(photo));
-        ScoreOutcome.Scored expected = (ScoreOutcome.Scored) ScoringEngine.applyHead(LinearHead.load(v3), embed(photo), true);
+        ScoreOutcome.Scored expected = (ScoreOutcome.Scored) ScoringEngine.applyHead(LinearHead.load(v4), embed(photo), true);
         assertThat(reInferred.getLlr()).isCloseTo(expected.llr(), Offset.offset(1e-6));
         assertThat(embeddings(old.embeddings())).containsOnlyKeys("old-kept");
 
@@ -298,7 +291,7 @@ class RecalibrationTest {
             assertThat(f.getUploadId()).isEqualTo("old-gone");
             assertThat(f.getReason()).isEqualTo(FailureReason.SOURCE_EXPIRED);
             assertThat(f.getSourceOffset()).isEqualTo(gone.offset());
-            assertThat(f.getMessage()).contains("rescore-v3");
+            assertThat(f.getMessage()).contains("reinfer-v4");
         });
     }
 
@@ -333,8 +326,7 @@ class RecalibrationTest {
     }
 
     private static Map<String, ImageEmbedding> embeddings(String topic) {
-        return TestClients.readCommitted(stack.broker().bootstrapServers(), topic, TestClients.<ImageEmbedding>avroReader(stack.registry().url()),
-                        got -> false, Duration.ofSeconds(2))
+        return TestClients.readAllCommitted(stack.broker().bootstrapServers(), topic, TestClients.<ImageEmbedding>avroReader(stack.registry().url()))
                 .stream().map(ConsumerRecord::value).collect(Collectors.toMap(ImageEmbedding::getUploadId, Function.identity(), (a, b) -> b));
     }
 
@@ -342,26 +334,13 @@ class RecalibrationTest {
         return new String(r.key(), StandardCharsets.UTF_8);
     }
 
-    private static void awaitHead(String version) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!stack.pipeline().heads().get().version().equals(version) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(stack.pipeline().heads().get().version()).isEqualTo(version);
+    private static void awaitHead(String version) {
+        Waits.await("head " + version + " active").until(() -> stack.pipeline().heads().get().version(), version::equals);
     }
 
     /** The tiny model's head with another version and weights scaled by {@code scale} (first {@code dim} of them). */
-    private static Path headFile(String version, int dim, double scale) throws Exception {
-        ObjectNode head = (ObjectNode) JSON.readTree(ModerationPipeline.TINY_MODEL.resolve("head.json").toFile());
-        ArrayNode weights = JSON.createArrayNode();
-        for (int i = 0; i < dim; i++) {
-            weights.add(head.get("weights").get(i % 64).asDouble() * scale);
-        }
-        head.set("weights", weights);
-        head.put("version", version);
-        Path file = tmp.resolve(version + ".json");
-        JSON.writeValue(file.toFile(), head);
-        return file;
+    private static Path headFile(String version, int dim, double scale) {
+        return TestModels.scaledHead(tmp.resolve(version + ".json"), version, dim, scale);
     }
 
     /** Runs {@code tools/clipguard ARGS} against this test's broker, registry and heads topic; returns its stdout. */
