@@ -59,7 +59,7 @@ public final class ApicurioRegistry implements AutoCloseable {
                     .ignoreExceptionsInstanceOf(IOException.class) // still starting
                     .until(() -> http.send(HttpRequest.newBuilder(subjects).build(), HttpResponse.BodyHandlers.ofString())
                             .statusCode() == 200);
-        } catch (RuntimeException | Error e) {
+        } catch (Exception | Error e) { // Awaitility rethrows the condition's checked exceptions as they are
             close();
             throw e;
         }

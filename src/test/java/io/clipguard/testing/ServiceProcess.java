@@ -81,7 +81,7 @@ public final class ServiceProcess implements AutoCloseable {
             return Waits.await("/q/health/" + which).atMost(timeout)
                     .failFast("the service exited", () -> !process.isAlive())
                     .until(() -> health(which), until);
-        } catch (RuntimeException | Error e) {
+        } catch (Exception | Error e) {
             throw new AssertionError("/q/health/" + which + " is " + health(which) + " after " + e.getMessage()
                     + "; service log:\n" + tail(), e);
         }

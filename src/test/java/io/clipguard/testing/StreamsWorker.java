@@ -31,7 +31,7 @@ public final class StreamsWorker {
         try {
             Waits.await("worker running (log: " + log + ")").failFast("worker exited", () -> !p.isAlive())
                     .until(() -> Files.readString(log).contains("WORKER RUNNING"));
-        } catch (RuntimeException | Error e) {
+        } catch (Exception | Error e) { // Awaitility rethrows the condition's checked exceptions as they are
             p.destroyForcibly();
             throw new IllegalStateException("worker did not start (" + e.getMessage() + "); its log:\n" + Files.readString(log), e);
         }
