@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.testing.ApicurioRegistry;
+import io.clipguard.testing.Waits;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,8 +13,13 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,10 +36,31 @@ class OutputSchemasWaitTest {
         int port = ApicurioRegistry.freePort();
         String url = "http://127.0.0.1:" + port;
         OutputSchemas schemas = new OutputSchemas(url, Duration.ofSeconds(150), SETTING);
-        CompletableFuture<String> version = CompletableFuture.supplyAsync(
-                () -> schemas.register(SUBJECT, ModerationVerdict.getClassSchema()));
-        Thread.sleep(1_000);
-        assertThat(version).isNotDone(); // nothing listens on the port yet
+        // OutputSchemas says once, in a warning, that its first attempt failed and it goes on asking.
+        List<String> warnings = new CopyOnWriteArrayList<>();
+        Logger logger = Logger.getLogger(OutputSchemas.class.getName());
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                warnings.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        logger.addHandler(handler);
+        CompletableFuture<String> version;
+        try {
+            version = CompletableFuture.supplyAsync(() -> schemas.register(SUBJECT, ModerationVerdict.getClassSchema()));
+            Waits.await("the first attempt failed").until(() -> warnings.stream()
+                    .anyMatch(w -> w.startsWith("cannot reach the schema registry at " + url) && w.contains("asking again")));
+        } finally {
+            logger.removeHandler(handler);
+        }
+        assertThat(version).isNotDone(); // nothing listens on the port yet: it keeps asking
         Path log = Files.createTempFile("apicurio-late", ".log");
         try (ApicurioRegistry registry = ApicurioRegistry.start(log, port)) {
             assertThat(version.get(150, TimeUnit.SECONDS)).isEqualTo("1");

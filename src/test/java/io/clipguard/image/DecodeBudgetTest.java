@@ -10,6 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import io.clipguard.testing.Waits;
 import org.junit.jupiter.api.Test;
 
 /** The pixel budget shared by concurrent decodes: waits when short, refuses only what can never fit. */
@@ -74,12 +75,10 @@ class DecodeBudgetTest {
     void waitersAreServedInArrivalOrderSoALargeImageIsNotStarved() throws Exception {
         DecodeBudget budget = new DecodeBudget(100);
         long first = budget.acquire(60);
-        CountDownLatch largeQueued = new CountDownLatch(1);
         AtomicInteger order = new AtomicInteger();
         int[] served = new int[2];
         Thread large = Thread.ofPlatform().start(() -> {
             try {
-                largeQueued.countDown();
                 long t = budget.acquire(100);
                 served[0] = order.incrementAndGet();
                 budget.release(t);
@@ -87,8 +86,7 @@ class DecodeBudgetTest {
                 Thread.currentThread().interrupt();
             }
         });
-        largeQueued.await();
-        Thread.sleep(50);
+        awaitQueued(large);
         Thread small = Thread.ofPlatform().start(() -> {
             try {
                 long t = budget.acquire(10); // would fit now, but arrived after the large one
@@ -98,12 +96,17 @@ class DecodeBudgetTest {
                 Thread.currentThread().interrupt();
             }
         });
-        Thread.sleep(50);
+        awaitQueued(small);
         assertThat(order.get()).as("nobody served while the first holder keeps 60").isZero();
         budget.release(first);
         large.join(5000);
         small.join(5000);
         assertThat(served).containsExactly(1, 2);
         assertThat(budget.available()).isEqualTo(100);
+    }
+
+    /** Until {@code taker} waits inside {@link DecodeBudget#acquire} (nothing else holds the budget's lock meanwhile). */
+    private static void awaitQueued(Thread taker) {
+        Waits.await(taker + " waiting for its turn").until(taker::getState, state -> state == Thread.State.WAITING);
     }
 }

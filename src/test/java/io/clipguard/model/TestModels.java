@@ -45,6 +45,27 @@ public final class TestModels {
         }
     }
 
+    /**
+     * Writes the tiny model's head to {@code file} under another version, with {@code dim} weights (the head's own,
+     * repeated past its 64) scaled by {@code scale}: a head that fits the backbone when {@code dim} is 64, one that
+     * does not otherwise.
+     */
+    public static Path scaledHead(Path file, String version, int dim, double scale) {
+        try {
+            ObjectNode head = (ObjectNode) JSON.readTree(TINY.resolve("head.json").toFile());
+            var weights = JSON.createArrayNode();
+            for (int i = 0; i < dim; i++) {
+                weights.add(head.get("weights").get(i % head.get("weights").size()).asDouble() * scale);
+            }
+            head.set("weights", weights);
+            head.put("version", version);
+            JSON.writeValue(file.toFile(), head);
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public static byte[] read(Path file) {
         try {
             return Files.readAllBytes(file);

@@ -9,6 +9,7 @@ import io.clipguard.testing.ApicurioRegistry;
 import io.clipguard.testing.KafkaBroker;
 import io.clipguard.testing.ModerationPipeline;
 import io.clipguard.testing.TestClients;
+import io.clipguard.testing.Waits;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,19 +35,17 @@ class EngineOutageTest {
             try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
                 TestClients.send(producer, s.topics().uploads(), "during-outage", TestClients.inline("during-outage", photo));
             }
-            Thread.sleep(3000);
-            assertThat(TestClients.readCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
-                    TestClients.<ScoringFailure>avroReader(registry.url()), got -> false, Duration.ofSeconds(2))).isEmpty();
-            assertThat(TestClients.readCommitted(broker.bootstrapServers(), s.topics().verdicts(),
-                    TestClients.<ModerationVerdict>avroReader(registry.url()), got -> false, Duration.ofSeconds(2))).isEmpty();
+            awaitBatchFailed(first, 1);
+            assertThat(TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
+                    TestClients.<ScoringFailure>avroReader(registry.url()))).isEmpty();
+            assertThat(TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().verdicts(),
+                    TestClients.<ModerationVerdict>avroReader(registry.url()))).isEmpty();
             first.close();
 
             try (ModerationPipeline second = instance(broker, registry, "outage", "state-2", s)) {
-                var verdicts = TestClients.readCommitted(broker.bootstrapServers(), s.topics().verdicts(),
-                        TestClients.<ModerationVerdict>avroReader(registry.url()), got -> !got.isEmpty(), Duration.ofSeconds(60));
-                Thread.sleep(1000);
-                verdicts = TestClients.readCommitted(broker.bootstrapServers(), s.topics().verdicts(),
-                        TestClients.<ModerationVerdict>avroReader(registry.url()), got -> false, Duration.ofSeconds(2));
+                awaitAnswers(broker, registry, second, "outage", s, 1);
+                var verdicts = TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().verdicts(),
+                        TestClients.<ModerationVerdict>avroReader(registry.url()));
                 assertThat(verdicts).extracting(r -> r.value().getUploadId()).containsExactly("during-outage");
             }
         }
@@ -69,19 +68,19 @@ class EngineOutageTest {
                 TestClients.send(raw, s.topics().uploads(), "malformed".getBytes(), "not avro".getBytes());
                 TestClients.send(producer, s.topics().uploads(), "photo", TestClients.inline("photo", photo));
             }
-            Thread.sleep(3000);
-            assertThat(TestClients.readCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
-                    TestClients.<ScoringFailure>avroReader(registry.url()), got -> false, Duration.ofSeconds(2))).isEmpty();
-            assertThat(first.counted("clipguard.records.in")).as("the batch was consumed").isEqualTo(2);
+            awaitBatchFailed(first, 2);
+            assertThat(TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
+                    TestClients.<ScoringFailure>avroReader(registry.url()))).isEmpty();
+            first.close(); // its counters stay as they are from here on
             assertThat(first.counted("clipguard.dead.letters")).as("dead letters counted by the aborted batch").isZero();
             assertThat(first.counted("clipguard.verdicts.out")).as("verdicts counted by the aborted batch").isZero();
-            first.close();
 
             try (ModerationPipeline second = instance(broker, registry, "outage-count", "state-2", s)) {
-                var verdicts = TestClients.readCommitted(broker.bootstrapServers(), s.topics().verdicts(),
-                        TestClients.<ModerationVerdict>avroReader(registry.url()), got -> !got.isEmpty(), Duration.ofSeconds(60));
-                var deadLetters = TestClients.readCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
-                        TestClients.<ScoringFailure>avroReader(registry.url()), got -> !got.isEmpty(), Duration.ofSeconds(10));
+                awaitAnswers(broker, registry, second, "outage-count", s, 2);
+                var verdicts = TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().verdicts(),
+                        TestClients.<ModerationVerdict>avroReader(registry.url()));
+                var deadLetters = TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
+                        TestClients.<ScoringFailure>avroReader(registry.url()));
                 assertThat(verdicts).extracting(r -> r.value().getUploadId()).containsExactly("photo");
                 assertThat(deadLetters).extracting(r -> r.value().getReason().name()).containsExactly("MALFORMED_EVENT");
                 assertThat(second.counted("clipguard.verdicts.out")).isEqualTo(1);
@@ -89,6 +88,27 @@ class EngineOutageTest {
                 assertThat(second.counted("clipguard.dead.letters")).isEqualTo(1);
             }
         }
+    }
+
+    /**
+     * Until the instance consumed the batch of {@code uploads} and a stream thread died on it: the batch was tried with
+     * the engine gone and its transaction aborted. The replacement thread may consume the batch again meanwhile.
+     */
+    private static void awaitBatchFailed(ModerationPipeline instance, int uploads) {
+        Waits.await("the batch consumed and its stream thread dead").until(
+                () -> instance.counted("clipguard.records.in") >= uploads && instance.threadDeaths() >= 1);
+    }
+
+    /**
+     * Until {@code answers} verdicts and dead letters are readable, the instance committed the whole input and nothing
+     * waits in it: no further answer can come, so a read now sees a doubled one.
+     */
+    private static void awaitAnswers(KafkaBroker broker, ApicurioRegistry registry, ModerationPipeline instance,
+                                     String applicationId, ModerationTopology.Settings s, int answers) {
+        TestClients.answerCounts(broker.bootstrapServers(), registry.url(), s.topics(),
+                got -> got.values().stream().mapToInt(Integer::intValue).sum() >= answers, Waits.TIMEOUT);
+        Waits.committedToEnd(broker.bootstrapServers(), applicationId, s.topics().uploads());
+        Waits.await("no upload pending").until(() -> instance.metrics().pending(), pending -> pending == 0);
     }
 
     /** Creates the topics and starts an instance, then closes its engine: the device is gone. */

@@ -10,6 +10,7 @@ import io.clipguard.testing.KafkaBroker;
 import io.clipguard.testing.ModerationPipeline;
 import io.clipguard.testing.StreamsWorker;
 import io.clipguard.testing.TestClients;
+import io.clipguard.testing.Waits;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -74,7 +75,9 @@ class ExactlyOnceCrashTest {
                 for (int i = 0; i < 45; i++) {
                     ids.add(send(producer, s, "w2-" + i, i % 10 == 9 ? corrupt : photo));
                 }
-                Thread.sleep(800); // consumed and committed into the changelogged pending store, not yet scored
+                // Consumed and committed into the changelogged pending store (the offsets commit with the store's
+                // changelog), not yet scored: the batch's queue delay is 3 s.
+                Waits.committedToEnd(broker.bootstrapServers(), "clipguard-eos", s.topics().uploads());
                 first.destroyForcibly().waitFor();
 
                 // Third wave arrives while no instance runs.
@@ -85,9 +88,11 @@ class ExactlyOnceCrashTest {
             args[3] = tmp.resolve("state-2").toString(); // a fresh machine: the store must come back from its changelog
             Process second = StreamsWorker.start(tmp.resolve("worker-2.log"), args);
             try {
-                Map<String, Integer> answers = awaitAnswered(broker, registry, s, Set.copyOf(ids));
-                Thread.sleep(2000);
-                answers = countAnswers(broker, registry, s, got -> false, Duration.ofSeconds(3));
+                awaitAnswered(broker, registry, s, Set.copyOf(ids));
+                // A doubled answer would come from an upload consumed again: once the group has committed the end of
+                // the input, everything it will ever write for it is committed and readable.
+                Waits.committedToEnd(broker.bootstrapServers(), "clipguard-eos", s.topics().uploads());
+                Map<String, Integer> answers = TestClients.answerCounts(broker.bootstrapServers(), registry.url(), s.topics());
                 assertThat(answers.keySet()).containsExactlyInAnyOrderElementsOf(ids);
                 assertThat(answers.values()).allMatch(n -> n == 1);
                 assertThat(Files.readString(tmp.resolve("worker-2.log"))).containsPattern("restored pending uploads: [1-9]");
@@ -115,7 +120,8 @@ class ExactlyOnceCrashTest {
                 send(producer, s, id, photo);
             }
         }
-        Thread.sleep(1500); // consumed and committed into the pending store; the batch waits 5 s
+        // Consumed and committed into the pending store; the batch waits 5 s.
+        Waits.committedToEnd(broker.bootstrapServers(), "clipguard-expired", s.topics().uploads());
         first.destroyForcibly().waitFor();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
             admin.deleteRecords(Map.of(new TopicPartition(s.topics().uploads(), 0), RecordsToDelete.beforeOffset(2))).all().get();
@@ -125,8 +131,8 @@ class ExactlyOnceCrashTest {
         try {
             Map<String, Integer> answers = awaitAnswered(broker, registry, s, Set.of("gone-0", "gone-1", "kept-2"));
             assertThat(answers).containsOnlyKeys("gone-0", "gone-1", "kept-2").allSatisfy((id, n) -> assertThat(n).isEqualTo(1));
-            List<ScoringFailure> letters = TestClients.readCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
-                    TestClients.<ScoringFailure>avroReader(registry.url()), got -> false, Duration.ofSeconds(2)).stream()
+            List<ScoringFailure> letters = TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
+                    TestClients.<ScoringFailure>avroReader(registry.url())).stream()
                     .map(ConsumerRecord::value).toList();
             assertThat(letters).extracting(ScoringFailure::getUploadId).containsExactlyInAnyOrder("gone-0", "gone-1");
             assertThat(letters).allSatisfy(f -> assertThat(f.getReason()).isEqualTo(FailureReason.SOURCE_EXPIRED));
@@ -141,14 +147,10 @@ class ExactlyOnceCrashTest {
         return id;
     }
 
+    /** upload id → number of verdicts + dead letters for it, read under read_committed once every id has one. */
     private static Map<String, Integer> awaitAnswered(KafkaBroker broker, ApicurioRegistry registry, ModerationTopology.Settings s,
                                                       Set<String> ids) {
-        return countAnswers(broker, registry, s, got -> got.keySet().containsAll(ids), Duration.ofSeconds(90));
-    }
-
-    /** upload id → number of verdicts + dead letters for it, read under read_committed. */
-    private static Map<String, Integer> countAnswers(KafkaBroker broker, ApicurioRegistry registry, ModerationTopology.Settings s,
-                                                     java.util.function.Predicate<Map<String, Integer>> done, Duration timeout) {
-        return TestClients.answerCounts(broker.bootstrapServers(), registry.url(), s.topics(), done, timeout);
+        return TestClients.answerCounts(broker.bootstrapServers(), registry.url(), s.topics(), got -> got.keySet().containsAll(ids),
+                Waits.TIMEOUT);
     }
 }

@@ -1,11 +1,9 @@
 package io.clipguard.streams;
 
-import java.net.URI;
 import java.net.URL;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
+import io.clipguard.testing.Waits;
 import io.quarkus.test.common.http.TestHTTPResource;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -30,15 +28,6 @@ public abstract class RunningService {
 
     /** Polls {@code url} until its body contains {@code expected}, and returns that body. */
     protected String awaitBody(URL url, String expected, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String body = "";
-        while (System.nanoTime() < deadline) {
-            body = http.send(HttpRequest.newBuilder(URI.create(url.toString())).build(), HttpResponse.BodyHandlers.ofString()).body();
-            if (body.contains(expected)) {
-                return body;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("no '" + expected + "' at " + url + " within " + timeout + "; last body:\n" + body);
+        return Waits.bodyContains(http, url.toURI(), expected, timeout);
     }
 }

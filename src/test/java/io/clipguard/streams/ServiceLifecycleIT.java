@@ -9,6 +9,7 @@ import io.clipguard.testing.ApicurioRegistry;
 import io.clipguard.testing.KafkaBroker;
 import io.clipguard.testing.ServiceProcess;
 import io.clipguard.testing.TestClients;
+import io.clipguard.testing.Waits;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -107,9 +108,10 @@ class ServiceLifecycleIT {
                         .contains("a different cluster answers at the same address")
                         .contains(Topics.UPLOADS + ": expected an existing topic");
                 assertThat(service.health("ready").down()).isTrue();
-                // Give any client of the stopped service time to (wrongly) ask for a topic, then look.
-                Thread.sleep(5000);
-                assertThat(empty.topics()).noneMatch(t -> !t.startsWith("__"));
+                // Nothing happening is the point: for 5 s any client of the stopped service has time to (wrongly)
+                // ask for a topic, and the new cluster must hold none of ours all along.
+                Waits.await("no topic of ours on the new cluster").during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(30))
+                        .until(empty::topics, topics -> topics.stream().allMatch(t -> t.startsWith("__")));
                 assertThat(service.log()).containsOnlyOnce("clipguard stops: its topics changed while it ran");
                 service.terminate();
                 assertThat(service.process().waitFor(BOUND.toSeconds() + 5, TimeUnit.SECONDS)).isTrue();
@@ -135,7 +137,7 @@ class ServiceLifecycleIT {
                     TestClients.send(producer, Topics.UPLOADS, "waiting-" + i, TestClients.inline("waiting-" + i, photo));
                 }
             }
-            Thread.sleep(2000); // consumed into the pending store
+            service.awaitMetric("clipguard_pending_uploads 4.0", Waits.TIMEOUT); // consumed into the pending store
             broker.close();
             broker = null;
 

@@ -52,24 +52,17 @@ public final class ApicurioRegistry implements AutoCloseable {
 
     private void awaitReady(Duration timeout, Path logFile) throws Exception {
         HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("Apicurio Registry exited with " + process.exitValue() + "; see " + logFile);
-            }
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(ccompatUrl() + "/subjects")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // still starting
-            }
-            Thread.sleep(200);
+        URI subjects = URI.create(ccompatUrl() + "/subjects");
+        try {
+            Waits.await("Apicurio Registry answers on " + url() + " (log: " + logFile + ")").atMost(timeout)
+                    .failFast("Apicurio Registry exited; see " + logFile, () -> !process.isAlive())
+                    .ignoreExceptionsInstanceOf(IOException.class) // still starting
+                    .until(() -> http.send(HttpRequest.newBuilder(subjects).build(), HttpResponse.BodyHandlers.ofString())
+                            .statusCode() == 200);
+        } catch (Exception | Error e) { // Awaitility rethrows the condition's checked exceptions as they are
+            close();
+            throw e;
         }
-        close();
-        throw new IllegalStateException("Apicurio Registry did not start within " + timeout + "; see " + logFile);
     }
 
     /** Root URL, as clipguard.registry.url takes it. */

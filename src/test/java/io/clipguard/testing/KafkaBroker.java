@@ -83,18 +83,8 @@ public final class KafkaBroker implements AutoCloseable {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
             admin.createTopics(java.util.List.of(topics)).all().get();
             java.util.List<String> names = java.util.Arrays.stream(topics).map(NewTopic::name).toList();
-            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
-            while (true) {
-                try {
-                    admin.describeTopics(names).allTopicNames().get();
-                    return;
-                } catch (java.util.concurrent.ExecutionException e) {
-                    if (System.nanoTime() > deadline) {
-                        throw e;
-                    }
-                    Thread.sleep(50);
-                }
-            }
+            Waits.await("the broker describes " + names).ignoreExceptionsInstanceOf(java.util.concurrent.ExecutionException.class)
+                    .until(() -> admin.describeTopics(names).allTopicNames().get() != null);
         }
     }
 

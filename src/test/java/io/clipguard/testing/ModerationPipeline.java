@@ -2,7 +2,6 @@ package io.clipguard.testing;
 
 import io.clipguard.contracts.Topics;
 import io.clipguard.fetch.FetchPolicy;
-import io.clipguard.fetch.ImageFetcher;
 import io.clipguard.inference.Device;
 import io.clipguard.scoring.EngineConfig;
 import io.clipguard.scoring.ScoringEngine;
@@ -11,22 +10,20 @@ import io.clipguard.streams.lifecycle.BoundedKafkaClients;
 import io.clipguard.contracts.HeadCatalog;
 import io.clipguard.scoring.EmbeddingCache;
 import io.clipguard.streams.heads.ActiveHeads;
-import io.clipguard.streams.EngineProducer;
 import io.clipguard.streams.heads.HeadsProducer;
 import io.clipguard.streams.metrics.ModerationMetrics;
 import io.clipguard.streams.lifecycle.StreamThreadFailurePolicy;
 import io.clipguard.streams.ModerationTopology;
 import io.clipguard.contracts.OutputSchemas;
-import io.clipguard.moderation.UploadScorer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.streams.KafkaStreams;
@@ -40,13 +37,10 @@ import org.apache.kafka.streams.StreamsConfig;
 public final class ModerationPipeline implements AutoCloseable {
     public static final Path TINY_MODEL = Path.of("models/tiny-clip-test");
 
-    private final ScoringEngine engine;
-    private final EmbeddingCache cache;
-    private final ActiveHeads heads;
-    private final UploadScorer scorer;
+    private final ScoringParts parts;
     private final KafkaStreams streams;
-    private final ModerationMetrics metrics;
-    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    /** Stream threads that died (each one's open transaction aborted), whatever the failure policy answered. */
+    private final AtomicInteger threadDeaths = new AtomicInteger();
 
     public ModerationPipeline(String bootstrap, String registryUrl, String applicationId, Path stateDir,
                               ModerationTopology.Settings settings, FetchPolicy fetchPolicy) throws Exception {
@@ -72,25 +66,24 @@ public final class ModerationPipeline implements AutoCloseable {
     public ModerationPipeline(String bootstrap, String registryUrl, String applicationId, Path stateDir,
                               ModerationTopology.Settings settings, FetchPolicy fetchPolicy, Path model, Duration mergeWindow,
                               io.clipguard.image.DecodeMode decodeMode, long embeddingCacheSize) throws Exception {
-        engine = ScoringEngine.open(EngineConfig.builder(model).device(Device.AUTO)
-                .maxBatchSize(settings.maxBatchSize()).mergeWindow(mergeWindow).decodeMode(decodeMode).build());
-        metrics = new ModerationMetrics(meters);
-        var serdeConfig = Topics.serdeConfig(registryUrl);
+        parts = ScoringParts.open(EngineConfig.builder(model).device(Device.AUTO)
+                .maxBatchSize(settings.maxBatchSize()).mergeWindow(mergeWindow).decodeMode(decodeMode).build(),
+                registryUrl, fetchPolicy, embeddingCacheSize);
         // The service's start rule: seed detector-heads with the configured head if the model has none active.
-        HeadsProducer.seed(new HeadCatalog(bootstrap, registryUrl, settings.topics().heads()), engine.configuredHead(),
-                engine.config().headFile());
-        heads = new ActiveHeads(engine.configuredHead(), engine.info().modelId(), engine.info().featureDim(),
-                Topics.avroReader(registryUrl), meters);
-        cache = EngineProducer.embeddingCache(engine, embeddingCacheSize, meters);
-        scorer = new UploadScorer(engine, cache, heads, new ImageFetcher(fetchPolicy), serdeConfig, Clock.systemUTC());
+        HeadsProducer.seed(new HeadCatalog(bootstrap, registryUrl, settings.topics().heads()), parts.engine().configuredHead(),
+                parts.engine().config().headFile());
         Properties props = streamsProperties();
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         // The service's client supplier and thread-failure policy (the Quarkus extension installs the same beans).
-        streams = new KafkaStreams(ModerationTopology.build(settings, scorer, metrics, new OutputSchemas(registryUrl), () -> false,
-                heads), props, new BoundedKafkaClients(Duration.ofSeconds(5)));
-        streams.setUncaughtExceptionHandler(new StreamThreadFailurePolicy(reason -> { }, System::nanoTime));
+        streams = new KafkaStreams(ModerationTopology.build(settings, parts.scorer(), parts.metrics(), new OutputSchemas(registryUrl),
+                () -> false, parts.heads()), props, new BoundedKafkaClients(Duration.ofSeconds(5)));
+        StreamThreadFailurePolicy policy = new StreamThreadFailurePolicy(reason -> { }, System::nanoTime);
+        streams.setUncaughtExceptionHandler(e -> {
+            threadDeaths.incrementAndGet();
+            return policy.handle(e);
+        });
     }
 
     public static ModerationTopology.Settings settings(String suffix, int maxBatchSize, Duration partitionBatchMaxWait, double alertThreshold) {
@@ -108,15 +101,11 @@ public final class ModerationPipeline implements AutoCloseable {
         return new FetchPolicy(fileRoots, Duration.ofSeconds(1), Duration.ofSeconds(3), 16 * 1024 * 1024, false, 3);
     }
 
-    public ModerationPipeline start(Duration timeout) throws InterruptedException {
+    public ModerationPipeline start(Duration timeout) {
         streams.start();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (streams.state() != KafkaStreams.State.RUNNING) {
-            if (System.nanoTime() > deadline || streams.state() == KafkaStreams.State.ERROR) {
-                throw new IllegalStateException("streams did not reach RUNNING: " + streams.state());
-            }
-            Thread.sleep(50);
-        }
+        Waits.await("streams RUNNING").atMost(timeout)
+                .failFast("streams failed to start", () -> streams.state() == KafkaStreams.State.ERROR)
+                .until(streams::state, state -> state == KafkaStreams.State.RUNNING);
         return this;
     }
 
@@ -130,30 +119,35 @@ public final class ModerationPipeline implements AutoCloseable {
     }
 
     public ScoringEngine engine() {
-        return engine;
+        return parts.engine();
     }
 
     public ModerationMetrics metrics() {
-        return metrics;
+        return parts.metrics();
     }
 
     /** The sum of this instance's counters named {@code name} (Micrometer's dotted name) with the given tags. */
     public double counted(String name, String... tags) {
-        return meters.find(name).tags(tags).counters().stream().mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+        return parts.counted(name, tags);
     }
 
     /** This instance's Micrometer meters (head refusals, cache hits and misses, ...). */
     public SimpleMeterRegistry meters() {
-        return meters;
+        return parts.meters();
     }
 
     /** The head this instance scores with, as its global store of detector-heads says. */
     public ActiveHeads heads() {
-        return heads;
+        return parts.heads();
     }
 
     public EmbeddingCache cache() {
-        return cache;
+        return parts.cache();
+    }
+
+    /** How many of this instance's stream threads died so far (an engine outage kills the thread of its batch). */
+    public int threadDeaths() {
+        return threadDeaths.get();
     }
 
     /** The {@code kafka-streams.*} entries of application.properties, with ${...} references resolved in that file. */
@@ -178,7 +172,6 @@ public final class ModerationPipeline implements AutoCloseable {
     @Override
     public void close() {
         streams.close(Duration.ofSeconds(30));
-        scorer.close();
-        engine.close();
+        parts.close();
     }
 }

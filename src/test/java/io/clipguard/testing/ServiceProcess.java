@@ -77,17 +77,19 @@ public final class ServiceProcess implements AutoCloseable {
 
     /** Polls a health endpoint until {@code until} holds; fails with the log's tail when it does not within the timeout. */
     public Health awaitHealth(String which, Predicate<Health> until, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        Health h = health(which);
-        while (!until.test(h)) {
-            if (System.nanoTime() > deadline || !process.isAlive()) {
-                throw new AssertionError("/q/health/" + which + " is " + h + (process.isAlive() ? "" : " and the service exited")
-                        + " after " + timeout + "; service log:\n" + tail());
-            }
-            Thread.sleep(200);
-            h = health(which);
+        try {
+            return Waits.await("/q/health/" + which).atMost(timeout)
+                    .failFast("the service exited", () -> !process.isAlive())
+                    .until(() -> health(which), until);
+        } catch (Exception | Error e) {
+            throw new AssertionError("/q/health/" + which + " is " + health(which) + " after " + e.getMessage()
+                    + "; service log:\n" + tail(), e);
         }
-        return h;
+    }
+
+    /** Polls GET /q/metrics until it has the line {@code line} (e.g. {@code clipguard_pending_uploads 4.0}). */
+    public String awaitMetric(String line, Duration timeout) {
+        return Waits.bodyContains(http, URI.create("http://localhost:" + port + "/q/metrics"), "\n" + line + "\n", timeout);
     }
 
     public String log() throws Exception {

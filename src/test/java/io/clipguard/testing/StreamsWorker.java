@@ -28,13 +28,12 @@ public final class StreamsWorker {
                 StreamsWorker.class.getName()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (!Files.readString(log).contains("WORKER RUNNING")) {
-            if (!p.isAlive() || System.nanoTime() > deadline) {
-                p.destroyForcibly();
-                throw new IllegalStateException("worker did not start; its log:\n" + Files.readString(log));
-            }
-            Thread.sleep(100);
+        try {
+            Waits.await("worker running (log: " + log + ")").failFast("worker exited", () -> !p.isAlive())
+                    .until(() -> Files.readString(log).contains("WORKER RUNNING"));
+        } catch (Exception | Error e) { // Awaitility rethrows the condition's checked exceptions as they are
+            p.destroyForcibly();
+            throw new IllegalStateException("worker did not start (" + e.getMessage() + "); its log:\n" + Files.readString(log), e);
         }
         return p;
     }

@@ -22,9 +22,12 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.awaitility.core.ConditionTimeoutException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /** Producing upload events and reading the service's outputs the way other teams' clients would. */
@@ -60,12 +63,17 @@ public final class TestClients {
      * and Apicurio 3.3.3's compatibility check of the BACKWARD subject answers 422 "Can't redefine" (docs/contracts.md).
      */
     public static KafkaProducer<String, ImageUploaded> uploadProducer(String bootstrap, String registryUrl) {
+        return new KafkaProducer<>(producerProps(bootstrap), new StringSerializer(), uploadSerializer(registryUrl));
+    }
+
+    /** How an upload pipeline writes its events: Avro through the registry (registering the schema), Confluent wire format. */
+    public static Serializer<ImageUploaded> uploadSerializer(String registryUrl) {
         AvroKafkaSerializer<ImageUploaded> serializer = new AvroKafkaSerializer<>();
         Map<String, Object> config = new java.util.HashMap<>(Topics.serdeConfig(registryUrl));
         config.put(io.apicurio.registry.serde.config.SerdeConfig.AUTO_REGISTER_ARTIFACT, true);
         config.put(io.apicurio.registry.resolver.config.SchemaResolverConfig.DEREFERENCE_SCHEMA, true);
         serializer.configure(config, false);
-        return new KafkaProducer<>(producerProps(bootstrap), new StringSerializer(), serializer);
+        return serializer;
     }
 
     /** Raw bytes, for events that are not what the service expects. */
@@ -115,44 +123,85 @@ public final class TestClients {
                 org.apache.avro.io.DecoderFactory.get().binaryDecoder(value, 5, value.length - 5, null));
     }
 
-    /** Reads a topic from the beginning under read_committed until {@code done} holds for what came, or the timeout passed. */
+    /**
+     * Reads a topic from the beginning under read_committed until {@code done} holds for what came, or the timeout
+     * passed; returns what came either way, so that the caller's assertion says what is missing.
+     */
     public static <V> List<ConsumerRecord<byte[], V>> readCommitted(String bootstrap, String topic, Deserializer<V> values,
                                                                    Predicate<List<ConsumerRecord<byte[], V>>> done, Duration timeout) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
-        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 * 1024 * 1024);
         List<ConsumerRecord<byte[], V>> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], V> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), values)) {
-            consumer.subscribe(List.of(topic));
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (!done.test(out) && System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(200)).forEach(out::add);
-            }
+        try (KafkaConsumer<byte[], V> consumer = fromTheBeginning(bootstrap, topic, values)) {
+            // The consumer is polled by the waiting thread itself: a KafkaConsumer belongs to one thread.
+            Waits.await("records of " + topic).atMost(timeout).pollInSameThread().pollInterval(Duration.ofMillis(1))
+                    .until(() -> {
+                        consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+                        return done.test(out);
+                    });
+        } catch (ConditionTimeoutException notAll) {
+            // what came is returned; the caller's assertion names what is missing
         }
         return out;
     }
 
     /**
-     * Upload id → number of answers (verdicts + dead letters) for it, read under read_committed; re-read until
-     * {@code done} holds for the counts or the timeout passed.
+     * Every record of the topic committed so far: read under read_committed up to the end offsets taken at the start (the
+     * last stable offsets: records of a transaction still open are not part of it).
+     */
+    public static <V> List<ConsumerRecord<byte[], V>> readAllCommitted(String bootstrap, String topic, Deserializer<V> values) {
+        List<ConsumerRecord<byte[], V>> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], V> consumer = fromTheBeginning(bootstrap, topic, values)) {
+            Map<TopicPartition, Long> ends = consumer.endOffsets(consumer.assignment());
+            Waits.await("the end offsets " + ends + " of " + topic).pollInSameThread().pollInterval(Duration.ofMillis(1))
+                    .until(() -> {
+                        consumer.poll(Duration.ofMillis(100)).forEach(out::add);
+                        return ends.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue());
+                    });
+        }
+        return out;
+    }
+
+    /** A read_committed consumer of every partition of {@code topic}, at its beginning (no group: nothing to join). */
+    private static <V> KafkaConsumer<byte[], V> fromTheBeginning(String bootstrap, String topic, Deserializer<V> values) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 * 1024 * 1024);
+        KafkaConsumer<byte[], V> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), values);
+        List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                .map(i -> new TopicPartition(topic, i.partition())).toList();
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        return consumer;
+    }
+
+    /** Upload id → number of answers (verdicts + dead letters) for it committed so far. */
+    public static Map<String, Integer> answerCounts(String bootstrap, String registryUrl, Topics.Names topics) {
+        return java.util.stream.Stream.concat(
+                        readAllCommitted(bootstrap, topics.verdicts(), TestClients.<io.clipguard.avro.ModerationVerdict>avroReader(registryUrl))
+                                .stream().map(r -> r.value().getUploadId()),
+                        readAllCommitted(bootstrap, topics.deadLetter(), TestClients.<io.clipguard.avro.ScoringFailure>avroReader(registryUrl))
+                                .stream().map(r -> r.value().getUploadId()))
+                .collect(java.util.stream.Collectors.toMap(id -> id, id -> 1, Integer::sum, java.util.HashMap::new));
+    }
+
+    /**
+     * {@link #answerCounts(String, String, Topics.Names)} re-read until {@code done} holds for the counts or the timeout
+     * passed; the last counts either way.
      */
     public static Map<String, Integer> answerCounts(String bootstrap, String registryUrl, Topics.Names topics,
                                                     Predicate<Map<String, Integer>> done, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        Map<String, Integer> counts;
-        do {
-            List<ConsumerRecord<byte[], io.clipguard.avro.ModerationVerdict>> verdicts = readCommitted(bootstrap, topics.verdicts(),
-                    TestClients.<io.clipguard.avro.ModerationVerdict>avroReader(registryUrl), got -> false, Duration.ofSeconds(2));
-            List<ConsumerRecord<byte[], io.clipguard.avro.ScoringFailure>> letters = readCommitted(bootstrap, topics.deadLetter(),
-                    TestClients.<io.clipguard.avro.ScoringFailure>avroReader(registryUrl), got -> false, Duration.ofSeconds(2));
-            counts = java.util.stream.Stream.concat(verdicts.stream().map(r -> r.value().getUploadId()),
-                            letters.stream().map(r -> r.value().getUploadId()))
-                    .collect(java.util.stream.Collectors.toMap(id -> id, id -> 1, Integer::sum, java.util.HashMap::new));
-        } while (!done.test(counts) && System.nanoTime() < deadline);
-        return counts;
+        List<Map<String, Integer>> last = new ArrayList<>(List.of(Map.of()));
+        try {
+            Waits.await("answers on " + topics.verdicts() + " and " + topics.deadLetter()).atMost(timeout)
+                    .until(() -> {
+                        last.set(0, answerCounts(bootstrap, registryUrl, topics));
+                        return done.test(last.get(0));
+                    });
+        } catch (ConditionTimeoutException notAll) {
+            // the last counts are returned; the caller's assertion names what is missing
+        }
+        return last.get(0);
     }
 }

@@ -11,7 +11,7 @@ import io.clipguard.scoring.EngineConfig;
 import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.scoring.ScoringEngine;
 import io.clipguard.testing.ApicurioRegistry;
-import io.clipguard.testing.KafkaBroker;
+import io.clipguard.testing.DrivenTopology;
 import io.clipguard.testing.ModerationPipeline;
 import io.clipguard.testing.TestClients;
 import java.nio.file.Files;
@@ -22,17 +22,15 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Uploader bursts on the real broker and registry: K high-score verdicts of one uploader in one window raise one alert,
- * K-1 raise none, more in the same window raise no second one, and the next window counts afresh. Windows follow the
- * upload records' timestamps, which the test sets (hours apart, nowhere near the wall clock's window ends), so the
- * outcome does not depend on timing: the alerts arrive while their windows are still open.
+ * Uploader bursts through the topology under the TopologyTestDriver (real engine, model, images and registry; no
+ * broker): K high-score verdicts of one uploader in one window raise one alert, K-1 raise none, K spread over K
+ * windows raise none, more in the same window raise no second one, and the next window counts afresh. Windows follow
+ * the upload records' timestamps, which the test sets hours apart, so the outcome does not depend on any clock.
  */
 class BurstAlertTest {
     static final int K = 3;
@@ -46,20 +44,15 @@ class BurstAlertTest {
     @Test
     void kHighScoresOfOneUploaderInOneWindowRaiseOneAlert() throws Exception {
         Path images = Path.of("src/test/resources/golden/images");
-        try (KafkaBroker broker = KafkaBroker.start(); ApicurioRegistry registry = ApicurioRegistry.start(tmp.resolve("registry.log"))) {
+        List<byte[]> candidates = new ArrayList<>();
+        for (String name : List.of("china.jpg", "flower.jpg", "grace_hopper.jpg", "rgb_640x427.png")) {
+            candidates.add(Files.readAllBytes(images.resolve(name)));
+        }
+        try (ApicurioRegistry registry = ApicurioRegistry.start(tmp.resolve("registry.log"))) {
             // Two real images the tiny model scores apart; the burst threshold sits between them.
-            List<byte[]> candidates = new ArrayList<>();
-            for (String name : List.of("china.jpg", "flower.jpg", "grace_hopper.jpg", "rgb_640x427.png")) {
-                candidates.add(Files.readAllBytes(images.resolve(name)));
-            }
-            double[] p = new double[candidates.size()];
-            byte[] high;
-            byte[] low;
-            double threshold;
-            try (ScoringEngine engine = ScoringEngine.open(EngineConfig.builder(ModerationPipeline.TINY_MODEL).device(Device.CPU).build())) {
-                for (int i = 0; i < p.length; i++) {
-                    p[i] = ((ScoreOutcome.Scored) engine.submit(candidates.get(i)).join()).probability();
-                }
+            double[] p;
+            try (ScoringEngine engine = ScoringEngine.open(EngineConfig.builder(ModerationPipeline.TINY_MODEL).device(Device.AUTO).build())) {
+                p = engine.scoreAll(candidates).stream().mapToDouble(o -> ((ScoreOutcome.Scored) o).probability()).toArray();
             }
             int hi = 0;
             int lo = 0;
@@ -68,15 +61,14 @@ class BurstAlertTest {
                 lo = p[i] < p[lo] ? i : lo;
             }
             assertThat(p[hi]).as("the tiny model scores the images apart").isGreaterThan(p[lo]);
-            high = candidates.get(hi);
-            low = candidates.get(lo);
-            threshold = (p[hi] + p[lo]) / 2;
+            byte[] high = candidates.get(hi);
+            byte[] low = candidates.get(lo);
+            double threshold = (p[hi] + p[lo]) / 2;
 
             // Max 2 ids listed of the K = 3 counted; grace of a whole window: uploads are sent in timestamp order anyway.
             BurstAlerting.Settings burst = new BurstAlerting.Settings(K, W, threshold, 2, W);
             ModerationTopology.Settings s = ModerationPipeline.settings("-burst", 8, Duration.ofMillis(50), 2.0, burst);
-            broker.createTopics(1, s.topics().all());
-            // Window-aligned, a few hours back (inside the topics' retention).
+            // Window-aligned, a few hours back.
             Instant t0 = Instant.now().truncatedTo(ChronoUnit.HOURS).minus(Duration.ofHours(4));
             List<Upload> uploads = new ArrayList<>(List.of(
                     // alice: K in window 1 -> one alert; a 4th in the same window -> no second alert
@@ -99,32 +91,25 @@ class BurstAlertTest {
                     new Upload("a5", "alice", t0.plus(W).plusSeconds(60), high),
                     new Upload("a6", "alice", t0.plus(W).plusSeconds(61), high),
                     new Upload("a7", "alice", t0.plus(W).plusSeconds(62), high),
-                    // the sentinel: the last K uploads; once its alert is visible, everything before it was counted
+                    // zed: K in window 4
                     new Upload("z1", "zed", t0.plus(W.multipliedBy(3)).plusSeconds(1), high),
                     new Upload("z2", "zed", t0.plus(W.multipliedBy(3)).plusSeconds(2), high),
                     new Upload("z3", "zed", t0.plus(W.multipliedBy(3)).plusSeconds(3), high)));
             uploads.sort(Comparator.comparing(Upload::at));
 
-            try (ModerationPipeline pipeline = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "burst",
-                    tmp.resolve("state"), s, ModerationPipeline.fetchPolicy(List.of())).start(Duration.ofSeconds(60));
-                 KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
+            try (DrivenTopology topology = new DrivenTopology(registry.url(), s, List.of(), tmp.resolve("state"))) {
                 for (Upload u : uploads) {
-                    ImageUploaded event = ImageUploaded.newBuilder(TestClients.inline(u.id(), u.image()))
-                            .setUploaderId(u.uploader()).setUploadedAt(u.at()).build();
-                    producer.send(new ProducerRecord<>(s.topics().uploads(), null, u.at().toEpochMilli(), u.id(), event)).get();
+                    topology.upload(ImageUploaded.newBuilder(TestClients.inline(u.id(), u.image()))
+                            .setUploaderId(u.uploader()).setUploadedAt(u.at()).build(), u.at());
                 }
+                topology.flushWaitingBatch(); // the last, partial batch of 8
 
-                List<ConsumerRecord<byte[], UploaderBurstAlert>> alerts = TestClients.readCommitted(broker.bootstrapServers(),
-                        s.topics().burstAlerts(), TestClients.<UploaderBurstAlert>avroReader(registry.url()),
-                        got -> got.stream().anyMatch(r -> r.value().getUploaderId().equals("zed")), Duration.ofSeconds(90));
-
-                List<ConsumerRecord<byte[], ModerationVerdict>> verdicts = TestClients.readCommitted(broker.bootstrapServers(),
-                        s.topics().verdicts(), TestClients.<ModerationVerdict>avroReader(registry.url()),
-                        got -> got.size() >= uploads.size(), Duration.ofSeconds(30));
+                List<TestRecord<String, ModerationVerdict>> verdicts = topology.verdicts();
                 assertThat(verdicts).hasSize(uploads.size());
                 assertThat(verdicts).filteredOn(r -> r.value().getUploaderId().equals("carol"))
                         .allSatisfy(r -> assertThat(r.value().getProbability()).isLessThan(threshold));
 
+                List<TestRecord<String, UploaderBurstAlert>> alerts = topology.burstAlerts();
                 assertThat(alerts).extracting(r -> r.value().getUploaderId() + " " + r.value().getUploadIds() + " "
                                 + r.value().getWindowStart() + ".." + r.value().getWindowEnd())
                         .containsExactly(
@@ -136,8 +121,10 @@ class BurstAlertTest {
                 assertThat(first.getBurstCount()).isEqualTo(K);
                 assertThat(first.getProbabilityThreshold()).isEqualTo(threshold);
                 assertThat(first.getVerdictTopic()).isEqualTo(s.topics().verdicts());
-                assertThat(new String(alerts.getFirst().key())).isEqualTo("alice");
-                assertThat(pipeline.counted("clipguard.burst.alerts")).isEqualTo(3);
+                assertThat(alerts.getFirst().key()).isEqualTo("alice");
+                // Raised when the K-th verdict came (a3 at t0 + 180 s), not when the window closed.
+                assertThat(alerts.getFirst().timestamp()).isEqualTo(t0.plusSeconds(180).toEpochMilli());
+                assertThat(topology.parts().counted("clipguard.burst.alerts")).isEqualTo(3);
             }
         }
     }

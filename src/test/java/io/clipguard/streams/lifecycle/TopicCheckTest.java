@@ -3,6 +3,7 @@ package io.clipguard.streams.lifecycle;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.clipguard.testing.KafkaBroker;
+import io.clipguard.testing.Waits;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -125,12 +126,10 @@ class TopicCheckTest {
             });
             // Kafka Streams itself accepts what was created: it starts without complaining about its internal topics.
             streams.start();
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (streams.state() != KafkaStreams.State.RUNNING && System.nanoTime() < deadline) {
-                assertThat(streams.state()).isNotIn(KafkaStreams.State.ERROR, KafkaStreams.State.PENDING_ERROR);
-                Thread.sleep(100);
-            }
-            assertThat(streams.state()).isEqualTo(KafkaStreams.State.RUNNING);
+            Waits.await("streams RUNNING")
+                    .failFast("streams failed", () -> streams.state() == KafkaStreams.State.ERROR
+                            || streams.state() == KafkaStreams.State.PENDING_ERROR)
+                    .until(streams::state, state -> state == KafkaStreams.State.RUNNING);
         }
     }
 
