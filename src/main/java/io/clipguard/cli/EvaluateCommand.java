@@ -22,9 +22,9 @@ import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** The reference's compute_metrics.py for our outputs: per-generator metrics, metrics.csv and charts. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,

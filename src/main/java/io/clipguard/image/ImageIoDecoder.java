@@ -3,7 +3,6 @@ package io.clipguard.image;
 import static io.clipguard.image.ByteFields.uint16Le;
 
 import com.twelvemonkeys.imageio.stream.ByteArrayImageInputStream;
-
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

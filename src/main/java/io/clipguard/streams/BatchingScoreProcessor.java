@@ -1,11 +1,11 @@
 package io.clipguard.streams;
 
+import io.clipguard.contracts.Topics;
 import io.clipguard.moderation.ModerationOutcome;
 import io.clipguard.moderation.PendingUpload;
 import io.clipguard.moderation.SourceRecordReader;
 import io.clipguard.moderation.UploadScorer;
 import io.clipguard.streams.metrics.ModerationMetrics;
-import io.clipguard.contracts.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,31 +1,31 @@
 package io.clipguard.streams;
 
-import io.clipguard.moderation.UploadScorer;
-import io.clipguard.streams.config.ClipguardConfig;
-import io.clipguard.streams.heads.ActiveHeads;
-import io.clipguard.streams.metrics.DecodeMeters;
-import io.clipguard.streams.metrics.ModerationMetrics;
 import io.clipguard.contracts.Topics;
 import io.clipguard.fetch.FetchPolicy;
 import io.clipguard.fetch.ImageFetcher;
 import io.clipguard.image.ImageLimits;
-import io.clipguard.scoring.EngineConfig;
-import io.clipguard.model.ModelLoadException;
-import io.clipguard.scoring.EmbeddingCache;
-import io.clipguard.scoring.ScoringEngine;
 import io.clipguard.inference.BatchListener;
+import io.clipguard.model.ModelLoadException;
+import io.clipguard.moderation.UploadScorer;
+import io.clipguard.scoring.EmbeddingCache;
+import io.clipguard.scoring.EngineConfig;
+import io.clipguard.scoring.ScoringEngine;
+import io.clipguard.streams.config.ClipguardConfig;
+import io.clipguard.streams.heads.ActiveHeads;
+import io.clipguard.streams.metrics.DecodeMeters;
+import io.clipguard.streams.metrics.ModerationMetrics;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
-import java.util.concurrent.TimeUnit;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /** Builds the one scoring engine of this JVM (shared by every stream thread) and what the topology calls it through. */
 @ApplicationScoped

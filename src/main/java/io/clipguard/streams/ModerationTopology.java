@@ -1,5 +1,9 @@
 package io.clipguard.streams;
 
+import io.clipguard.avro.ModerationVerdict;
+import io.clipguard.contracts.OutputRecords;
+import io.clipguard.contracts.OutputSchemas;
+import io.clipguard.contracts.Topics;
 import io.clipguard.moderation.ModerationOutcome;
 import io.clipguard.moderation.PendingUpload;
 import io.clipguard.moderation.UploadScorer;
@@ -9,10 +13,6 @@ import io.clipguard.streams.heads.ActiveHeads;
 import io.clipguard.streams.heads.HeadControlProcessor;
 import io.clipguard.streams.lifecycle.ShutdownDrain;
 import io.clipguard.streams.metrics.ModerationMetrics;
-import io.clipguard.avro.ModerationVerdict;
-import io.clipguard.contracts.OutputRecords;
-import io.clipguard.contracts.OutputSchemas;
-import io.clipguard.contracts.Topics;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;

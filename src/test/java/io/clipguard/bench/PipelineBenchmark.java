@@ -2,6 +2,7 @@ package io.clipguard.bench;
 
 import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.ModerationVerdict;
+import io.clipguard.image.DecodeMode;
 import io.clipguard.inference.Device;
 import io.clipguard.scoring.EngineConfig;
 import io.clipguard.scoring.ScoreOutcome;
@@ -22,7 +23,6 @@ import java.util.Locale;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import io.clipguard.image.DecodeMode;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;

@@ -2,11 +2,11 @@ package io.clipguard.bench;
 
 import io.clipguard.avro.ImageEmbedding;
 import io.clipguard.avro.ModerationVerdict;
+import io.clipguard.contracts.HeadCatalog;
 import io.clipguard.contracts.OutputRecords;
 import io.clipguard.contracts.OutputSchemas;
 import io.clipguard.contracts.Topics;
 import io.clipguard.model.LinearHead;
-import io.clipguard.contracts.HeadCatalog;
 import io.clipguard.recalibration.Rescorer;
 import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.testing.ApicurioRegistry;

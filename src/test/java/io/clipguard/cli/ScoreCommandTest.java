@@ -2,8 +2,8 @@ package io.clipguard.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.clipguard.model.TestModels;
 import io.clipguard.inference.Device;
+import io.clipguard.model.TestModels;
 import io.clipguard.scoring.EngineConfig;
 import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.scoring.ScoringEngine;

@@ -9,8 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.clipguard.avro.ImageUploaded;
 import io.clipguard.cli.ClipguardCli;
 import io.clipguard.scoring.ScoreOutcome;
-import io.clipguard.testing.ApicurioRegistry;
-import io.clipguard.testing.KafkaBroker;
+import io.clipguard.testing.BrokerAndRegistry;
 import io.clipguard.testing.ModerationPipeline;
 import io.clipguard.testing.NodeClients;
 import java.net.http.HttpResponse;
@@ -24,6 +23,7 @@ import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -43,32 +43,28 @@ class RegistrySubjectsTest {
 
     @TempDir
     static Path tmp;
-    static KafkaBroker broker;
-    static ApicurioRegistry registry;
+    @RegisterExtension
+    static final BrokerAndRegistry kafka = new BrokerAndRegistry();
     static ModerationPipeline service;
 
     @BeforeAll
     static void start() throws Exception {
-        broker = KafkaBroker.start();
-        registry = ApicurioRegistry.start(tmp.resolve("registry.log"));
         // image-uploads-value as publish left it before: Schema.toString() of the generated class, Apicurio's level NONE.
-        assertThat(registry.ccompat("POST", "/subjects/" + OutputSchemas.subject(Topics.UPLOADS) + "/versions",
+        assertThat(kafka.registry().ccompat("POST", "/subjects/" + OutputSchemas.subject(Topics.UPLOADS) + "/versions",
                 schemaBody(ImageUploaded.getClassSchema().toString())).statusCode()).isEqualTo(200);
-        assertThat(ClipguardCli.commandLine().execute("create-topics", "--bootstrap-servers", broker.bootstrapServers(),
-                "--registry-url", registry.url(), "--partitions", "2")).isZero();
+        assertThat(ClipguardCli.commandLine().execute("create-topics", "--bootstrap-servers", kafka.broker().bootstrapServers(),
+                "--registry-url", kafka.registry().url(), "--partitions", "2")).isZero();
 
         var settings = new io.clipguard.streams.ModerationTopology.Settings(SERVICE, 8, Duration.ofMillis(50), 0.5);
-        broker.createTopics(SERVICE.all().stream().map(t -> SERVICE.newTopic(t, 2, (short) 1, 16 * 1024 * 1024))
+        kafka.broker().createTopics(SERVICE.all().stream().map(t -> SERVICE.newTopic(t, 2, (short) 1, 16 * 1024 * 1024))
                 .toArray(org.apache.kafka.clients.admin.NewTopic[]::new));
-        service = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "clipguard-subjects",
+        service = new ModerationPipeline(kafka.broker().bootstrapServers(), kafka.registry().url(), "clipguard-subjects",
                 tmp.resolve("state"), settings, ModerationPipeline.fetchPolicy(List.of())).start(Duration.ofSeconds(60));
     }
 
     @AfterAll
     static void stop() throws Exception {
         if (service != null) service.close();
-        if (registry != null) registry.close();
-        if (broker != null) broker.close();
     }
 
     @Test
@@ -85,10 +81,10 @@ class RegistrySubjectsTest {
     void kafkajsWithDefaultOptionsRegistersAndFindsImageUploadedAfterCreateTopics() throws Exception {
         NodeClients.install();
         String subject = OutputSchemas.subject(Topics.UPLOADS);
-        JsonNode out = NodeClients.run("produce-upload.js", broker.bootstrapServers(), registry.ccompatUrl(),
+        JsonNode out = NodeClients.run("produce-upload.js", kafka.broker().bootstrapServers(), kafka.registry().ccompatUrl(),
                 AVRO.resolve("ImageUploaded.avsc").toString(), Topics.UPLOADS, "kafkajs-after-create-topics", PHOTO.toString());
         // The id create-topics registered: kafkajs added no version of its own.
-        int registered = json(registry.ccompat("GET", "/subjects/" + subject + "/versions/latest", null)).get("id").asInt();
+        int registered = json(kafka.registry().ccompat("GET", "/subjects/" + subject + "/versions/latest", null)).get("id").asInt();
         assertThat(out.get("id").asInt()).isEqualTo(registered);
         assertThat(out.get("lookedUpId").asInt()).isEqualTo(registered);
     }
@@ -97,11 +93,11 @@ class RegistrySubjectsTest {
     void aKafkajsUploadIsScoredAndAKafkajsConsumerReadsTheVerdict() throws Exception {
         NodeClients.install();
         String id = "kafkajs-upload";
-        JsonNode sent = NodeClients.run("produce-upload.js", broker.bootstrapServers(), registry.ccompatUrl(),
+        JsonNode sent = NodeClients.run("produce-upload.js", kafka.broker().bootstrapServers(), kafka.registry().ccompatUrl(),
                 AVRO.resolve("ImageUploaded.avsc").toString(), SERVICE.uploads(), id, PHOTO.toString());
         assertThat(sent.get("lookedUpId").asInt()).isEqualTo(sent.get("id").asInt());
 
-        JsonNode verdicts = NodeClients.run("consume.js", broker.bootstrapServers(), registry.ccompatUrl(),
+        JsonNode verdicts = NodeClients.run("consume.js", kafka.broker().bootstrapServers(), kafka.registry().ccompatUrl(),
                 SERVICE.verdicts(), "1", "60000");
         assertThat(verdicts).hasSize(1);
         JsonNode verdict = verdicts.get(0);
@@ -119,19 +115,19 @@ class RegistrySubjectsTest {
     private static void assertEverySubjectClaimed(Topics.Names names) throws Exception {
         for (Map.Entry<String, Schema> e : names.valueSchemas().entrySet()) {
             String subject = OutputSchemas.subject(e.getKey());
-            assertThat(json(registry.ccompat("GET", "/config/" + subject, null)).get("compatibilityLevel").asText())
+            assertThat(json(kafka.registry().ccompat("GET", "/config/" + subject, null)).get("compatibilityLevel").asText())
                     .as(subject).isEqualTo("BACKWARD");
             String file = Files.readString(AVRO.resolve(e.getValue().getName() + ".avsc"));
-            JsonNode found = json(registry.ccompat("POST", "/subjects/" + subject, schemaBody(file)));
+            JsonNode found = json(kafka.registry().ccompat("POST", "/subjects/" + subject, schemaBody(file)));
             assertThat(found.get("subject").asText()).isEqualTo(subject);
             // The raw text behind the id (Apicurio's /schemas/ids/{id} serves it re-serialised by Avro).
-            HttpResponse<String> stored = registry.ccompat("GET", "/schemas/ids/" + found.get("id").asInt() + "/schema", null);
+            HttpResponse<String> stored = kafka.registry().ccompat("GET", "/schemas/ids/" + found.get("id").asInt() + "/schema", null);
             assertThat(stored.body()).as(subject).isEqualTo(file);
         }
         // A required field added without a default: new readers could not read the records already there.
         ObjectNode incompatible = (ObjectNode) JSON.readTree(AVRO.resolve("ImageUploaded.avsc").toFile());
         ((ArrayNode) incompatible.get("fields")).addObject().put("name", "tenantId").put("type", "string");
-        HttpResponse<String> refused = registry.ccompat("POST", "/subjects/" + OutputSchemas.subject(names.uploads())
+        HttpResponse<String> refused = kafka.registry().ccompat("POST", "/subjects/" + OutputSchemas.subject(names.uploads())
                 + "/versions", schemaBody(incompatible.toString()));
         assertThat(refused.statusCode()).as(refused.body()).isEqualTo(409);
         assertThat(refused.body()).contains("tenantId");

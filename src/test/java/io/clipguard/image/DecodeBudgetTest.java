@@ -3,6 +3,7 @@ package io.clipguard.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.clipguard.testing.Waits;
 import java.nio.file.Files;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -10,7 +11,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import io.clipguard.testing.Waits;
 import org.junit.jupiter.api.Test;
 
 /** The pixel budget shared by concurrent decodes: waits when short, refuses only what can never fit. */

@@ -1,11 +1,11 @@
 package io.clipguard.streams;
 
-import io.clipguard.moderation.ModerationOutcome;
-import io.clipguard.moderation.PendingUpload;
-import io.clipguard.streams.metrics.ModerationMetrics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.clipguard.contracts.Topics;
+import io.clipguard.moderation.ModerationOutcome;
+import io.clipguard.moderation.PendingUpload;
+import io.clipguard.streams.metrics.ModerationMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import org.apache.kafka.common.serialization.Serdes;

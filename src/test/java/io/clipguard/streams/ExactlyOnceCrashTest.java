@@ -5,8 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.clipguard.avro.FailureReason;
 import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.ScoringFailure;
-import io.clipguard.testing.ApicurioRegistry;
-import io.clipguard.testing.KafkaBroker;
+import io.clipguard.testing.BrokerAndRegistry;
 import io.clipguard.testing.ModerationPipeline;
 import io.clipguard.testing.StreamsWorker;
 import io.clipguard.testing.TestClients;
@@ -18,15 +17,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,20 +36,8 @@ class ExactlyOnceCrashTest {
 
     @TempDir
     static Path tmp;
-    static KafkaBroker broker;
-    static ApicurioRegistry registry;
-
-    @BeforeAll
-    static void start() throws Exception {
-        broker = KafkaBroker.start();
-        registry = ApicurioRegistry.start(tmp.resolve("registry.log"));
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (registry != null) registry.close();
-        if (broker != null) broker.close();
-    }
+    @RegisterExtension
+    static final BrokerAndRegistry kafka = new BrokerAndRegistry();
 
     @Test
     void killedMidBatchThenRestartedEveryUploadAnsweredExactlyOnce() throws Exception {
@@ -59,25 +45,25 @@ class ExactlyOnceCrashTest {
         byte[] corrupt = java.util.Arrays.copyOf(photo, 1000);
         {
             ModerationTopology.Settings s = ModerationPipeline.settings(SUFFIX, 16, Duration.ofSeconds(1), 0.5);
-            broker.createTopics(3, s.topics().all());
-            String[] args = {broker.bootstrapServers(), registry.url(), "clipguard-eos", tmp.resolve("state-1").toString(), SUFFIX,
+            kafka.broker().createTopics(3, s.topics().all());
+            String[] args = {kafka.broker().bootstrapServers(), kafka.registry().url(), "clipguard-eos", tmp.resolve("state-1").toString(), SUFFIX,
                     "16", "3000"};
 
             List<String> ids = new ArrayList<>();
             Process first = StreamsWorker.start(tmp.resolve("worker-1.log"), args);
-            try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
+            try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(kafka.broker().bootstrapServers(), kafka.registry().url())) {
                 // First wave: scored and committed before the crash.
                 for (int i = 0; i < 40; i++) {
                     ids.add(send(producer, s, "w1-" + i, i % 10 == 9 ? corrupt : photo));
                 }
-                awaitAnswered(broker, registry, s, Set.copyOf(ids.subList(0, 32)));
+                awaitAnswered(s, Set.copyOf(ids.subList(0, 32)));
                 // Second wave: waits in the batch (3 s partition-batch-max-wait, batches of 16) when the instance is killed.
                 for (int i = 0; i < 45; i++) {
                     ids.add(send(producer, s, "w2-" + i, i % 10 == 9 ? corrupt : photo));
                 }
                 // Consumed and committed into the changelogged pending store (the offsets commit with the store's
                 // changelog), not yet scored: the batch's queue delay is 3 s.
-                Waits.committedToEnd(broker.bootstrapServers(), "clipguard-eos", s.topics().uploads());
+                Waits.committedToEnd(kafka.broker().bootstrapServers(), "clipguard-eos", s.topics().uploads());
                 first.destroyForcibly().waitFor();
 
                 // Third wave arrives while no instance runs.
@@ -88,11 +74,11 @@ class ExactlyOnceCrashTest {
             args[3] = tmp.resolve("state-2").toString(); // a fresh machine: the store must come back from its changelog
             Process second = StreamsWorker.start(tmp.resolve("worker-2.log"), args);
             try {
-                awaitAnswered(broker, registry, s, Set.copyOf(ids));
+                awaitAnswered(s, Set.copyOf(ids));
                 // A doubled answer would come from an upload consumed again: once the group has committed the end of
                 // the input, everything it will ever write for it is committed and readable.
-                Waits.committedToEnd(broker.bootstrapServers(), "clipguard-eos", s.topics().uploads());
-                Map<String, Integer> answers = TestClients.answerCounts(broker.bootstrapServers(), registry.url(), s.topics());
+                Waits.committedToEnd(kafka.broker().bootstrapServers(), "clipguard-eos", s.topics().uploads());
+                Map<String, Integer> answers = TestClients.answerCounts(kafka.broker().bootstrapServers(), kafka.registry().url(), s.topics());
                 assertThat(answers.keySet()).containsExactlyInAnyOrderElementsOf(ids);
                 assertThat(answers.values()).allMatch(n -> n == 1);
                 assertThat(Files.readString(tmp.resolve("worker-2.log"))).containsPattern("restored pending uploads: [1-9]");
@@ -111,28 +97,28 @@ class ExactlyOnceCrashTest {
     void aWaitingUploadWhoseRecordWasDeletedBecomesASourceExpiredDeadLetter() throws Exception {
         byte[] photo = Files.readAllBytes(Path.of("src/test/resources/golden/images/flower.jpg"));
         ModerationTopology.Settings s = ModerationPipeline.settings("-expired", 16, Duration.ofSeconds(1), 0.5);
-        broker.createTopics(1, s.topics().all());
-        String[] args = {broker.bootstrapServers(), registry.url(), "clipguard-expired", tmp.resolve("expired-1").toString(),
+        kafka.broker().createTopics(1, s.topics().all());
+        String[] args = {kafka.broker().bootstrapServers(), kafka.registry().url(), "clipguard-expired", tmp.resolve("expired-1").toString(),
                 "-expired", "16", "5000"};
         Process first = StreamsWorker.start(tmp.resolve("expired-worker-1.log"), args);
-        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
+        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(kafka.broker().bootstrapServers(), kafka.registry().url())) {
             for (String id : List.of("gone-0", "gone-1", "kept-2")) {
                 send(producer, s, id, photo);
             }
         }
         // Consumed and committed into the pending store; the batch waits 5 s.
-        Waits.committedToEnd(broker.bootstrapServers(), "clipguard-expired", s.topics().uploads());
+        Waits.committedToEnd(kafka.broker().bootstrapServers(), "clipguard-expired", s.topics().uploads());
         first.destroyForcibly().waitFor();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.broker().bootstrapServers()))) {
             admin.deleteRecords(Map.of(new TopicPartition(s.topics().uploads(), 0), RecordsToDelete.beforeOffset(2))).all().get();
         }
         args[3] = tmp.resolve("expired-2").toString();
         Process second = StreamsWorker.start(tmp.resolve("expired-worker-2.log"), args);
         try {
-            Map<String, Integer> answers = awaitAnswered(broker, registry, s, Set.of("gone-0", "gone-1", "kept-2"));
+            Map<String, Integer> answers = awaitAnswered(s, Set.of("gone-0", "gone-1", "kept-2"));
             assertThat(answers).containsOnlyKeys("gone-0", "gone-1", "kept-2").allSatisfy((id, n) -> assertThat(n).isEqualTo(1));
-            List<ScoringFailure> letters = TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
-                    TestClients.<ScoringFailure>avroReader(registry.url())).stream()
+            List<ScoringFailure> letters = TestClients.readAllCommitted(kafka.broker().bootstrapServers(), s.topics().deadLetter(),
+                    TestClients.<ScoringFailure>avroReader(kafka.registry().url())).stream()
                     .map(ConsumerRecord::value).toList();
             assertThat(letters).extracting(ScoringFailure::getUploadId).containsExactlyInAnyOrder("gone-0", "gone-1");
             assertThat(letters).allSatisfy(f -> assertThat(f.getReason()).isEqualTo(FailureReason.SOURCE_EXPIRED));
@@ -148,9 +134,9 @@ class ExactlyOnceCrashTest {
     }
 
     /** upload id → number of verdicts + dead letters for it, read under read_committed once every id has one. */
-    private static Map<String, Integer> awaitAnswered(KafkaBroker broker, ApicurioRegistry registry, ModerationTopology.Settings s,
+    private static Map<String, Integer> awaitAnswered(ModerationTopology.Settings s,
                                                       Set<String> ids) {
-        return TestClients.answerCounts(broker.bootstrapServers(), registry.url(), s.topics(), got -> got.keySet().containsAll(ids),
+        return TestClients.answerCounts(kafka.broker().bootstrapServers(), kafka.registry().url(), s.topics(), got -> got.keySet().containsAll(ids),
                 Waits.TIMEOUT);
     }
 }

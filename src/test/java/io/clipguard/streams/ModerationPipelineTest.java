@@ -1,11 +1,11 @@
 package io.clipguard.streams;
 
-import io.clipguard.moderation.UploadScorer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.ModerationVerdict;
+import io.clipguard.moderation.UploadScorer;
 import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.testing.ApicurioRegistry;
 import io.clipguard.testing.ModerationPipeline;

@@ -1,10 +1,9 @@
 package io.clipguard.streams;
 
-import io.clipguard.moderation.UploadScorer;
-import io.clipguard.streams.heads.HeadReadiness;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.clipguard.avro.FailureReason;
 import io.clipguard.avro.HighScoreAlert;
 import io.clipguard.avro.ImageEmbedding;
@@ -18,10 +17,11 @@ import io.clipguard.contracts.OutputSchemas;
 import io.clipguard.contracts.Topics;
 import io.clipguard.model.LinearHead;
 import io.clipguard.model.TestModels;
+import io.clipguard.moderation.UploadScorer;
 import io.clipguard.scoring.EmbedOutcome;
 import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.scoring.ScoringEngine;
-import com.fasterxml.jackson.databind.JsonNode;
+import io.clipguard.streams.heads.HeadReadiness;
 import io.clipguard.testing.ModerationPipeline;
 import io.clipguard.testing.NodeClients;
 import io.clipguard.testing.PipelineStack;
@@ -41,9 +41,9 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.avro.generic.GenericRecord;

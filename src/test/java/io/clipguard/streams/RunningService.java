@@ -1,10 +1,10 @@
 package io.clipguard.streams;
 
+import io.clipguard.testing.Waits;
+import io.quarkus.test.common.http.TestHTTPResource;
 import java.net.URL;
 import java.net.http.HttpClient;
 import java.time.Duration;
-import io.clipguard.testing.Waits;
-import io.quarkus.test.common.http.TestHTTPResource;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**

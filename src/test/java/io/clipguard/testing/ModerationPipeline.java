@@ -1,20 +1,20 @@
 package io.clipguard.testing;
 
+import io.clipguard.contracts.HeadCatalog;
+import io.clipguard.contracts.OutputSchemas;
 import io.clipguard.contracts.Topics;
 import io.clipguard.fetch.FetchPolicy;
 import io.clipguard.inference.Device;
+import io.clipguard.scoring.EmbeddingCache;
 import io.clipguard.scoring.EngineConfig;
 import io.clipguard.scoring.ScoringEngine;
+import io.clipguard.streams.ModerationTopology;
 import io.clipguard.streams.alerting.BurstAlerting;
-import io.clipguard.streams.lifecycle.BoundedKafkaClients;
-import io.clipguard.contracts.HeadCatalog;
-import io.clipguard.scoring.EmbeddingCache;
 import io.clipguard.streams.heads.ActiveHeads;
 import io.clipguard.streams.heads.HeadsProducer;
-import io.clipguard.streams.metrics.ModerationMetrics;
+import io.clipguard.streams.lifecycle.BoundedKafkaClients;
 import io.clipguard.streams.lifecycle.StreamThreadFailurePolicy;
-import io.clipguard.streams.ModerationTopology;
-import io.clipguard.contracts.OutputSchemas;
+import io.clipguard.streams.metrics.ModerationMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;

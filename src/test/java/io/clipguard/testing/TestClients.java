@@ -1,10 +1,10 @@
 package io.clipguard.testing;
 
-import io.clipguard.contracts.Topics;
 import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
 import io.clipguard.avro.ImageReference;
 import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.InlineImage;
+import io.clipguard.contracts.Topics;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,13 +22,13 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.awaitility.core.ConditionTimeoutException;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.core.ConditionTimeoutException;
 
 /** Producing upload events and reading the service's outputs the way other teams' clients would. */
 public final class TestClients {

@@ -1,10 +1,10 @@
 package io.clipguard.cli.kafka;
 
+import io.clipguard.contracts.HeadCatalog;
 import io.clipguard.contracts.Topics;
 import io.clipguard.model.LinearHead;
 import io.clipguard.model.ModelLoadException;
 import io.clipguard.model.ModelManifest;
-import io.clipguard.contracts.HeadCatalog;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,10 +1,10 @@
 package io.clipguard.streams.alerting;
 
-import io.clipguard.streams.config.ClipguardConfig;
-import io.clipguard.streams.metrics.ModerationMetrics;
 import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.avro.UploaderBurstAlert;
 import io.clipguard.contracts.Topics;
+import io.clipguard.streams.config.ClipguardConfig;
+import io.clipguard.streams.metrics.ModerationMetrics;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;

@@ -1,10 +1,10 @@
 package io.clipguard.streams.heads;
 
-import io.clipguard.streams.config.ClipguardConfig;
+import io.clipguard.contracts.HeadCatalog;
 import io.clipguard.contracts.Topics;
 import io.clipguard.model.LinearHead;
-import io.clipguard.contracts.HeadCatalog;
 import io.clipguard.scoring.ScoringEngine;
+import io.clipguard.streams.config.ClipguardConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;

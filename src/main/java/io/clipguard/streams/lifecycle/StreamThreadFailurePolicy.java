@@ -1,7 +1,7 @@
 package io.clipguard.streams.lifecycle;
 
-import io.clipguard.moderation.UploadScorer;
 import io.clipguard.model.ModelLoadException;
+import io.clipguard.moderation.UploadScorer;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.io.IOException;

@@ -9,8 +9,7 @@ import io.clipguard.cli.ClipguardCli;
 import io.clipguard.contracts.HeadCatalog;
 import io.clipguard.model.LinearHead;
 import io.clipguard.model.TestModels;
-import io.clipguard.testing.ApicurioRegistry;
-import io.clipguard.testing.KafkaBroker;
+import io.clipguard.testing.BrokerAndRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -19,12 +18,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -41,22 +39,12 @@ class HeadCommandTest {
 
     @TempDir
     static Path tmp;
-    static KafkaBroker broker;
-    static ApicurioRegistry registry;
+    @RegisterExtension
+    static final BrokerAndRegistry kafka = new BrokerAndRegistry();
 
     record Run(int exit, String out, String err) {}
 
-    @BeforeAll
-    static void start() throws Exception {
-        broker = KafkaBroker.start();
-        registry = ApicurioRegistry.start(tmp.resolve("registry.log"));
-    }
 
-    @AfterAll
-    static void stop() throws Exception {
-        if (registry != null) registry.close();
-        if (broker != null) broker.close();
-    }
 
     @Test
     @Order(1)
@@ -160,7 +148,7 @@ class HeadCommandTest {
     }
 
     private static HeadCatalog catalog() {
-        return new HeadCatalog(broker.bootstrapServers(), registry.url(), TOPIC);
+        return new HeadCatalog(kafka.broker().bootstrapServers(), kafka.registry().url(), TOPIC);
     }
 
     /** The tiny model's head with another version, its first {@code dim} weights, and {@code edit} applied. */
@@ -182,7 +170,7 @@ class HeadCommandTest {
     private static Run head(String... args) {
         List<String> all = new ArrayList<>(List.of("head"));
         all.addAll(List.of(args));
-        all.addAll(List.of("--bootstrap-servers", broker.bootstrapServers(), "--registry-url", registry.url(),
+        all.addAll(List.of("--bootstrap-servers", kafka.broker().bootstrapServers(), "--registry-url", kafka.registry().url(),
                 "--heads-topic", TOPIC));
         PrintStream out = System.out;
         PrintStream err = System.err;

@@ -1,6 +1,5 @@
 package io.clipguard.streams.alerting;
 
-import io.clipguard.streams.ModerationTopology;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.clipguard.avro.ImageUploaded;
@@ -10,6 +9,7 @@ import io.clipguard.inference.Device;
 import io.clipguard.scoring.EngineConfig;
 import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.scoring.ScoringEngine;
+import io.clipguard.streams.ModerationTopology;
 import io.clipguard.testing.ApicurioRegistry;
 import io.clipguard.testing.DrivenTopology;
 import io.clipguard.testing.ModerationPipeline;
