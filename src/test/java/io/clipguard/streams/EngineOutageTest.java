@@ -6,6 +6,7 @@ import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.avro.ScoringFailure;
 import io.clipguard.testing.ApicurioRegistry;
+import io.clipguard.testing.BrokerAndRegistry;
 import io.clipguard.testing.KafkaBroker;
 import io.clipguard.testing.ModerationPipeline;
 import io.clipguard.testing.TestClients;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -23,31 +25,35 @@ import org.junit.jupiter.api.io.TempDir;
  * dead-lettered. Its batch's transaction aborts, the upload is consumed again, and the next instance scores it once.
  */
 class EngineOutageTest {
+    // One broker and registry for both tests: each uses topics and an application id of its own.
+    @RegisterExtension
+    static final BrokerAndRegistry kafka = new BrokerAndRegistry();
+
     @TempDir
     Path tmp;
 
     @Test
     void uploadsWaitThroughAnEngineOutageInsteadOfBeingDeadLettered() throws Exception {
         byte[] photo = Files.readAllBytes(Path.of("src/test/resources/golden/images/china.jpg"));
-        try (KafkaBroker broker = KafkaBroker.start(); ApicurioRegistry registry = ApicurioRegistry.start(tmp.resolve("registry.log"))) {
-            ModerationTopology.Settings s = ModerationPipeline.settings("-outage", 4, Duration.ofMillis(50), 0.9);
-            ModerationPipeline first = startWithTheEngineGone(broker, registry, "outage", s);
-            try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
-                TestClients.send(producer, s.topics().uploads(), "during-outage", TestClients.inline("during-outage", photo));
-            }
-            awaitBatchFailed(first, 1);
-            assertThat(TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
-                    TestClients.<ScoringFailure>avroReader(registry.url()))).isEmpty();
-            assertThat(TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().verdicts(),
-                    TestClients.<ModerationVerdict>avroReader(registry.url()))).isEmpty();
-            first.close();
+        KafkaBroker broker = kafka.broker();
+        ApicurioRegistry registry = kafka.registry();
+        ModerationTopology.Settings s = ModerationPipeline.settings("-outage", 4, Duration.ofMillis(50), 0.9);
+        ModerationPipeline first = startWithTheEngineGone(broker, registry, "outage", s);
+        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
+            TestClients.send(producer, s.topics().uploads(), "during-outage", TestClients.inline("during-outage", photo));
+        }
+        awaitBatchFailed(first, 1);
+        assertThat(TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
+                TestClients.<ScoringFailure>avroReader(registry.url()))).isEmpty();
+        assertThat(TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().verdicts(),
+                TestClients.<ModerationVerdict>avroReader(registry.url()))).isEmpty();
+        first.close();
 
-            try (ModerationPipeline second = instance(broker, registry, "outage", "state-2", s)) {
-                awaitAnswers(broker, registry, second, "outage", s, 1);
-                var verdicts = TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().verdicts(),
-                        TestClients.<ModerationVerdict>avroReader(registry.url()));
-                assertThat(verdicts).extracting(r -> r.value().getUploadId()).containsExactly("during-outage");
-            }
+        try (ModerationPipeline second = instance(broker, registry, "outage", "state-2", s)) {
+            awaitAnswers(broker, registry, second, "outage", s, 1);
+            var verdicts = TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().verdicts(),
+                    TestClients.<ModerationVerdict>avroReader(registry.url()));
+            assertThat(verdicts).extracting(r -> r.value().getUploadId()).containsExactly("during-outage");
         }
     }
 
@@ -59,34 +65,34 @@ class EngineOutageTest {
     @Test
     void countersCountCommittedOutcomesOnceThroughAnOutage() throws Exception {
         byte[] photo = Files.readAllBytes(Path.of("src/test/resources/golden/images/china.jpg"));
-        try (KafkaBroker broker = KafkaBroker.start(); ApicurioRegistry registry = ApicurioRegistry.start(tmp.resolve("registry.log"))) {
-            // Batches of two with a long wait: the malformed record and the photo are scored as one batch.
-            ModerationTopology.Settings s = ModerationPipeline.settings("-outage-count", 2, Duration.ofSeconds(30), 0.9);
-            ModerationPipeline first = startWithTheEngineGone(broker, registry, "outage-count", s);
-            try (KafkaProducer<byte[], byte[]> raw = TestClients.rawProducer(broker.bootstrapServers());
-                 KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
-                TestClients.send(raw, s.topics().uploads(), "malformed".getBytes(), "not avro".getBytes());
-                TestClients.send(producer, s.topics().uploads(), "photo", TestClients.inline("photo", photo));
-            }
-            awaitBatchFailed(first, 2);
-            assertThat(TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
-                    TestClients.<ScoringFailure>avroReader(registry.url()))).isEmpty();
-            first.close(); // its counters stay as they are from here on
-            assertThat(first.counted("clipguard.dead.letters")).as("dead letters counted by the aborted batch").isZero();
-            assertThat(first.counted("clipguard.verdicts.out")).as("verdicts counted by the aborted batch").isZero();
+        KafkaBroker broker = kafka.broker();
+        ApicurioRegistry registry = kafka.registry();
+        // Batches of two with a long wait: the malformed record and the photo are scored as one batch.
+        ModerationTopology.Settings s = ModerationPipeline.settings("-outage-count", 2, Duration.ofSeconds(30), 0.9);
+        ModerationPipeline first = startWithTheEngineGone(broker, registry, "outage-count", s);
+        try (KafkaProducer<byte[], byte[]> raw = TestClients.rawProducer(broker.bootstrapServers());
+             KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url())) {
+            TestClients.send(raw, s.topics().uploads(), "malformed".getBytes(), "not avro".getBytes());
+            TestClients.send(producer, s.topics().uploads(), "photo", TestClients.inline("photo", photo));
+        }
+        awaitBatchFailed(first, 2);
+        assertThat(TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
+                TestClients.<ScoringFailure>avroReader(registry.url()))).isEmpty();
+        first.close(); // its counters stay as they are from here on
+        assertThat(first.counted("clipguard.dead.letters")).as("dead letters counted by the aborted batch").isZero();
+        assertThat(first.counted("clipguard.verdicts.out")).as("verdicts counted by the aborted batch").isZero();
 
-            try (ModerationPipeline second = instance(broker, registry, "outage-count", "state-2", s)) {
-                awaitAnswers(broker, registry, second, "outage-count", s, 2);
-                var verdicts = TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().verdicts(),
-                        TestClients.<ModerationVerdict>avroReader(registry.url()));
-                var deadLetters = TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
-                        TestClients.<ScoringFailure>avroReader(registry.url()));
-                assertThat(verdicts).extracting(r -> r.value().getUploadId()).containsExactly("photo");
-                assertThat(deadLetters).extracting(r -> r.value().getReason().name()).containsExactly("MALFORMED_EVENT");
-                assertThat(second.counted("clipguard.verdicts.out")).isEqualTo(1);
-                assertThat(second.counted("clipguard.dead.letters", "reason", "MALFORMED_EVENT")).isEqualTo(1);
-                assertThat(second.counted("clipguard.dead.letters")).isEqualTo(1);
-            }
+        try (ModerationPipeline second = instance(broker, registry, "outage-count", "state-2", s)) {
+            awaitAnswers(broker, registry, second, "outage-count", s, 2);
+            var verdicts = TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().verdicts(),
+                    TestClients.<ModerationVerdict>avroReader(registry.url()));
+            var deadLetters = TestClients.readAllCommitted(broker.bootstrapServers(), s.topics().deadLetter(),
+                    TestClients.<ScoringFailure>avroReader(registry.url()));
+            assertThat(verdicts).extracting(r -> r.value().getUploadId()).containsExactly("photo");
+            assertThat(deadLetters).extracting(r -> r.value().getReason().name()).containsExactly("MALFORMED_EVENT");
+            assertThat(second.counted("clipguard.verdicts.out")).isEqualTo(1);
+            assertThat(second.counted("clipguard.dead.letters", "reason", "MALFORMED_EVENT")).isEqualTo(1);
+            assertThat(second.counted("clipguard.dead.letters")).isEqualTo(1);
         }
     }
 

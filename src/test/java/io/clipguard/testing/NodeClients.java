@@ -3,8 +3,11 @@ package io.clipguard.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -37,10 +40,15 @@ public final class NodeClients {
             }
             Assumptions.abort(why);
         }
-        if (!Files.isDirectory(DIR.resolve("node_modules"))) {
-            Result r = exec(List.of("npm", "ci", "--no-audit", "--no-fund"), 300);
-            if (r.exit != 0) {
-                throw new AssertionError("npm ci in " + DIR + " failed (" + r.exit + "): " + r.stderr);
+        // Surefire runs two test JVMs: a file lock keeps them from running npm ci in the same folder at once.
+        Files.createDirectories(Path.of("target"));
+        try (FileChannel lock = FileChannel.open(Path.of("target/npm-ci.lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE); FileLock held = lock.lock()) {
+            if (!Files.isDirectory(DIR.resolve("node_modules"))) {
+                Result r = exec(List.of("npm", "ci", "--no-audit", "--no-fund"), 300);
+                if (r.exit != 0) {
+                    throw new AssertionError("npm ci in " + DIR + " failed (" + r.exit + "): " + r.stderr);
+                }
             }
         }
     }
