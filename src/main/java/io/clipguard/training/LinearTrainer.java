@@ -15,7 +15,8 @@ import java.util.Random;
 import java.util.function.Consumer;
 
 /**
- * Fits the detector head: an L2-regularised linear classifier (LIBLINEAR) on L2-normalised features, C chosen by
+ * Fits the detector head: an L2-regularised linear classifier (LIBLINEAR's solvers; logistic regression through
+ * {@link DenseLogisticRegression}, the same Newton method over dense rows) on L2-normalised features, C chosen by
  * stratified k-fold cross-validation (pooled out-of-fold AUC), Platt's sigmoid fitted on the out-of-fold scores, and
  * the result folded into one affine map whose output is a log-likelihood ratio:
  * <pre>LLR(x) = a·(w·x̂ + w₀) + b − log(n₊/n₋)</pre>
@@ -82,7 +83,7 @@ public final class LinearTrainer {
      * @param outOfFoldLlr   each training row's LLR from the model that did not see it
      * @param cvAuc          AUC of the out-of-fold LLRs
      * @param cvBalancedAccuracy balanced accuracy of the out-of-fold LLRs at {@code threshold}
-     * @param decisionWeights LIBLINEAR's own solution on all rows: dim weights, then the intercept (before Platt)
+     * @param decisionWeights the solver's solution on all rows: dim weights, then the intercept (before Platt)
      */
     public record Result(double[] decisionWeights, float[] weights, double bias, double c, PlattScaling.Sigmoid platt, double priorLogOdds,
                          double threshold, List<CvRow> table, double[] outOfFoldLlr, double cvAuc,

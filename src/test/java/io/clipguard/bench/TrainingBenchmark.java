@@ -1,6 +1,8 @@
 package io.clipguard.bench;
 
 import io.clipguard.training.LinearTrainer;
+import io.clipguard.training.Npy;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 
@@ -8,7 +10,8 @@ import java.util.Random;
  * Training time of {@code clipguard train}'s solver path: ROWS × DIM synthetic features (half real, half generated,
  * a planted direction), 5-fold cross-validation over 6 values of C, Platt, final fit. One run, wall time printed.
  * Run through tools/bench-train (one core: taskset -c 0, under flock /tmp/bench.lock).
- * Args: [rows (default 20000)] [dim (1024)] [solver logreg|svm (logreg)].
+ * Args: [rows (default 20000)] [dim (1024)] [solver logreg|svm (logreg)] [folder: where to also write the features
+ * as features.npy and labels.npy, for tools/bench_train_reference.py to time scikit-learn on the same data].
  */
 public final class TrainingBenchmark {
     public static void main(String[] args) throws Exception {
@@ -29,6 +32,14 @@ public final class TrainingBenchmark {
             for (int j = 0; j < dim; j++) {
                 x[i * dim + j] = (float) (random.nextGaussian() + shift * u[j]);
             }
+        }
+        if (args.length > 3) {
+            float[] labels = new float[rows];
+            for (int i = 0; i < rows; i++) {
+                labels[i] = positive[i] ? 1 : 0;
+            }
+            Npy.write(Path.of(args[3], "features.npy"), new Npy.Matrix(rows, dim, x));
+            Npy.write(Path.of(args[3], "labels.npy"), new Npy.Matrix(rows, 1, labels));
         }
         LinearTrainer.Options options = new LinearTrainer.Options(solver,
                 List.of(0.01, 0.1, 1.0, 10.0, 100.0, 1000.0), 5, null, 0);
