@@ -1,28 +1,20 @@
 package io.clipguard.training;
 
-import de.bwaldvogel.liblinear.Feature;
-import de.bwaldvogel.liblinear.FeatureNode;
-import de.bwaldvogel.liblinear.Linear;
-import de.bwaldvogel.liblinear.Model;
-import de.bwaldvogel.liblinear.Parameter;
-import de.bwaldvogel.liblinear.Problem;
-import de.bwaldvogel.liblinear.SolverType;
 import io.clipguard.evaluation.BinaryMetrics;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Consumer;
 
 /**
- * Fits the detector head: an L2-regularised linear classifier (LIBLINEAR's solvers; logistic regression through
- * {@link DenseLogisticRegression}, the same Newton method over dense rows) on L2-normalised features, C chosen by
+ * Fits the detector head: an L2-regularised linear classifier (LIBLINEAR's solvers, re-implemented over dense rows
+ * in {@link DenseLinearSolver}) on L2-normalised features, C chosen by
  * stratified k-fold cross-validation (pooled out-of-fold AUC), Platt's sigmoid fitted on the out-of-fold scores, and
  * the result folded into one affine map whose output is a log-likelihood ratio:
  * <pre>LLR(x) = a·(w·x̂ + w₀) + b − log(n₊/n₋)</pre>
  * The sigmoid turns the decision value into the log posterior odds of the training set; subtracting its prior
  * log-odds leaves the likelihood ratio, so an unbalanced training set does not shift the LLR. Deterministic: the
- * folds come from {@code seed}, LIBLINEAR's random generator too, and everything runs on the calling thread.
+ * folds come from {@code seed}, the SVM's coordinate order too, and everything runs on the calling thread.
  */
 public final class LinearTrainer {
     /** LIBLINEAR's and scikit-learn's default stopping tolerance for both solvers. */
@@ -30,23 +22,13 @@ public final class LinearTrainer {
     /** The intercept enters as a constant feature of this value, regularised like the weights (as in scikit-learn). */
     private static final double BIAS_FEATURE = 1.0;
 
-    static {
-        Linear.disableDebugOutput(); // it prints every iteration to stdout otherwise
-    }
-
     private LinearTrainer() {}
 
     public enum Solver {
         /** L2-regularised logistic regression = LogisticRegression(solver='liblinear'). */
-        LOGREG(SolverType.L2R_LR),
+        LOGREG,
         /** L2-regularised squared-hinge SVM, dual = LinearSVC(). */
-        SVM(SolverType.L2R_L2LOSS_SVC_DUAL);
-
-        final SolverType liblinear;
-
-        Solver(SolverType liblinear) {
-            this.liblinear = liblinear;
-        }
+        SVM
     }
 
     /**
@@ -119,7 +101,6 @@ public final class LinearTrainer {
                     + " (the paper's protocol uses a few hundred of each), or lower --folds");
         }
         double[] x = normalisedRows(data, rows, dim);
-        Feature[][] features = options.solver() == Solver.SVM ? liblinearRows(x, rows, dim) : null;
         double[] y = new double[rows];
         for (int i = 0; i < rows; i++) {
             y[i] = positive[i] ? 1 : -1;
@@ -137,7 +118,7 @@ public final class LinearTrainer {
             double[] scores = new double[rows];
             for (int k = 0; k < options.folds(); k++) {
                 int held = k;
-                double[] w = fit(x, features, dim, y, select(rows, i -> fold[i] != held), options.solver(), c,
+                double[] w = fit(x, dim, y, select(rows, i -> fold[i] != held), options.solver(), c,
                         options.seed(), warmStart(solution, previous, k, ci));
                 previous[k] = solution[k];
                 solution[k] = w;
@@ -163,7 +144,7 @@ public final class LinearTrainer {
         // The final fit starts from the folds' mean solution at that C: each saw 1 - 1/k of the rows, so the mean is
         // close to the optimum and the Newton solver needs few steps. Its stopping rule is relative to the gradient
         // at w = 0, so the start changes the work, not the tolerance the result meets.
-        double[] w = fit(x, features, dim, y, select(rows, i -> true), options.solver(), c, options.seed(),
+        double[] w = fit(x, dim, y, select(rows, i -> true), options.solver(), c, options.seed(),
                 mean(bestFoldWeights));
 
         float[] weights = new float[dim];
@@ -252,58 +233,17 @@ public final class LinearTrainer {
         return java.util.stream.IntStream.range(0, rows).filter(keep).toArray();
     }
 
-    /** The rows of {@code x} (row-major, dim columns) as LIBLINEAR's, with the bias feature (index dim+1) appended. */
-    static Feature[][] liblinearRows(double[] x, int rows, int dim) {
-        Feature[][] features = new Feature[rows][];
-        for (int i = 0; i < rows; i++) {
-            Feature[] row = new Feature[dim + 1];
-            for (int j = 0; j < dim; j++) {
-                row[j] = new FeatureNode(j + 1, x[i * dim + j]);
-            }
-            row[dim] = new FeatureNode(dim + 1, BIAS_FEATURE);
-            features[i] = row;
-        }
-        return features;
-    }
-
-    /** The rows {@code selected} of {@code features} as a LIBLINEAR problem. */
-    static Problem liblinearProblem(Feature[][] features, int dim, double[] y, int[] selected) {
-        Problem p = new Problem();
-        p.l = selected.length;
-        p.n = dim + 1;
-        p.bias = BIAS_FEATURE;
-        p.x = new Feature[selected.length][];
-        p.y = new double[selected.length];
-        for (int k = 0; k < selected.length; k++) {
-            p.x[k] = features[selected[k]];
-            p.y[k] = y[selected[k]];
-        }
-        return p;
-    }
-
     /**
      * Weights (dim values, then the intercept's) of the decision function for the positive class. {@code warmStart}
      * (same orientation, may be null) is the logistic solver's starting point.
      */
-    private static double[] fit(double[] x, Feature[][] features, int dim, double[] y, int[] selected, Solver solver,
-                                double c, long seed, double[] warmStart) {
-        if (solver == Solver.LOGREG) { // LIBLINEAR's own Newton solver, over the dense rows (several times faster)
-            return new DenseLogisticRegression(x, dim, selected, y, c).solve(EPS, warmStart);
-        }
-        return fitLiblinear(liblinearProblem(features, dim, y, selected), dim, solver, c, seed, warmStart);
-    }
-
-    /** LIBLINEAR's solution: the SVM's implementation, and the oracle the dense logistic solver is tested against. */
-    static double[] fitLiblinear(Problem problem, int dim, Solver solver, double c, long seed, double[] warmStart) {
-        Parameter parameter = new Parameter(solver.liblinear, c, EPS);
-        parameter.setRandom(new Random(seed)); // the dual solver's coordinate order
-        if (warmStart != null && solver == Solver.LOGREG) { // LIBLINEAR takes initial solutions for the primal only
-            parameter.setInitSol(warmStart.clone());
-        }
-        Model model = Linear.train(problem, parameter);
-        // LIBLINEAR puts label +1 first for -1/+1 labels, so its decision value is already the positive class's
-        // (and the start above is in that orientation); checked all the same
-        return scaled(Arrays.copyOf(model.getFeatureWeights(), dim + 1), model.getLabels()[0] == 1 ? 1 : -1);
+    private static double[] fit(double[] x, int dim, double[] y, int[] selected, Solver solver, double c, long seed,
+                                double[] warmStart) {
+        // LIBLINEAR's own solvers, over the dense rows (several times faster than its Java port's Feature objects)
+        return switch (solver) {
+            case LOGREG -> DenseLinearSolver.logisticRegression(x, dim, selected, y, c, EPS, warmStart);
+            case SVM -> DenseLinearSolver.svm(x, dim, selected, y, c, EPS, new Random(seed));
+        };
     }
 
     private static double[] scaled(double[] v, double factor) {

@@ -1,5 +1,6 @@
 /**
- * Features folders ({@code .npy}) and the LIBLINEAR head trainer with cross-validation and Platt scaling.
+ * Features folders ({@code .npy}) and the head trainer (LIBLINEAR's solvers over dense rows) with cross-validation
+ * and Platt scaling.
  *
  * <p>May import {@code evaluation} and {@code model}.
  */
