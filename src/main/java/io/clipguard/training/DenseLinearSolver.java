@@ -23,7 +23,6 @@ package io.clipguard.training;
 final class DenseLinearSolver {
     /** LIBLINEAR's default {@code max_iters} for the primal solvers. */
     static final int MAX_NEWTON_ITERATIONS = 1000;
-    private static final int MAX_DUAL_ITERATIONS = 300;
     private static final double EPS_CG = 0.5;
     private static final double ALPHA_PCG = 0.01;
     private static final double ETA = 0.01;
@@ -67,7 +66,7 @@ final class DenseLinearSolver {
     }
 
     private final Loss loss;
-    private final double[] x; // all rows, row-major, dim columns (the bias column of 1s is implicit)
+    private final DenseRows matrix; // all rows, row-major, dim columns (the bias column of 1s is implicit)
     private final int dim;
     private final int n; // dim + 1: the bias is the last variable
     private final int[] rows; // the rows of x this problem uses
@@ -81,7 +80,7 @@ final class DenseLinearSolver {
 
     private DenseLinearSolver(Loss loss, double[] x, int dim, int[] rows, double[] y, double c) {
         this.loss = loss;
-        this.x = x;
+        this.matrix = new DenseRows(x, dim);
         this.dim = dim;
         this.n = dim + 1;
         this.rows = rows;
@@ -126,7 +125,7 @@ final class DenseLinearSolver {
         }
         DenseLinearSolver solver = new DenseLinearSolver(Loss.SQUARED_HINGE, x, dim, ordered, y, c);
         double[] w = new double[dim + 1];
-        if (solver.dualCoordinateDescent(w, eps, random) >= MAX_DUAL_ITERATIONS) {
+        if (DualCoordinateDescent.solve(solver.matrix, ordered, y, c, w, eps, random) >= DualCoordinateDescent.MAX_PASSES) {
             solver.newton(w, solver.primalTolerance(eps) * 0.1);
         }
         return w;
@@ -139,78 +138,6 @@ final class DenseLinearSolver {
         }
         int l = y.length;
         return eps * Math.max(Math.min(positives, l - positives), 1) / l; // as LIBLINEAR's train_one
-    }
-
-    /** LIBLINEAR's solve_l2r_l1l2_svc for the squared hinge (no upper bound on α); returns the passes made. */
-    private int dualCoordinateDescent(double[] w, double eps, java.util.Random random) {
-        int l = rows.length;
-        double diag = 0.5 / c;
-        double[] qd = new double[l];
-        double[] alpha = new double[l];
-        int[] index = new int[l];
-        for (int i = 0; i < l; i++) {
-            int offset = rows[i] * dim;
-            qd[i] = diag + rowDot(offset, x, offset) + 1; // the bias feature's 1²
-            index[i] = i;
-        }
-        int activeSize = l;
-        double pgMaxOld = Double.POSITIVE_INFINITY;
-        double pgMinOld = Double.NEGATIVE_INFINITY;
-        int iter = 0;
-        while (iter < MAX_DUAL_ITERATIONS) {
-            double pgMaxNew = Double.NEGATIVE_INFINITY;
-            double pgMinNew = Double.POSITIVE_INFINITY;
-            for (int i = 0; i < activeSize; i++) {
-                swap(index, i, i + random.nextInt(activeSize - i));
-            }
-            for (int s = 0; s < activeSize; s++) {
-                int i = index[s];
-                double yi = y[i];
-                int offset = rows[i] * dim;
-                double g = yi * (rowDot(offset, w, 0) + w[dim]) - 1 + alpha[i] * diag;
-                double pg = 0;
-                if (alpha[i] == 0) {
-                    if (g > pgMaxOld) { // shrink: at the bound and likely to stay there
-                        activeSize--;
-                        swap(index, s, activeSize);
-                        s--;
-                        continue;
-                    } else if (g < 0) {
-                        pg = g;
-                    }
-                } else {
-                    pg = g;
-                }
-                pgMaxNew = Math.max(pgMaxNew, pg);
-                pgMinNew = Math.min(pgMinNew, pg);
-                if (Math.abs(pg) > 1.0e-12) {
-                    double alphaOld = alpha[i];
-                    alpha[i] = Math.max(alpha[i] - g / qd[i], 0.0);
-                    double d = (alpha[i] - alphaOld) * yi;
-                    rowAxpy(d, offset, w);
-                    w[dim] += d;
-                }
-            }
-            iter++;
-            if (pgMaxNew - pgMinNew <= eps && Math.abs(pgMaxNew) <= eps && Math.abs(pgMinNew) <= eps) {
-                if (activeSize == l) {
-                    break;
-                }
-                activeSize = l; // check the shrunk rows once more before stopping
-                pgMaxOld = Double.POSITIVE_INFINITY;
-                pgMinOld = Double.NEGATIVE_INFINITY;
-                continue;
-            }
-            pgMaxOld = pgMaxNew <= 0 ? Double.POSITIVE_INFINITY : pgMaxNew;
-            pgMinOld = pgMinNew >= 0 ? Double.NEGATIVE_INFINITY : pgMinNew;
-        }
-        return iter;
-    }
-
-    private static void swap(int[] a, int i, int j) {
-        int t = a[i];
-        a[i] = a[j];
-        a[j] = t;
     }
 
     private void newton(double[] w, double eps) {
@@ -322,8 +249,8 @@ final class DenseLinearSolver {
                 continue; // the squared hinge's rows past the margin (LIBLINEAR's subset I)
             }
             int offset = rows[k] * dim;
-            double xTs = curvature[k] * (rowDot(offset, s, 0) + s[dim]);
-            rowAxpy(xTs, offset, hs);
+            double xTs = curvature[k] * (matrix.rowDot(offset, s, 0) + s[dim]);
+            matrix.rowAxpy(xTs, offset, hs);
             hs[dim] += xTs;
         }
         for (int j = 0; j < n; j++) {
@@ -337,7 +264,7 @@ final class DenseLinearSolver {
             int offset = rows[k] * dim;
             double cd = curvature[k];
             for (int j = 0; j < dim; j++) {
-                double v = x[offset + j];
+                double v = matrix.x()[offset + j];
                 m[j] += cd * v * v;
             }
             m[dim] += cd; // the bias feature is 1
@@ -382,40 +309,15 @@ final class DenseLinearSolver {
 
     private void xv(double[] v, double[] out) {
         for (int k = 0; k < rows.length; k++) {
-            out[k] = rowDot(rows[k] * dim, v, 0) + v[dim];
+            out[k] = matrix.rowDot(rows[k] * dim, v, 0) + v[dim];
         }
     }
 
     private void xTv(double[] v, double[] out) {
         java.util.Arrays.fill(out, 0);
         for (int k = 0; k < rows.length; k++) {
-            rowAxpy(v[k], rows[k] * dim, out);
+            matrix.rowAxpy(v[k], rows[k] * dim, out);
             out[dim] += v[k];
-        }
-    }
-
-    /** x[offset .. offset+dim) · v[from .. from+dim), four partial sums so the additions do not wait on each other. */
-    private double rowDot(int offset, double[] v, int from) {
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int j = 0;
-        for (; j + 3 < dim; j += 4) {
-            s0 += x[offset + j] * v[from + j];
-            s1 += x[offset + j + 1] * v[from + j + 1];
-            s2 += x[offset + j + 2] * v[from + j + 2];
-            s3 += x[offset + j + 3] * v[from + j + 3];
-        }
-        for (; j < dim; j++) {
-            s0 += x[offset + j] * v[from + j];
-        }
-        return (s0 + s1) + (s2 + s3);
-    }
-
-    private void rowAxpy(double a, int offset, double[] out) {
-        for (int j = 0; j < dim; j++) {
-            out[j] += a * x[offset + j];
         }
     }
 
