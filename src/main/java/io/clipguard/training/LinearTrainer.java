@@ -191,6 +191,12 @@ public final class LinearTrainer {
 
     /** Each row divided by its L2 norm (as the engine normalises), row-major, without the bias column. */
     static double[] normalisedRows(float[] data, int rows, int dim) throws TrainingException {
+        // One array holds every row: its length is an int, so a features folder past 2^31 values must be split.
+        if ((long) rows * dim > Integer.MAX_VALUE - 8) {
+            throw new TrainingException(rows + " rows x " + dim + " features is " + (long) rows * dim
+                    + " values, more than one training run holds (" + (Integer.MAX_VALUE - 8)
+                    + "); train on a sample of the rows");
+        }
         double[] x = new double[rows * dim];
         for (int i = 0; i < rows; i++) {
             double squares = 0;

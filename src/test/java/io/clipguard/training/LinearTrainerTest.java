@@ -217,4 +217,12 @@ class LinearTrainerTest {
             assertThat(pos).isEqualTo(4);
         }
     }
+
+    @Test
+    void moreValuesThanOneArrayHoldsIsRefusedBeforeAllocating() {
+        // 3,000,000 x 1,024 = 3.07e9 values: the row-major matrix's int length would overflow.
+        assertThatThrownBy(() -> LinearTrainer.normalisedRows(new float[0], 3_000_000, 1024))
+                .isInstanceOf(LinearTrainer.TrainingException.class)
+                .hasMessageContaining("3072000000 values").hasMessageContaining("train on a sample of the rows");
+    }
 }
