@@ -18,4 +18,7 @@ export JAVA_HOME="$java_home"
 java_bin="$java_home/bin/java"
 # JDK 24+ warns when Netty (inside the Kafka and registry clients) uses sun.misc.Unsafe; allow it quietly there.
 java_opts=(--enable-native-access=ALL-UNNAMED)
+# SIMD for the bicubic resampler (io.clipguard.image.ResamplePasses falls back to scalar without it); the JVM prints
+# one "WARNING: Using incubator modules" line on stderr at start.
+java_opts+=(--add-modules=jdk.incubator.vector)
 (( $(java_major "$java_bin") >= 24 )) && java_opts+=(--sun-misc-unsafe-memory-access=allow)

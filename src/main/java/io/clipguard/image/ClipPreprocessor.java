@@ -79,7 +79,7 @@ public final class ClipPreprocessor {
             return verticalPass(wide, rowLength, rowFirst, vCoeffs, crop);
         }
         int[] rows = new int[rowCount * rowLength];
-        PilBicubic.horizontal(in, inW, rowFirst, rowCount, PilBicubic.coefficients(inW, outW, left, crop), rows);
+        ResamplePasses.chosen().horizontal(in, inW, rowFirst, rowCount, PilBicubic.coefficients(inW, outW, left, crop), rows);
         if (!vertical) {
             byte[] out = new byte[rows.length];
             for (int i = 0; i < rows.length; i++) {
@@ -92,7 +92,7 @@ public final class ClipPreprocessor {
 
     private static RgbImage verticalPass(int[] rows, int rowLength, int rowFirst, PilBicubic.Coefficients vCoeffs, int crop) {
         byte[] out = new byte[crop * rowLength];
-        PilBicubic.vertical(rows, rowLength, rowFirst, vCoeffs, out);
+        ResamplePasses.chosen().vertical(rows, rowLength, rowFirst, vCoeffs, out);
         return new RgbImage(crop, crop, out);
     }
 

@@ -9,8 +9,8 @@ package io.clipguard.image;
  * coefficients, so the window's samples are identical to the full resize's.
  */
 final class PilBicubic {
-    private static final int PRECISION_BITS = 32 - 8 - 2;
-    private static final int HALF = 1 << (PRECISION_BITS - 1);
+    static final int PRECISION_BITS = 32 - 8 - 2;
+    static final int HALF = 1 << (PRECISION_BITS - 1);
     private static final double SUPPORT = 2.0;
 
     private PilBicubic() {
@@ -99,7 +99,7 @@ final class PilBicubic {
         return new Coefficients(ksize, bounds, k);
     }
 
-    private static int clip8(int v) {
+    static int clip8(int v) {
         v >>= PRECISION_BITS;
         return v < 0 ? 0 : (v > 255 ? 255 : v);
     }
@@ -109,8 +109,8 @@ final class PilBicubic {
      * {@code inWidth} wide; writes {@code cols} (the coefficient window) RGB samples per row into {@code out}, as ints
      * 0..255 (PIL's uint8 intermediate, held wider so that the vertical pass vectorises).
      *
-     * <p>Why two channels share a long: the taps are strided and start at irregular columns, so this pass stays scalar
-     * (as PIL's is) and its multiplies are what it costs. Red and blue of each row are packed as {@code R + B * 2^32};
+     * <p>Why two channels share a long: the taps are strided and start at irregular columns, so this scalar pass (as
+     * PIL's is) pays for its multiplies; {@link PanamaResamplePasses} vectorises across rows instead. Red and blue of each row are packed as {@code R + B * 2^32};
      * one 64-bit multiply-add then does both channels. Each channel's sum fits in an int (PIL sums in int32), so the
      * low half of the packed sum is red's sum exactly and the rest, shifted down, is blue's: the same integers as PIL.
      */

@@ -61,7 +61,8 @@ class KafkaCommandOutputTest {
         /** One run: tools/clipguard's JVM options and main class, this test's classpath; must exit 0. */
         Run run(String... args) throws Exception {
             String java = ProcessHandle.current().info().command().orElse("java");
-            List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+            List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+                    "--add-modules=jdk.incubator.vector"));
             if (Runtime.version().feature() >= 24) { // as tools/lib/jdk.sh: Netty's Unsafe use, without the JVM's warning
                 command.add("--sun-misc-unsafe-memory-access=allow");
             }

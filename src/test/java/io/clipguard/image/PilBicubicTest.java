@@ -20,22 +20,28 @@ class PilBicubicTest {
             int outWidth = 1 + random.nextInt(400);
             int first = random.nextInt(outWidth);
             int count = 1 + random.nextInt(outWidth - first);
-            byte[] image = new byte[inWidth * rows * 3];
-            switch (trial % 3) {
-                case 0 -> random.nextBytes(image);
-                case 1 -> java.util.Arrays.fill(image, (byte) 255);
-                default -> {
-                    for (int i = 0; i < image.length; i++) {
-                        image[i] = (byte) (((i / 3) % 2 == 0) ? 255 : 0);
-                    }
-                }
-            }
+            byte[] image = image(random, trial, inWidth * rows * 3);
             PilBicubic.Coefficients c = PilBicubic.coefficients(inWidth, outWidth, first, count);
             int[] packed = new int[rows * count * 3];
             PilBicubic.horizontal(image, inWidth, 0, rows, c, packed);
             assertThat(packed).as("trial %d: %d -> %d, window %d+%d", trial, inWidth, outWidth, first, count)
                     .isEqualTo(pilLoop(image, inWidth, rows, c));
         }
+    }
+
+    /** Interleaved RGB by trial: random noise, flat white, or a 0/255 checkerboard of pixels. */
+    static byte[] image(Random random, int trial, int length) {
+        byte[] image = new byte[length];
+        switch (trial % 3) {
+            case 0 -> random.nextBytes(image);
+            case 1 -> java.util.Arrays.fill(image, (byte) 255);
+            default -> {
+                for (int i = 0; i < image.length; i++) {
+                    image[i] = (byte) (((i / 3) % 2 == 0) ? 255 : 0);
+                }
+            }
+        }
+        return image;
     }
 
     /** Resample.c ImagingResampleHorizontal_8bpc for RGB, restricted to the coefficient window. */

@@ -39,7 +39,7 @@ public final class ServiceProcess implements AutoCloseable {
         }
         int port = ApicurioRegistry.freePort();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(List.of(java, "-Xmx1g", "-jar", RUNNER.toAbsolutePath().toString()))
+        ProcessBuilder pb = new ProcessBuilder(List.of(java, "-Xmx1g", "--add-modules=jdk.incubator.vector", "-jar", RUNNER.toAbsolutePath().toString()))
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         Map<String, String> e = new HashMap<>(Map.of(
                 "QUARKUS_HTTP_PORT", String.valueOf(port),
