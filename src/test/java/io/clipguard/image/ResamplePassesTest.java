@@ -2,7 +2,10 @@ package io.clipguard.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -10,7 +13,7 @@ import org.junit.jupiter.api.Test;
  * checkerboards (the cubic's largest overshoots, so both clips occur): tiny images, widths and row counts that are not
  * multiples of the vector length (so the scalar tails and leftover row blocks run), shrinking and enlarging.
  * Surefire starts the JVM with {@code --add-modules jdk.incubator.vector}, so the Panama implementation is also the one
- * chosen.
+ * chosen; a child JVM started without it chooses, and logs, the scalar one.
  */
 class ResamplePassesTest {
     private final ResamplePasses panama = new PanamaResamplePasses();
@@ -19,6 +22,24 @@ class ResamplePassesTest {
     void panamaIsChosenWhenTheModuleIsPresent() {
         assertThat(ModuleLayer.boot().findModule("jdk.incubator.vector")).isPresent();
         assertThat(ResamplePasses.chosen()).isInstanceOf(PanamaResamplePasses.class);
+    }
+
+    @Test
+    void scalarIsChosenAndSaidSoWithoutTheModule() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), PrintChoice.class.getName())
+                .redirectErrorStream(true).start();
+        String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(child.waitFor(1, TimeUnit.MINUTES)).isTrue();
+        assertThat(output).contains("bicubic resampling: scalar (module jdk.incubator.vector not present")
+                .contains("chosen: scalar").doesNotContain("incubator modules");
+    }
+
+    /** Main of the child JVM above: prints the choice (its init logs the reason). */
+    static final class PrintChoice {
+        public static void main(String[] args) {
+            System.out.println("chosen: " + ResamplePasses.chosen());
+        }
     }
 
     @Test
