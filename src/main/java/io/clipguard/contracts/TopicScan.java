@@ -26,11 +26,6 @@ public final class TopicScan {
 
     private final Properties consumerProps = new Properties();
 
-    /** With the service's default record limit ({@link Topics#DEFAULT_MAX_RECORD_BYTES}). */
-    public TopicScan(String bootstrapServers) {
-        this(bootstrapServers, Topics.DEFAULT_MAX_RECORD_BYTES);
-    }
-
     /** @param maxRecordBytes the largest record the topic may hold (clipguard.max-record-bytes) */
     public TopicScan(String bootstrapServers, int maxRecordBytes) {
         consumerProps.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
