@@ -46,29 +46,55 @@ def sha256_file(path: str, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def _model_manifest(model_id: str, description: str, onnx_sha256: Optional[str], provenance: dict, inp: dict,
+                    out: dict, preprocess: dict, l2_normalize: str) -> dict:
+    """The clipguard-model/v1 envelope shared by feature towers and logit models (key order as documented)."""
+    return {"format": MANIFEST_FORMAT, "id": model_id, "description": description, "onnx": "model.onnx",
+            "sha256": onnx_sha256, "provenance": provenance, "input": inp, "output": out, "preprocess": preprocess,
+            "l2_normalize": l2_normalize}
+
+
+def _provenance(architecture: str, weights: str, source_sha256: Optional[str], opset: int) -> dict:
+    return {"architecture": architecture, "weights": weights, "source_sha256": source_sha256,
+            "exporter": "tools/export_clip_onnx.py", "opset": opset}
+
+
+def _check_dtype(dtype: str) -> None:
+    if dtype not in ("float32", "float16"):
+        raise ValueError(f"dtype {dtype!r} is not float32 or float16")
+
+
 def manifest(model_id: str, description: str, dtype: str, dim: int, image_size: int, architecture: str,
              weights: str, source_sha256: Optional[str], onnx_sha256: Optional[str], l2_normalize: str,
              opset: int = 17) -> dict:
-    """Model-folder manifest, exactly the clipguard-model/v1 contract (see HELPERS.md / engine parser)."""
-    if dtype not in ("float32", "float16"):
-        raise ValueError(f"dtype {dtype!r} is not float32 or float16")
+    """Manifest of a CLIP feature tower (output features, Clip224 preprocessing): the clipguard-model/v1 contract
+    (docs/models.md; the engine's ModelManifest parser)."""
+    _check_dtype(dtype)
     if l2_normalize not in ("engine", "graph"):
         raise ValueError(f"l2_normalize {l2_normalize!r} is not engine or graph")
-    return {
-        "format": MANIFEST_FORMAT,
-        "id": model_id,
-        "description": description,
-        "onnx": "model.onnx",
-        "sha256": onnx_sha256,
-        "provenance": {"architecture": architecture, "weights": weights, "source_sha256": source_sha256,
-                       "exporter": "tools/export_clip_onnx.py", "opset": opset},
-        "input": {"name": "pixel_values", "dtype": dtype, "shape": [-1, 3, image_size, image_size]},
-        "output": {"name": "features", "dtype": dtype, "dim": dim},
-        "preprocess": {"resize": {"rule": "shorter_side", "size": image_size, "interpolation": "bicubic"},
-                       "crop": {"rule": "center", "size": image_size},
-                       "mean": list(CLIP_MEAN), "std": list(CLIP_STD)},
-        "l2_normalize": l2_normalize,
-    }
+    return _model_manifest(
+        model_id, description, onnx_sha256, _provenance(architecture, weights, source_sha256, opset),
+        {"name": "pixel_values", "dtype": dtype, "shape": [-1, 3, image_size, image_size]},
+        {"name": "features", "dtype": dtype, "dim": dim},
+        {"resize": {"rule": "shorter_side", "size": image_size, "interpolation": "bicubic"},
+         "crop": {"rule": "center", "size": image_size},
+         "mean": list(CLIP_MEAN), "std": list(CLIP_STD)},
+        l2_normalize)
+
+
+def logit_manifest(model_id: str, description: str, dtype: str, architecture: str, weights: str,
+                   source_sha256: Optional[str], onnx_sha256: Optional[str], mean: Sequence[float],
+                   std: Sequence[float], opset: int = 17) -> dict:
+    """Manifest of a detector whose graph already outputs its logit (output.kind "logit", no head, no L2
+    normalisation) and takes the whole image at native size (dynamic height and width, no resize or crop;
+    max_pixels null = no pixel cap). Manifests without output.kind are feature towers."""
+    _check_dtype(dtype)
+    return _model_manifest(
+        model_id, description, onnx_sha256, _provenance(architecture, weights, source_sha256, opset),
+        {"name": "pixel_values", "dtype": dtype, "shape": [-1, 3, -1, -1]},
+        {"name": "logit", "dtype": dtype, "dim": 1, "kind": "logit"},
+        {"resize": None, "crop": None, "mean": list(mean), "std": list(std), "max_pixels": None},
+        "none")
 
 
 def write_json(obj: dict, path: str) -> None:

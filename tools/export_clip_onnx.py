@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-"""Export the open_clip ViT image tower (next-to-last ln_post features) to ONNX as a clipguard model folder.
+"""Export a detector network to ONNX as a clipguard model folder: the open_clip ViT image tower (next-to-last ln_post
+features) or res50nodown (Corvi2023, the reference's second detector: its output is already a logit).
 
 Writes OUT/model.onnx and OUT/manifest.json (clipguard-model/v1), only after the ONNX graph has been checked
-against the PyTorch tower on random images. The check runs with onnxruntime (Python) if importable, otherwise
+against the PyTorch network on random images (res50nodown: at each of --check-sizes, since its height and width
+are dynamic). The check runs with onnxruntime (Python) if importable, otherwise
 with the Java engine (`tools/clipguard verify-model --model-dir DIR --samples verification.json`); without either
 the export fails unless --skip-check is given.
 
@@ -15,6 +17,10 @@ Examples:
   tools/export_clip_onnx.py --random-init --seed 0 --arch tiny --out models/tiny-clip-test \\
       --save-state-dict models/tiny-clip-test/weights.pt --head-random-init \\
       --head-calibration-images /usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg ...
+  # the reference's second detector (weights.pth of Corvi2023, obtained by you), and its test model
+  tools/export_clip_onnx.py --weights weights.pth --arch res50nodown --out models/corvi2023-res50nodown
+  tools/export_clip_onnx.py --random-init --seed 0 --arch res50nodown-tiny --out models/tiny-res50nodown-test \\
+      --save-state-dict models/tiny-res50nodown-test/weights.pt --head-calibration-images IMG ...
 """
 from __future__ import annotations
 
@@ -37,10 +43,13 @@ import torch  # noqa: E402
 import clip_reference as ref  # noqa: E402
 import clip_tower as ct  # noqa: E402
 import onnx_fp16  # noqa: E402
+import res50nodown as rn  # noqa: E402
 
 OPSET = 17
 INPUT_NAME = "pixel_values"
 OUTPUT_NAME = "features"
+LOGIT_OUTPUT_NAME = "logit"
+DEFAULT_CHECK_SIZES = "64x48,37x71"  # res50nodown: two shapes, one of them odd-sized (padding and stride rounding)
 VERIFICATION_FORMAT = "clipguard-verification/v1"
 DEFAULT_TOLERANCE = {"fp32": 1e-4, "fp16": 1e-2}
 DTYPE_NAMES = {"fp32": "float32", "fp16": "float16"}
@@ -73,7 +82,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     src = p.add_argument_group("weights (one of)")
     g = src.add_mutually_exclusive_group(required=True)
     g.add_argument("--weights", metavar="BIN", help="open_clip checkpoint (open_clip_pytorch_model.bin; a bare or "
-                   "'state_dict'-wrapped dict, 'module.' prefixes allowed); only 'visual.*' keys are used")
+                   "'state_dict'-wrapped dict, 'module.' prefixes allowed); only 'visual.*' keys are used. With "
+                   "--arch res50nodown: the reference's weights.pth (state dict under 'model', else 'state_dict', "
+                   "'net', or the dict itself; 'module.' prefixes stripped)")
     g.add_argument("--random-init", action="store_true", help="random weights from --seed (test/benchmark towers)")
     g.add_argument("--manifest-only", action="store_true",
                    help="write only OUT/manifest.json with sha256 null (for a folder whose ONNX users export)")
@@ -82,9 +93,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                      help="provenance.weights text (default: the --weights file name, or 'random-init seed=N')")
 
     a = p.add_argument_group("architecture")
-    a.add_argument("--arch", choices=sorted(ct.ARCHS),
-                   help="tower shape; required with --random-init/--manifest-only; with --weights it is checked "
-                        "against the checkpoint's shapes (default: inferred, heads = width/64)")
+    a.add_argument("--arch", choices=sorted(ct.ARCHS) + sorted(rn.ARCHS),
+                   help="network shape; required with --random-init/--manifest-only and for res50nodown weights; "
+                        "with --weights it is checked against the checkpoint's shapes (default: a CLIP tower "
+                        "inferred from the checkpoint, heads = width/64)")
     a.add_argument("--quick-gelu", action="store_true",
                    help="QuickGELU activation (OpenAI checkpoints); default exact erf GELU (LAION/DataComp)")
     a.add_argument("--l2-normalize-in-graph", action="store_true",
@@ -102,19 +114,24 @@ def parse_args(argv=None) -> argparse.Namespace:
 
     c = p.add_argument_group("check against PyTorch")
     c.add_argument("--samples", type=int, default=2, help="random images in the check, run as one batch (default 2)")
+    c.add_argument("--check-sizes", metavar="HxW[,HxW...]",
+                   help=f"res50nodown only: image sizes of the check, one batch each (default {DEFAULT_CHECK_SIZES})")
     c.add_argument("--tolerance", type=float, help="atol = rtol for |onnx - torch| <= atol + rtol*|torch| "
                    "(default 1e-4 fp32, 1e-2 fp16)")
     c.add_argument("--verifier", default=DEFAULT_VERIFIER,
                    help="Java CLI used when onnxruntime is not importable (default tools/clipguard)")
-    c.add_argument("--write-samples", metavar="JSON", help="also keep the verification sample file here")
+    c.add_argument("--write-samples", metavar="JSON", help="also keep the verification sample file here (several "
+                   "check sizes: the first size here, the others as JSON's name + '.HxW.json')")
     c.add_argument("--skip-check", action="store_true", help="write the model unchecked (onnx.checker still runs)")
 
     h = p.add_argument_group("random linear head (for test models)")
-    h.add_argument("--head-random-init", action="store_true", help="write OUT/head.json: random direction")
+    h.add_argument("--head-random-init", action="store_true", help="write OUT/head.json: random direction "
+                   "(CLIP towers; res50nodown has its head, fc, inside the graph)")
     h.add_argument("--head-seed", type=int, help="seed of the head direction (default --seed)")
     h.add_argument("--head-calibration-images", nargs="+", metavar="IMG", default=[],
                    help="choose head bias/scale so these images' LLRs have mean 0 and std --head-std "
-                        "(via the reference preprocessing and the PyTorch tower)")
+                        "(via the reference preprocessing and the PyTorch tower); with --random-init res50nodown "
+                        "it sets the graph's fc layer the same way (native size, ImageNet normalisation)")
     h.add_argument("--head-std", type=float, default=1.0, help="LLR spread on the calibration images (default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     args = p.parse_args(argv)
@@ -124,11 +141,38 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error("--manifest-only writes no weights or head")
     if args.samples < 1:
         p.error("--samples must be at least 1")
+    args.logit_model = args.arch in rn.ARCHS
+    if args.logit_model:
+        if args.quick_gelu or args.l2_normalize_in_graph:
+            p.error("--quick-gelu and --l2-normalize-in-graph are CLIP tower options, not res50nodown ones")
+        if args.head_random_init:
+            p.error("res50nodown outputs its logit itself (its head, fc, is in the graph): no --head-random-init; "
+                    "--head-calibration-images with --random-init sets fc")
+        if args.head_calibration_images and not args.random_init:
+            p.error("--head-calibration-images would overwrite the fc layer of --weights; use it with --random-init")
+        try:
+            args.check_sizes = parse_sizes(args.check_sizes or DEFAULT_CHECK_SIZES)
+        except ValueError as e:
+            p.error(f"--check-sizes: {e}")
+    elif args.check_sizes:
+        p.error("--check-sizes is for res50nodown; CLIP towers take one fixed size")
     return args
+
+
+def parse_sizes(text: str):
+    sizes = []
+    for part in text.split(","):
+        h, sep, w = part.strip().lower().partition("x")
+        if not sep or not h.isdigit() or not w.isdigit() or int(h) < 1 or int(w) < 1:
+            raise ValueError(f"{part!r} is not HEIGHTxWIDTH with positive integers, e.g. 64x48")
+        sizes.append((int(h), int(w)))
+    return sizes
 
 
 def build_tower(args, progress: Progress):
     l2 = args.l2_normalize_in_graph
+    if args.logit_model:
+        return build_res50nodown(args, progress)
     if args.random_init:
         cfg = ct.ARCHS[args.arch]
         if args.quick_gelu:
@@ -146,13 +190,45 @@ def build_tower(args, progress: Progress):
     return tower, source_sha
 
 
-def random_pixel_batch(n: int, size: int, seed: int) -> torch.Tensor:
-    """Random 8-bit images, CLIP-normalised: the value range the model sees in service."""
+def build_res50nodown(args, progress: Progress):
+    if args.random_init:
+        net = rn.random_init(rn.ARCHS[args.arch], args.seed)
+        if args.head_calibration_images:
+            calibrate_fc(net, args, progress)
+        return net, None
+    if not os.path.isfile(args.weights):
+        raise ExportError(f"--weights {args.weights}: no such file")
+    progress.say(f"hashing {args.weights}")
+    source_sha = ref.sha256_file(args.weights)
+    progress.say(f"loading {args.weights} (sha256 {source_sha[:12]}…)")
+    try:
+        return rn.load_net(args.weights, arch=args.arch), source_sha
+    except rn.NetConfigError as e:
+        raise ExportError(str(e)) from e
+
+
+def calibrate_fc(net, args, progress: Progress) -> None:
+    """A random fc that spreads the calibration photos' logits (mean 0, std --head-std), the same rule as the CLIP
+    test head: a random tiny network maps all photos to nearly the same pooled vector."""
+    transform = rn.native_transform()
+    progress.say(f"calibrating fc on {len(args.head_calibration_images)} images at native size")
+    features = np.concatenate([net.features(transform(ref.load_rgb(p)).unsqueeze(0)).numpy()
+                               for p in args.head_calibration_images])
+    head_seed = args.head_seed if args.head_seed is not None else args.seed
+    head_obj = ref.calibrated_random_head("fc", head_seed, features, net.cfg.feature_dim, args.head_std)
+    with torch.no_grad():
+        net.fc.weight.copy_(torch.tensor(head_obj["weights"], dtype=torch.float32).view(1, -1))
+        net.fc.bias.fill_(head_obj["bias"])
+    progress.say(f"fc: {head_obj['provenance']}")
+
+
+def random_pixel_batch(n: int, size, seed: int, mean=ref.CLIP_MEAN, std=ref.CLIP_STD) -> torch.Tensor:
+    """Random 8-bit images, normalised as the model's preprocessing does: the value range it sees in service.
+    size: an int (square) or (height, width)."""
+    h, w = (size, size) if isinstance(size, int) else size
     g = torch.Generator().manual_seed(seed)
-    pixels = torch.randint(0, 256, (n, 3, size, size), generator=g, dtype=torch.int64).float() / 255.0
-    mean = torch.tensor(ref.CLIP_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(ref.CLIP_STD).view(1, 3, 1, 1)
-    return (pixels - mean) / std
+    pixels = torch.randint(0, 256, (n, 3, h, w), generator=g, dtype=torch.int64).float() / 255.0
+    return (pixels - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
 
 
 def export_onnx(tower, path: str, size: int, width: int) -> None:
@@ -173,7 +249,24 @@ def export_onnx(tower, path: str, size: int, width: int) -> None:
     onnx.save(model, path)
 
 
-def check_graph(path: str, dtype: str, size: int, dim: int) -> None:
+def export_logit_onnx(net, path: str) -> None:
+    """res50nodown: dynamic batch, height and width; output (batch, 1)."""
+    dummy = random_pixel_batch(2, (64, 48), seed=12345, mean=rn.IMAGENET_MEAN, std=rn.IMAGENET_STD)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=torch.jit.TracerWarning)
+        torch.onnx.export(net, dummy, path, input_names=[INPUT_NAME], output_names=[LOGIT_OUTPUT_NAME],
+                          dynamic_axes={INPUT_NAME: {0: "batch", 2: "height", 3: "width"},
+                                        LOGIT_OUTPUT_NAME: {0: "batch"}},
+                          opset_version=OPSET, do_constant_folding=True)
+    model = onnx.load(path)
+    out_dims = model.graph.output[0].type.tensor_type.shape.dim
+    out_dims[1].Clear()
+    out_dims[1].dim_value = 1
+    onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+    onnx.save(model, path)
+
+
+def check_graph(path: str, dtype: str, size, dim: int, output_name: str = OUTPUT_NAME) -> None:
     """onnx.checker plus the interface the engine relies on (names, element type, shapes, dynamic batch)."""
     onnx.checker.check_model(path)
     model = onnx.load(path, load_external_data=False)
@@ -185,7 +278,8 @@ def check_graph(path: str, dtype: str, size: int, dim: int) -> None:
         return v.name, t.elem_type, [d.dim_param or d.dim_value for d in t.shape.dim]
 
     got = [describe(v) for v in inputs], [describe(v) for v in model.graph.output]
-    want = [(INPUT_NAME, elem, ["batch", 3, size, size])], [(OUTPUT_NAME, elem, ["batch", dim])]
+    in_hw = ["height", "width"] if size is None else [size, size]  # None: dynamic height and width
+    want = [(INPUT_NAME, elem, ["batch", 3, *in_hw])], [(output_name, elem, ["batch", dim])]
     if got != want:
         raise ExportError(f"exported graph interface {got} differs from the expected {want}")
     opsets = {o.domain: o.version for o in model.opset_import}
@@ -197,9 +291,10 @@ def encode_f32(array: np.ndarray) -> str:
     return base64.b64encode(np.ascontiguousarray(array, dtype="<f4").tobytes()).decode("ascii")
 
 
-def verification_samples(tower, args, model_id: str, size: int, onnx_sha: str, tolerance: float) -> dict:
+def verification_samples(tower, args, model_id: str, size, onnx_sha: str, tolerance: float, seed_offset: int = 1,
+                         mean=ref.CLIP_MEAN, std=ref.CLIP_STD, output_name: str = OUTPUT_NAME) -> dict:
     """Random inputs and the PyTorch (fp32) outputs, in the clipguard-verification/v1 format (see tools/README.md)."""
-    x = random_pixel_batch(args.samples, size, seed=args.seed + 1).numpy()
+    x = random_pixel_batch(args.samples, size, seed=args.seed + seed_offset, mean=mean, std=std).numpy()
     if args.dtype == "fp16":
         x = onnx_fp16.float16_exact(x)  # the fp16 model must see exactly these numbers
     with torch.no_grad():
@@ -213,7 +308,7 @@ def verification_samples(tower, args, model_id: str, size: int, onnx_sha: str, t
                    "for every element; expected = PyTorch fp32 tower on the same input",
         "tolerance": {"atol": tolerance, "rtol": tolerance},
         "input": {"name": INPUT_NAME, "shape": list(x.shape), "data": encode_f32(x)},
-        "expected": {"name": OUTPUT_NAME, "shape": list(y.shape), "data": encode_f32(y)},
+        "expected": {"name": output_name, "shape": list(y.shape), "data": encode_f32(y)},
     }
 
 
@@ -241,7 +336,7 @@ def run_check(model_dir: str, samples: dict, args, progress: Progress) -> str:
         if args.dtype == "fp16":
             x = x.astype(np.float16)
         session = ort.InferenceSession(os.path.join(model_dir, "model.onnx"), providers=["CPUExecutionProvider"])
-        (y,) = session.run([OUTPUT_NAME], {INPUT_NAME: x})
+        (y,) = session.run([samples["expected"]["name"]], {inp["name"]: x})
         return "onnxruntime (Python): " + compare(y, samples)
     if os.path.isfile(args.verifier) and os.access(args.verifier, os.X_OK):
         with tempfile.TemporaryDirectory(prefix="clipguard-verify-") as tmp:
@@ -273,6 +368,38 @@ def default_description(args, display: str, dtype: str) -> str:
     return f"open_clip {display} image tower from {args.weights_name}, next-to-last (ln_post) features, {dtype}."
 
 
+def logit_description(args, arch_key: str, dtype: str) -> str:
+    display = rn.ARCH_DISPLAY.get(arch_key, arch_key)
+    if args.manifest_only:
+        return (f"{display}; whole image at native size, ImageNet normalisation, output logit, {dtype}. "
+                f"model.onnx is not committed: obtain the weights ({args.weights_name}) and run "
+                f"tools/export_clip_onnx.py --weights weights.pth --arch {args.arch}"
+                f"{' --dtype fp16' if args.dtype == 'fp16' else ''} --out {args.out.rstrip('/')}")
+    if args.random_init:
+        return (f"Random-init {display} (seed {args.seed}), {dtype}; whole image at native size, ImageNet "
+                "normalisation, output logit. Detects nothing: for tests, demos and benchmarks.")
+    return f"{display} from {args.weights_name}, {dtype}; whole image at native size, output logit."
+
+
+def logit_architecture_text(cfg: rn.NetConfig) -> str:
+    kind = "full width" if cfg == rn.ARCHS["res50nodown"] else "reduced width"
+    return (f"res50nodown (Corvi2023), {kind}: torchvision ResNet-50 Bottleneck layout with a stride-1 stem "
+            f"(conv1 7x7 and maxpool 3x3 at stride 1), {cfg.describe()}; output logit")
+
+
+def logit_model_manifest(args, model_id: str, dtype: str, cfg: rn.NetConfig, source_sha, onnx_sha) -> dict:
+    arch_key = rn.arch_key_of(cfg) or cfg.describe()
+    return ref.logit_manifest(model_id, args.description or logit_description(args, arch_key, dtype), dtype,
+                              logit_architecture_text(cfg), args.weights_name, source_sha, onnx_sha,
+                              rn.IMAGENET_MEAN, rn.IMAGENET_STD, OPSET)
+
+
+def sample_paths(first: str, sizes) -> list:
+    """The first check size's samples go to --write-samples itself, the others beside it (name + '.HxW.json')."""
+    stem = first[:-5] if first.endswith(".json") else first
+    return [first] + [f"{stem}.{h}x{w}.json" for h, w in sizes[1:]]
+
+
 def architecture_text(arch_key: str, quick_gelu: bool, l2_graph: bool) -> str:
     text = f"open_clip {ct.ARCH_DISPLAY.get(arch_key, arch_key)} visual tower, next-to-last (ln_post) features"
     if quick_gelu:
@@ -301,11 +428,15 @@ def main(argv=None) -> int:
     os.makedirs(out, exist_ok=True)
 
     if args.manifest_only:
-        cfg = ct.ARCHS[args.arch]
-        m = ref.manifest(model_id, args.description or default_description(args, ct.ARCH_DISPLAY[args.arch], dtype),
-                         dtype, cfg.width, cfg.image_size,
-                         architecture_text(args.arch, args.quick_gelu, args.l2_normalize_in_graph),
-                         args.weights_name, None, None, l2_mode, OPSET)
+        if args.logit_model:
+            m = logit_model_manifest(args, model_id, dtype, rn.ARCHS[args.arch], None, None)
+        else:
+            cfg = ct.ARCHS[args.arch]
+            m = ref.manifest(model_id, args.description or default_description(args, ct.ARCH_DISPLAY[args.arch],
+                                                                                dtype),
+                             dtype, cfg.width, cfg.image_size,
+                             architecture_text(args.arch, args.quick_gelu, args.l2_normalize_in_graph),
+                             args.weights_name, None, None, l2_mode, OPSET)
         ref.write_json(m, os.path.join(out, "manifest.json"))
         print(f"wrote {os.path.join(out, 'manifest.json')} (sha256 null: export model.onnx yourself)")
         return 0
@@ -316,18 +447,22 @@ def main(argv=None) -> int:
     progress = Progress(total=6, quiet=args.quiet)
     torch.set_grad_enabled(False)
 
-    progress.stage("building tower")
+    progress.stage("building " + ("network" if args.logit_model else "tower"))
     tower, source_sha = build_tower(args, progress)
     cfg = tower.cfg
-    arch_key = arch_key_of(cfg)
+    arch_key = (rn.arch_key_of(cfg) or cfg.describe()) if args.logit_model else arch_key_of(cfg)
     n_params = sum(p.numel() for p in tower.parameters())
     progress.say(f"{cfg.describe()}; {n_params / 1e6:.2f} M parameters ({arch_key})")
 
     staging = tempfile.mkdtemp(prefix=".export-", dir=out)
     try:
         staged_onnx = os.path.join(staging, "model.onnx")
-        progress.stage(f"tracing and exporting to ONNX (opset {OPSET}, dynamic batch)")
-        export_onnx(tower, staged_onnx, cfg.image_size, cfg.width)
+        if args.logit_model:
+            progress.stage(f"tracing and exporting to ONNX (opset {OPSET}, dynamic batch, height and width)")
+            export_logit_onnx(tower, staged_onnx)
+        else:
+            progress.stage(f"tracing and exporting to ONNX (opset {OPSET}, dynamic batch)")
+            export_onnx(tower, staged_onnx, cfg.image_size, cfg.width)
         if args.dtype == "fp16":
             progress.say("converting the graph's float tensors to float16")
             model = onnx_fp16.convert_float_to_float16(onnx.load(staged_onnx))
@@ -335,28 +470,46 @@ def main(argv=None) -> int:
             del model
 
         progress.stage("onnx.checker and interface check")
-        check_graph(staged_onnx, args.dtype, cfg.image_size, cfg.width)
+        if args.logit_model:
+            check_graph(staged_onnx, args.dtype, None, 1, LOGIT_OUTPUT_NAME)
+        else:
+            check_graph(staged_onnx, args.dtype, cfg.image_size, cfg.width)
         size_mb = os.path.getsize(staged_onnx) / 1e6
         onnx_sha = ref.sha256_file(staged_onnx)
         progress.say(f"model.onnx {size_mb:.2f} MB, sha256 {onnx_sha}")
 
-        m = ref.manifest(model_id, args.description or default_description(args, ct.ARCH_DISPLAY.get(arch_key, arch_key),
-                                                                            dtype),
-                         dtype, cfg.width, cfg.image_size, architecture_text(arch_key, cfg.quick_gelu,
-                                                                             args.l2_normalize_in_graph),
-                         args.weights_name, source_sha, onnx_sha, l2_mode, OPSET)
+        if args.logit_model:
+            m = logit_model_manifest(args, model_id, dtype, cfg, source_sha, onnx_sha)
+        else:
+            m = ref.manifest(model_id, args.description or default_description(
+                                 args, ct.ARCH_DISPLAY.get(arch_key, arch_key), dtype),
+                             dtype, cfg.width, cfg.image_size, architecture_text(arch_key, cfg.quick_gelu,
+                                                                                 args.l2_normalize_in_graph),
+                             args.weights_name, source_sha, onnx_sha, l2_mode, OPSET)
         ref.write_json(m, os.path.join(staging, "manifest.json"))
 
         tolerance = args.tolerance if args.tolerance is not None else DEFAULT_TOLERANCE[args.dtype]
-        progress.stage(f"checking ONNX against PyTorch on {args.samples} random images")
-        samples = verification_samples(tower, args, model_id, cfg.image_size, onnx_sha, tolerance)
+        if args.logit_model:
+            sizes = args.check_sizes
+            progress.stage(f"checking ONNX against PyTorch on {args.samples} random images at each of "
+                           + ", ".join(f"{h}x{w}" for h, w in sizes))
+            sample_sets = [verification_samples(tower, args, model_id, size, onnx_sha, tolerance, seed_offset=1 + i,
+                                                mean=rn.IMAGENET_MEAN, std=rn.IMAGENET_STD,
+                                                output_name=LOGIT_OUTPUT_NAME)
+                           for i, size in enumerate(sizes)]
+        else:
+            sizes = [(cfg.image_size, cfg.image_size)]
+            progress.stage(f"checking ONNX against PyTorch on {args.samples} random images")
+            sample_sets = [verification_samples(tower, args, model_id, cfg.image_size, onnx_sha, tolerance)]
         if args.write_samples:
-            ref.write_json(samples, args.write_samples)
-            progress.say(f"verification samples written to {args.write_samples}")
+            for path, samples in zip(sample_paths(args.write_samples, sizes), sample_sets):
+                ref.write_json(samples, path)
+                progress.say(f"verification samples written to {path}")
         if args.skip_check:
             progress.say("SKIPPED (--skip-check): the graph was not run; only onnx.checker and its interface passed")
         else:
-            progress.say("passed: " + run_check(staging, samples, args, progress))
+            for (h, w), samples in zip(sizes, sample_sets):
+                progress.say(f"passed at {h}x{w}: " + run_check(staging, samples, args, progress))
 
         progress.stage(f"writing {out}/")
         os.replace(staged_onnx, final_onnx)
@@ -364,9 +517,12 @@ def main(argv=None) -> int:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if args.save_state_dict:
-        ct.save_tower(tower, args.save_state_dict, seed=args.seed if args.random_init else None,
-                      weights=args.weights_name)
-        progress.say(f"tower weights saved to {args.save_state_dict}")
+        saved_as = dict(seed=args.seed if args.random_init else None, weights=args.weights_name)
+        if args.logit_model:
+            rn.save_net(tower, args.save_state_dict, arch=arch_key, **saved_as)
+        else:
+            ct.save_tower(tower, args.save_state_dict, **saved_as)
+        progress.say(f"{'network' if args.logit_model else 'tower'} weights saved to {args.save_state_dict}")
 
     progress.stage("head" if args.head_random_init else "done")
     if args.head_random_init:
@@ -387,6 +543,6 @@ def main(argv=None) -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except (ExportError, ct.TowerConfigError) as e:
+    except (ExportError, ct.TowerConfigError, rn.NetConfigError) as e:
         print(f"export_clip_onnx.py: error: {e}", file=sys.stderr)
         sys.exit(1)
