@@ -43,44 +43,70 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+class ClipReference:
+    """The CLIP detector as the reference runs it: tower + Clip224 transform + head, from a model folder."""
+
+    def __init__(self, model_dir: str, weights=None, head=None, arch=None, quick_gelu: bool = False):
+        for path in (os.path.join(model_dir, "manifest.json"), head or os.path.join(model_dir, "head.json"),
+                     weights or os.path.join(model_dir, "weights.pt")):
+            if not os.path.isfile(path):
+                raise SystemExit(f"{path} not found (see --help for --model-dir, --head, --weights)")
+        self.manifest = ref.read_json(os.path.join(model_dir, "manifest.json"))
+        self.head = ref.read_json(head or os.path.join(model_dir, "head.json"))
+        if self.head.get("model_id") != self.manifest["id"]:
+            raise SystemExit(f"head model_id {self.head.get('model_id')!r} != model {self.manifest['id']!r}")
+        self.tower = ct.load_tower(weights or os.path.join(model_dir, "weights.pt"), arch=arch, quick_gelu=quick_gelu,
+                                   l2_normalize=self.manifest["l2_normalize"] == "graph")
+        width = self.tower.cfg.width
+        if width != self.manifest["output"]["dim"] or len(self.head["weights"]) != width:
+            raise SystemExit(f"tower width {width}, manifest dim {self.manifest['output']['dim']},"
+                             f" head {len(self.head['weights'])} weights — they must agree")
+        pre = self.manifest["preprocess"]
+        if pre["resize"]["size"] != pre["crop"]["size"]:
+            raise SystemExit("only resize size == crop size (Clip224) is implemented")
+        self.transform = ref.clip_transform(pre["crop"]["size"], pre["mean"], pre["std"])
+
+    @torch.no_grad()
+    def llr(self, image) -> float:
+        """One PIL RGB image, batch 1, as the reference scores it; float64 LLR from the float32 features."""
+        features = self.tower(self.transform(image).unsqueeze(0)).numpy()
+        return float(ref.llr(features, self.head, l2_normalize=self.manifest["l2_normalize"] == "engine")[0])
+
+
+def image_names(folder: str) -> list:
+    if not os.path.isdir(folder):
+        raise SystemExit(f"image folder {folder} does not exist (run from the repository root, or pass --images DIR)")
+    return sorted(n for n in os.listdir(folder) if os.path.isfile(os.path.join(folder, n)))
+
+
+def open_images(folder: str, skipped: list):
+    """(index, count, name, PIL RGB image) per file PIL can open, as the reference opens it; the others are
+    appended to `skipped` as 'name: error' and left out."""
+    names = image_names(folder)
+    for i, name in enumerate(names, 1):
+        try:
+            image = ref.load_rgb(os.path.join(folder, name))
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:  # PIL's decoding errors
+            skipped.append(f"{name}: {type(e).__name__}: {e}")
+            continue
+        yield i, len(names), name, image
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.set_grad_enabled(False)
-    if not os.path.isdir(args.images):
-        raise SystemExit(f"reference_llr.py: image folder {args.images} does not exist (run from the repository "
-                         "root, or pass --images DIR)")
-    for path in (os.path.join(args.model_dir, "manifest.json"), args.head or os.path.join(args.model_dir, "head.json"),
-                 args.weights or os.path.join(args.model_dir, "weights.pt")):
-        if not os.path.isfile(path):
-            raise SystemExit(f"reference_llr.py: {path} not found (see --help for --model-dir, --head, --weights)")
-    manifest = ref.read_json(os.path.join(args.model_dir, "manifest.json"))
-    head = ref.read_json(args.head or os.path.join(args.model_dir, "head.json"))
-    if head.get("model_id") != manifest["id"]:
-        raise SystemExit(f"reference_llr.py: head model_id {head.get('model_id')!r} != model {manifest['id']!r}")
-    tower = ct.load_tower(args.weights or os.path.join(args.model_dir, "weights.pt"), arch=args.arch,
-                          quick_gelu=args.quick_gelu, l2_normalize=manifest["l2_normalize"] == "graph")
-    if tower.cfg.width != manifest["output"]["dim"] or len(head["weights"]) != tower.cfg.width:
-        raise SystemExit(f"reference_llr.py: tower width {tower.cfg.width}, manifest dim {manifest['output']['dim']},"
-                         f" head {len(head['weights'])} weights — they must agree")
-    pre = manifest["preprocess"]
-    transform = ref.clip_transform(pre["crop"]["size"], pre["mean"], pre["std"])
-    if pre["resize"]["size"] != pre["crop"]["size"]:
-        raise SystemExit("reference_llr.py: only resize size == crop size (Clip224) is implemented")
-
-    names = sorted(n for n in os.listdir(args.images) if os.path.isfile(os.path.join(args.images, n)))
+    image_names(args.images)
+    try:
+        clip = ClipReference(args.model_dir, args.weights, args.head, args.arch, args.quick_gelu)
+    except SystemExit as e:
+        raise SystemExit(f"reference_llr.py: {e}") from None
     rows, skipped = [], []
-    for i, name in enumerate(names, 1):
-        try:
-            image = ref.load_rgb(os.path.join(args.images, name))
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:  # PIL's decoding errors
-            skipped.append(f"{name}: {type(e).__name__}: {e}")
-            continue
-        features = tower(transform(image).unsqueeze(0)).numpy()
-        value = float(ref.llr(features, head, l2_normalize=manifest["l2_normalize"] == "engine")[0])
+    for i, count, name, image in open_images(args.images, skipped):
+        value = clip.llr(image)
         rows.append((name, value))
-        print(f"\r[{i}/{len(names)}] {name[:50]:50s} LLR {value:+.6f}", end="", file=sys.stderr, flush=True)
+        print(f"\r[{i}/{count}] {name[:50]:50s} LLR {value:+.6f}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
 
     out = sys.stdout if args.out == "-" else open(args.out, "w", newline="")
