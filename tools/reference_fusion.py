@@ -242,12 +242,12 @@ def res50nodown_macs_analytic(cfg: rn.NetConfig, h: int, w: int) -> int:
     return macs + cfg.feature_dim
 
 
-def vit_macs(cfg) -> int:
-    """ViT tower: the linear layers (hook-counted the same way) plus attention's QK^T and AV products."""
+def vit_macs(cfg):
+    """ViT tower, analytic: (patch embedding + linear layers, attention's QK^T and AV products)."""
     tokens, width = cfg.tokens, cfg.width
     patch = 3 * cfg.patch_size * cfg.patch_size * width * cfg.grid ** 2
-    per_block = tokens * width * (3 * width + width + 2 * cfg.mlp_dim) + 2 * tokens * tokens * width
-    return patch + cfg.layers * per_block
+    linear = tokens * width * (3 * width + width + 2 * cfg.mlp_dim)  # qkv, out_proj, c_fc, c_proj
+    return patch + cfg.layers * linear, cfg.layers * 2 * tokens * tokens * width
 
 
 def cost() -> int:
@@ -270,11 +270,15 @@ def cost() -> int:
     print(f"torchvision ResNet-50 (stride-2 stem) 224x224: {count_macs(tv, torch.zeros(1, 3, 224, 224)) / 1e9:8.2f}"
           f" G MAC; res50nodown / ResNet-50 = {standard / count_macs(tv, torch.zeros(1, 3, 224, 224)):.1f}x")
     vit = ct.ARCHS["vit-l-14"]
-    tower = ct.random_init(vit, 0)
-    linear = count_macs(tower, torch.zeros(1, 3, 224, 224))
-    total = vit_macs(vit)
-    print(f"ViT-L/14 224x224: {total / 1e9:8.1f} G MAC ({linear / 1e9:.1f} G in conv/linear layers by hooks, "
-          f"{(total - linear) / 1e9:.1f} G in attention products)")
+    linear, attention = vit_macs(vit)
+    total = linear + attention
+    # Hooks see nn.Conv2d / nn.Linear only; the tower's fused qkv projection is a bare parameter (F.linear).
+    hooked = count_macs(ct.random_init(vit, 0), torch.zeros(1, 3, 224, 224))
+    qkv = vit.layers * vit.tokens * vit.width * 3 * vit.width
+    if hooked + qkv != linear:
+        raise SystemExit(f"ViT hook count {hooked} + qkv {qkv} != analytic {linear}")
+    print(f"ViT-L/14 224x224: {total / 1e9:8.1f} G MAC ({linear / 1e9:.1f} G patch embedding + linear layers, "
+          f"hooks = analytic; {attention / 1e9:.1f} G attention products)")
     print(f"res50nodown 224x224 / ViT-L/14 = {standard / total:.2f}x; "
           f"res50nodown 1024x1024 / ViT-L/14 = {res50nodown_macs_analytic(full, 1024, 1024) / total:.1f}x")
     return 0
