@@ -1,10 +1,16 @@
 package io.clipguard.cli;
 
+import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.cli.ImageInputs.InputList;
+import io.clipguard.cli.kafka.DecisionsOptions;
 import io.clipguard.evaluation.BinaryMetrics;
 import io.clipguard.evaluation.DetectionReport;
 import io.clipguard.evaluation.EvaluationCharts;
+import io.clipguard.model.LinearHead;
 import io.clipguard.model.ModelLoadException;
+import io.clipguard.review.DecisionLog;
+import io.clipguard.review.ReviewedUploads;
+import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.scoring.ScoringEngine;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -12,6 +18,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.TreeMap;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,6 +26,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVPrinter;
 import org.apache.commons.csv.CSVRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -36,12 +44,19 @@ import picocli.CommandLine.Spec;
                 + " --output-dir).",
                 "Writes to --output-dir: metrics.csv (score,metric,<each typ except real, sorted>,AVG; one row per"
                 + " score column and metric: auc, bacc, tpr@1%%fpr, tpr@5%%fpr), roc.png, llr-histogram.png (first"
-                + " score column), reliability.png (the probability column, else σ of the first score column)."},
+                + " score column), reliability.png (the probability column, else σ of the first score column).",
+                "--decisions measures on the uploads moderators reviewed (moderation-decisions; typ = real, or the"
+                + " generator name given with an AI_GENERATED decision, else unnamed; UNSURE left out): with --head,"
+                + " that head applied to their stored vectors in image-embeddings (no backbone); without, the live"
+                + " verdicts in moderation-verdicts (the last one the service wrote per upload, or of --head-version)."
+                + " Their scores.csv is kept in --output-dir."},
         footer = {"", "Examples:",
                 "  tools/clipguard evaluate --input scores.csv --output-dir eval/",
                 "  tools/clipguard evaluate --input scores.csv --output-dir eval/ --scores llr,other --threshold 0.5",
                 "  tools/clipguard evaluate --input samples/training --model-dir models/tiny-clip-test"
                         + " --head heads/demo.json --output-dir eval/",
+                "  tools/clipguard evaluate --decisions --head heads/extended.json --output-dir eval/decisions/",
+                "  tools/clipguard evaluate --decisions --since 2026-12-01 --output-dir eval/live/",
                 "", "Exit codes: 0 metrics written, 2 usage error, 3 the input, model or head could not be loaded or"
                 + " lacks what the metrics need."})
 public final class EvaluateCommand implements Callable<Integer> {
@@ -51,8 +66,8 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--input", required = true, paramLabel = "CSV|DIR",
-            description = "Score CSV with typ, or labelled images (see above).")
+    @Option(names = "--input", paramLabel = "CSV|DIR",
+            description = "Score CSV with typ, or labelled images (see above); not with --decisions.")
     Path input;
 
     @Option(names = "--output-dir", required = true, paramLabel = "DIR", description = "Where the metrics and charts go.")
@@ -77,12 +92,52 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Mixin
     EngineOptions engineOptions;
 
+    @Mixin
+    DecisionsOptions decisions;
+
+    @Option(names = "--verdicts-topic", defaultValue = io.clipguard.contracts.Topics.VERDICTS,
+            description = "With --decisions and no --head: where the verdicts are (default ${DEFAULT-VALUE}).")
+    String verdictsTopic;
+
+    @Option(names = "--head-version", paramLabel = "V", description = "With --decisions and no --head: the verdicts of"
+            + " this head version (rescored or live) instead of the live service's.")
+    String headVersion;
+
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
         Path scores = input;
         double cutoff = threshold != null ? threshold : 0.0;
+        if (decisions.enabled() || input == null || !decisions.givenWithoutDecisions().isEmpty() || headVersion != null) {
+            String usage = input == null && !decisions.enabled() ? "give --input or --decisions"
+                    : !decisions.enabled() ? "--head-version measures verdicts on decisions: add --decisions"
+                    : input != null && decisions.enabled() ? "give --input or --decisions, not both"
+                    : !decisions.givenWithoutDecisions().isEmpty() ? decisions.givenWithoutDecisions()
+                    + " select decisions: add --decisions"
+                    : head != null && headVersion != null ? "--head-version picks live verdicts; with --head the head"
+                    + " is applied to the stored vectors: give one of them" : null;
+            if (usage != null) {
+                err.println("error: " + usage);
+                return 2;
+            }
+            try {
+                decisions.filter();
+            } catch (IllegalArgumentException e) {
+                err.println("error: " + e.getMessage());
+                return 2;
+            }
+            try {
+                Files.createDirectories(outputDir);
+                scores = outputDir.resolve(SCORES_FILE);
+                cutoff = scoreDecisions(scores, err);
+                evaluate(scores, cutoff, out, err);
+            } catch (IOException | IllegalArgumentException | IllegalStateException | ModelLoadException e) {
+                err.println("error: " + e.getMessage());
+                return ClipguardCli.EXIT_LOAD_ERROR;
+            }
+            return 0;
+        }
         try {
             Files.createDirectories(outputDir);
             boolean scoreImages = Files.isDirectory(input) || head != null
@@ -101,6 +156,73 @@ public final class EvaluateCommand implements Callable<Integer> {
             return ClipguardCli.EXIT_LOAD_ERROR;
         }
         return 0;
+    }
+
+    /**
+     * Writes the reviewed uploads' scores (filename = upload id, typ, llr, probability) to {@code scoreCsv}: of
+     * {@code --head} on their stored vectors, else of their verdicts. Returns the threshold for balanced accuracy.
+     */
+    private double scoreDecisions(Path scoreCsv, PrintWriter err) throws IOException, ModelLoadException {
+        DecisionLog.Filter filter = decisions.filter();
+        List<String[]> rows = new ArrayList<>();
+        double cutoff;
+        if (head != null) {
+            LinearHead linearHead = LinearHead.load(head);
+            ReviewedUploads.Joined joined = decisions.read(engineOptions.showProgress(), reading ->
+                    reading.uploads().join(filter, linearHead.modelId(), linearHead.dim(), reading.progress()));
+            for (ReviewedUploads.Row row : joined.rows()) {
+                switch (ScoringEngine.applyHead(linearHead, row.vector(), !row.l2Normalized())) {
+                    case ScoreOutcome.Scored s -> rows.add(new String[]{row.uploadId(), row.typ(), Double.toString(s.llr()),
+                            Double.toString(s.probability())});
+                    // an empty score: evaluate leaves the row out of the figures and counts it
+                    case ScoreOutcome.Failed f -> rows.add(new String[]{row.uploadId(), row.typ(), "", ""});
+                }
+            }
+            err.println("decisions: " + joined.rows().size() + " reviewed uploads with a vector of " + linearHead.modelId()
+                    + " " + joined.counts() + ", scored with head " + linearHead.version() + leftOut(joined.skipped()));
+            cutoff = threshold != null ? threshold : linearHead.threshold();
+        } else {
+            Map<String, Long> skipped = new TreeMap<>();
+            Map<String, String> typs = new TreeMap<>();
+            Map<String, ModerationVerdict> verdicts = decisions.read(engineOptions.showProgress(), reading -> {
+                ReviewedUploads.Labelled labelled = reading.uploads().labelled(filter, reading.progress());
+                skipped.putAll(labelled.skipped());
+                typs.putAll(labelled.typs());
+                return reading.uploads().verdicts(verdictsTopic, typs.keySet(), headVersion, reading.progress());
+            });
+            java.util.Set<Double> thresholds = new java.util.TreeSet<>();
+            Map<String, Integer> counts = new TreeMap<>();
+            typs.forEach((id, typ) -> {
+                ModerationVerdict v = verdicts.get(id);
+                if (v == null) {
+                    skipped.merge(headVersion == null ? "no live verdict" : "no verdict of head " + headVersion, 1L, Long::sum);
+                    return;
+                }
+                rows.add(new String[]{id, typ, Double.toString(v.getLlr()), Double.toString(v.getProbability())});
+                thresholds.add(v.getThreshold());
+                counts.merge(typ, 1, Integer::sum);
+            });
+            err.println("decisions: " + rows.size() + " reviewed uploads with a verdict " + counts + leftOut(skipped));
+            if (threshold != null) {
+                cutoff = threshold;
+            } else if (thresholds.size() <= 1) {
+                cutoff = thresholds.isEmpty() ? 0.0 : thresholds.iterator().next();
+            } else {
+                throw new IllegalArgumentException("the verdicts carry several thresholds " + thresholds + " (several head"
+                        + " versions): give --threshold, or --head-version to measure one head");
+            }
+        }
+        try (CSVPrinter csv = new CSVPrinter(Files.newBufferedWriter(scoreCsv, StandardCharsets.UTF_8), CSVFormat.DEFAULT)) {
+            csv.printRecord("filename", ImageInputs.TYP_COLUMN, "llr", PROBABILITY_COLUMN);
+            for (String[] row : rows) {
+                csv.printRecord((Object[]) row);
+            }
+        }
+        return cutoff;
+    }
+
+    private static String leftOut(Map<String, Long> skipped) {
+        return skipped.isEmpty() ? "" : "; left out: " + String.join(", ", DecisionLog.describe(skipped));
     }
 
     private void evaluate(Path scoreCsv, double cutoff, PrintWriter out, PrintWriter err) throws IOException {

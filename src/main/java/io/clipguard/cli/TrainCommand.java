@@ -2,9 +2,12 @@ package io.clipguard.cli;
 
 import io.clipguard.cli.ImageInputs.InputList;
 import io.clipguard.cli.ImageInputs.InputRow;
+import io.clipguard.cli.kafka.DecisionsOptions;
 import io.clipguard.model.LinearHead;
 import io.clipguard.model.ModelLoadException;
 import io.clipguard.model.ModelManifest;
+import io.clipguard.review.DecisionLog;
+import io.clipguard.review.ReviewedUploads;
 import io.clipguard.scoring.EngineConfig;
 import io.clipguard.scoring.ScoringEngine;
 import io.clipguard.training.FeaturesFolder;
@@ -46,6 +49,11 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  a CSV with 'filename' and 'typ' (typ=real: real photograph, any other value: that generator);",
                 "  a features folder written by embed (typ from its typ column, else from the first folder of"
                 + " each filename).",
+                "--decisions trains on the uploads moderators labelled (topic moderation-decisions), from their"
+                + " vectors in image-embeddings: no image is decoded, no backbone runs. Embeddings of another model"
+                + " than --model-dir's are left out and counted. With --input (a features folder) the decided uploads"
+                + " are added to its rows, so a head is extended rather than replaced; the head's training object"
+                + " records the decisions' topic, range, filters and counts.",
                 "The same inputs with the same --seed (and --date) give a byte-identical head. The head's date is"
                 + " --date if given, else the features folder's date, else the newest modification date (UTC) of"
                 + " the training images: the date of the data, never of the run."},
@@ -54,8 +62,11 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  tools/clipguard embed --input list.csv --output work/features --model-dir models/clip-vit-l14-commonpool",
                 "  tools/clipguard train --input work/features --output heads/mine.json"
                         + " --model-dir models/clip-vit-l14-commonpool --target-fpr 0.01",
-                "", "Exit codes: 0 head written, 1 the training set cannot give a head (too small, one class), 2 usage"
-                + " error, 3 the model, the input or the features could not be loaded or do not match."})
+                "  tools/clipguard train --decisions --input work/features --since 2026-12-01"
+                        + " --model-dir models/clip-vit-l14-commonpool --output heads/extended.json",
+                "", "Exit codes: 0 head written, 1 the training set cannot give a head (too small, one class; fewer"
+                + " decisions than --min-per-class), 2 usage error, 3 the model, the input, the features or the topics"
+                + " could not be loaded or do not match."})
 public final class TrainCommand implements Callable<Integer> {
     static final List<Double> DEFAULT_GRID = List.of(0.01, 0.1, 1.0, 10.0, 100.0, 1000.0);
 
@@ -65,8 +76,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
     boolean help;
 
-    @Option(names = "--input", required = true, paramLabel = "DIR|CSV|FEATURES",
-            description = "Labelled images (folder or CSV with typ) or a features folder from embed.")
+    @Option(names = "--input", paramLabel = "DIR|CSV|FEATURES",
+            description = "Labelled images (folder or CSV with typ) or a features folder from embed; with --decisions"
+                    + " only a features folder (optional).")
     Path input;
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "JSON", description = "Head file to write.")
@@ -109,9 +121,24 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     EngineOptions engineOptions;
 
+    @Mixin
+    DecisionsOptions decisions;
+
+    @Option(names = "--min-per-class", defaultValue = "10", paramLabel = "N", description = "With --decisions: refuse"
+            + " to train on fewer than N decided uploads of a class (real, synthetic); with --input, a class the"
+            + " decisions do not supply at all comes from the features folder alone (default: ${DEFAULT-VALUE}).")
+    int minPerClass;
+
     /** The training rows: labels and features in input order, with where they came from. */
     private record TrainingData(List<String> filenames, List<String> typs, float[] features, int dim, String date,
                                 String source) {}
+
+    /** The decisions are not enough to train on (exit 1, as a training set too small). */
+    private static final class TooFewDecisions extends Exception {
+        TooFewDecisions(String message) {
+            super(message);
+        }
+    }
 
     @Override
     public Integer call() {
@@ -131,6 +158,23 @@ public final class TrainCommand implements Callable<Integer> {
             if (date != null) {
                 LocalDate.parse(date);
             }
+            if (input == null && !decisions.enabled()) {
+                throw new IllegalArgumentException("give --input (images or a features folder), --decisions, or both");
+            }
+            if (!decisions.givenWithoutDecisions().isEmpty()) {
+                throw new IllegalArgumentException(decisions.givenWithoutDecisions() + " select decisions: add --decisions");
+            }
+            if (decisions.enabled()) {
+                decisions.filter();
+                if (input != null && !FeaturesFolder.isFeaturesFolder(input)) {
+                    throw new IllegalArgumentException("--decisions extends a features folder, and " + input + " is not"
+                            + " one: embed the images first (tools/clipguard embed --input " + input + " --output"
+                            + " <features>) and pass that folder");
+                }
+                if (minPerClass < 1) {
+                    throw new IllegalArgumentException("--min-per-class must be at least 1, got " + minPerClass);
+                }
+            }
             options = new LinearTrainer.Options(solverType, c != null ? List.of(c) : cGrid != null ? cGrid
                     : DEFAULT_GRID, folds, targetFpr, seed);
         } catch (IllegalArgumentException e) {
@@ -142,12 +186,28 @@ public final class TrainCommand implements Callable<Integer> {
         }
         ModelManifest manifest;
         TrainingData data;
+        LinearHead.Decisions fromDecisions = null;
         try {
             manifest = ModelManifest.load(engineOptions.modelDir);
-            data = FeaturesFolder.isFeaturesFolder(input) ? fromFeatures(manifest) : fromImages(err);
-        } catch (ModelLoadException | IOException e) {
+            data = input == null ? null : FeaturesFolder.isFeaturesFolder(input) ? fromFeatures(manifest) : fromImages(err);
+            if (decisions.enabled()) {
+                ReviewedUploads.Joined joined = decisions.read(engineOptions.showProgress(), reading ->
+                        reading.uploads().join(decisions.filter(), manifest.id(), manifest.featureDim(), reading.progress()));
+                fromDecisions = provenance(joined);
+                err.println("decisions: " + joined.decisionRecords() + " records in " + decisions.decisionsTopic() + ", "
+                        + joined.rows().size() + " labelled uploads with a vector of " + manifest.id() + " "
+                        + joined.counts() + (joined.skipped().isEmpty() ? "" : "; left out: "
+                        + String.join(", ", DecisionLog.describe(joined.skipped())))
+                        + (joined.unreadable() > 0 ? "; " + joined.unreadable() + " unreadable records" : ""));
+                checkMinimum(fromDecisions.classes(), data);
+                data = withDecisions(data, joined);
+            }
+        } catch (ModelLoadException | IOException | IllegalStateException e) {
             err.println("error: " + e.getMessage());
             return ClipguardCli.EXIT_LOAD_ERROR;
+        } catch (TooFewDecisions e) {
+            err.println("error: " + e.getMessage());
+            return 1;
         }
         int rows = data.typs().size();
         boolean[] positive = new boolean[rows];
@@ -179,7 +239,7 @@ public final class TrainCommand implements Callable<Integer> {
         LinearHead.Training training = new LinearHead.Training("clipguard train", data.source(), counts, listSha,
                 sha256(featureBytes(data.features())), headDate, seed, solver, result.c(),
                 options.cGrid(), options.folds(), targetFpr, result.platt().a(), result.platt().b(),
-                result.priorLogOdds(), result.cvAuc(), result.cvBalancedAccuracy());
+                result.priorLogOdds(), result.cvAuc(), result.cvBalancedAccuracy(), fromDecisions);
         String headVersion = version != null ? version : headDate + "-" + solver + "-" + listSha.substring(0, 8);
         String provenance = String.format(java.util.Locale.ROOT, "clipguard train: %d real + %d synthetic (%s),"
                 + " %s C=%s, %d-fold CV AUC %.4f, balanced accuracy %.4f at threshold %s", result.negatives(),
@@ -241,6 +301,64 @@ public final class TrainCommand implements Callable<Integer> {
             System.arraycopy(features.matrix().data(), e.row() * dim, data, i * dim, dim);
         }
         return new TrainingData(filenames, typs, data, dim, info.date(), "features " + input.getFileName());
+    }
+
+    /** The decisions' provenance for the head's training object. */
+    private LinearHead.Decisions provenance(ReviewedUploads.Joined joined) {
+        DecisionLog.Filter filter = decisions.filter();
+        Map<String, Integer> classes = new TreeMap<>(Map.of(ImageInputs.REAL, 0, SYNTHETIC, 0));
+        joined.counts().forEach((typ, n) -> classes.merge(typ.equals(ImageInputs.REAL) ? ImageInputs.REAL : SYNTHETIC, n,
+                Integer::sum));
+        return new LinearHead.Decisions(decisions.decisionsTopic(), decisions.embeddingsTopic(),
+                filter.since() == null ? null : filter.since().toString(),
+                filter.until() == null ? null : filter.until().toString(), classes, joined.counts(),
+                filter.generators().stream().sorted().toList(), minPerClass, joined.decisionRecords(),
+                new TreeMap<>(joined.skipped()));
+    }
+
+    static final String SYNTHETIC = "synthetic";
+
+    /**
+     * Each class needs --min-per-class decided uploads; with a features folder, a class without any decision comes
+     * from the folder alone.
+     */
+    private void checkMinimum(Map<String, Integer> classes, TrainingData features) throws TooFewDecisions {
+        for (Map.Entry<String, Integer> c : classes.entrySet()) {
+            int n = c.getValue();
+            if (n < minPerClass && !(features != null && n == 0)) {
+                throw new TooFewDecisions("only " + n + " " + c.getKey() + " decided uploads with a vector of the model"
+                        + " in " + decisions.decisionsTopic() + " (" + classes + "), --min-per-class is " + minPerClass
+                        + ": label more uploads in the console, widen --since/--until/--generator, or lower"
+                        + " --min-per-class" + (features == null ? " (or add the original training set with --input)"
+                        : ""));
+            }
+        }
+    }
+
+    /** {@code features} (null: none) followed by the decided uploads, in upload-id order. */
+    private TrainingData withDecisions(TrainingData features, ReviewedUploads.Joined joined) {
+        int dim = joined.dim();
+        int before = features == null ? 0 : features.typs().size();
+        float[] all = new float[(before + joined.rows().size()) * dim];
+        List<String> filenames = new ArrayList<>();
+        List<String> typs = new ArrayList<>();
+        if (features != null) {
+            System.arraycopy(features.features(), 0, all, 0, before * dim);
+            filenames.addAll(features.filenames());
+            typs.addAll(features.typs());
+        }
+        Instant newest = Instant.EPOCH;
+        for (int i = 0; i < joined.rows().size(); i++) {
+            ReviewedUploads.Row row = joined.rows().get(i);
+            System.arraycopy(row.vector(), 0, all, (before + i) * dim, dim);
+            filenames.add(decisions.decisionsTopic() + ":" + row.uploadId());
+            typs.add(row.typ());
+            newest = row.decidedAt().isAfter(newest) ? row.decidedAt() : newest;
+        }
+        String decided = LocalDate.ofInstant(newest, ZoneOffset.UTC).toString();
+        String date = features == null || decided.compareTo(features.date()) > 0 ? decided : features.date();
+        String source = (features == null ? "" : features.source() + " + ") + "decisions " + decisions.decisionsTopic();
+        return new TrainingData(filenames, typs, all, dim, date, source);
     }
 
     private TrainingData fromImages(PrintWriter err) throws IOException, ModelLoadException {

@@ -10,6 +10,7 @@ import io.clipguard.avro.DetectorHeadEntry;
 import io.clipguard.avro.HighScoreAlert;
 import io.clipguard.avro.ImageEmbedding;
 import io.clipguard.avro.ImageUploaded;
+import io.clipguard.avro.ModerationDecision;
 import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.avro.ScoringFailure;
 import io.clipguard.avro.UploaderBurstAlert;
@@ -39,7 +40,14 @@ import org.apache.kafka.common.serialization.Serdes;
  *   moderation-burst-alerts  uploader id (string)  UploaderBurstAlert
  *   image-embeddings      upload id (string)   ImageEmbedding  (compact,delete; written with the verdict)
  *   detector-heads        head:&lt;model&gt;:&lt;version&gt; | active:&lt;model&gt;   DetectorHeadEntry (compacted, 1 partition)
+ *   moderation-decisions  upload id (string)   ModerationDecision  (delete, retention unlimited; written by the console)
  * </pre>
+ *
+ * <p>moderation-decisions is not compacted although the latest decision per upload is the one that counts: a changed
+ * decision keeps its history (who decided what, when), and the labels are the training set of {@code train
+ * --decisions}, so nothing deletes them by age either ({@link #DECISIONS_RETENTION}). Readers fold the history into
+ * the latest decision per upload themselves. Moderators write a few hundred small records an hour, so unlimited
+ * retention costs little.
  */
 public final class Topics {
     public static final String UPLOADS = "image-uploads";
@@ -49,6 +57,7 @@ public final class Topics {
     public static final String BURST_ALERTS = "moderation-burst-alerts";
     public static final String EMBEDDINGS = "image-embeddings";
     public static final String HEADS = "detector-heads";
+    public static final String DECISIONS = "moderation-decisions";
 
     /**
      * The default largest upload record, in bytes (16 MiB): the service's {@code clipguard.max-record-bytes}
@@ -72,6 +81,12 @@ public final class Topics {
     public static final Duration EMBEDDINGS_RETENTION = Duration.ofDays(90);
 
     /**
+     * moderation-decisions' {@code retention.ms}: -1, kept for good. Decisions are the reviewers' audit trail and the
+     * labels heads are trained from; a deployment that must forget them sets a retention of its own.
+     */
+    public static final long DECISIONS_RETENTION = -1;
+
+    /**
      * The state store holding the positions of uploads waiting for their batch. Kafka Streams backs it with the internal
      * topic {@code <application id>-pending-uploads-changelog}, which must have as many partitions as the uploads
      * topic (TopicCheck derives and checks it from the topology).
@@ -89,13 +104,14 @@ public final class Topics {
 
     /** The topic names one deployment uses; each can be renamed in the config ({@code clipguard.topics.*}). */
     public record Names(String uploads, String verdicts, String alerts, String deadLetter, String burstAlerts,
-                        String embeddings, String heads) {
-        public static final Names DEFAULT = new Names(UPLOADS, VERDICTS, ALERTS, DEAD_LETTER, BURST_ALERTS, EMBEDDINGS, HEADS);
+                        String embeddings, String heads, String decisions) {
+        public static final Names DEFAULT = new Names(UPLOADS, VERDICTS, ALERTS, DEAD_LETTER, BURST_ALERTS, EMBEDDINGS, HEADS,
+                DECISIONS);
 
         /** Every name with {@code suffix} appended (tests and benchmarks run side by side on one broker). */
         public Names withSuffix(String suffix) {
             return new Names(uploads + suffix, verdicts + suffix, alerts + suffix, deadLetter + suffix, burstAlerts + suffix,
-                    embeddings + suffix, heads + suffix);
+                    embeddings + suffix, heads + suffix, decisions + suffix);
         }
 
         /** The topics that answer each upload (what {@code watch} prints). */
@@ -103,9 +119,9 @@ public final class Topics {
             return List.of(verdicts, alerts, deadLetter, burstAlerts);
         }
 
-        /** Every topic the service reads or writes, input first. */
+        /** Every topic the service reads or writes (decisions: its console), input first. */
         public List<String> all() {
-            return List.of(uploads, verdicts, alerts, deadLetter, burstAlerts, embeddings, heads);
+            return List.of(uploads, verdicts, alerts, deadLetter, burstAlerts, embeddings, heads, decisions);
         }
 
         /**
@@ -121,13 +137,15 @@ public final class Topics {
             schemas.put(burstAlerts, UploaderBurstAlert.getClassSchema());
             schemas.put(embeddings, ImageEmbedding.getClassSchema());
             schemas.put(heads, DetectorHeadEntry.getClassSchema());
+            schemas.put(decisions, ModerationDecision.getClassSchema());
             return schemas;
         }
 
         /**
          * The topic {@code name} of this set as it must be created: detector-heads compacted with one partition (one
          * order for a head and its activation); image-embeddings compacted by upload id (a re-embedding replaces the
-         * old vector) and deleted after {@link #EMBEDDINGS_RETENTION}; the others with {@code partitions}.
+         * old vector) and deleted after {@link #EMBEDDINGS_RETENTION}; moderation-decisions never deleted
+         * ({@link #DECISIONS_RETENTION}: the history is kept); all but detector-heads with {@code partitions}.
          */
         public NewTopic newTopic(String name, int partitions, short replicationFactor, int maxMessageBytes) {
             Map<String, String> configs = new java.util.HashMap<>(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
@@ -139,6 +157,10 @@ public final class Topics {
                 configs.put(TopicConfig.CLEANUP_POLICY_CONFIG,
                         TopicConfig.CLEANUP_POLICY_COMPACT + "," + TopicConfig.CLEANUP_POLICY_DELETE);
                 configs.put(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(EMBEDDINGS_RETENTION.toMillis()));
+            }
+            if (name.equals(decisions)) {
+                configs.put(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE);
+                configs.put(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(DECISIONS_RETENTION));
             }
             return new NewTopic(name, partitions, replicationFactor).configs(configs);
         }
@@ -187,6 +209,11 @@ public final class Topics {
 
     public static Topic<String, ImageEmbedding> embeddings(String name, OutputSchemas schemas) {
         return new Topic<>(name, Serdes.String(), schemas.pinnedSerde(name, ImageEmbedding.getClassSchema()));
+    }
+
+    /** Keyed by upload id; every record is kept, the latest per upload counts. */
+    public static Topic<String, ModerationDecision> decisions(String name, OutputSchemas schemas) {
+        return new Topic<>(name, Serdes.String(), schemas.pinnedSerde(name, ModerationDecision.getClassSchema()));
     }
 
     public static Topic<String, DetectorHeadEntry> heads(String name, OutputSchemas schemas) {

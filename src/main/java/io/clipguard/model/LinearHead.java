@@ -64,7 +64,44 @@ public record LinearHead(
             @JsonProperty("platt_b") double plattB,
             @JsonProperty("prior_log_odds") double priorLogOdds,
             @JsonProperty("cv_auc") double cvAuc,
-            @JsonProperty("cv_balanced_accuracy") double cvBalancedAccuracy) {}
+            @JsonProperty("cv_balanced_accuracy") double cvBalancedAccuracy,
+            Decisions decisions) {
+
+        /** A training record without decisions (images or a features folder only). */
+        public Training(String tool, String input, java.util.Map<String, Integer> counts, String listSha256,
+                        String featuresSha256, String date, long seed, String solver, double c,
+                        java.util.List<Double> cGrid, int folds, Double targetFpr, double plattA, double plattB,
+                        double priorLogOdds, double cvAuc, double cvBalancedAccuracy) {
+            this(tool, input, counts, listSha256, featuresSha256, date, seed, solver, c, cGrid, folds, targetFpr, plattA,
+                    plattB, priorLogOdds, cvAuc, cvBalancedAccuracy, null);
+        }
+    }
+
+    /**
+     * Where the moderators' decisions among the training rows came from ({@code train --decisions}; absent otherwise).
+     *
+     * @param topic           the decisions topic; {@code embeddingsTopic} the topic their vectors were read from
+     * @param since           ISO-8601 instant of --since (null: from the first decision)
+     * @param until           ISO-8601 instant of --until (null: up to the end of the topic when it was read)
+     * @param classes         decision rows per class (real, synthetic)
+     * @param counts          decision rows per typ (real and each generator name)
+     * @param generators      the --generator filter (empty: every generator)
+     * @param minPerClass     the minimum decided uploads per class that was required
+     * @param decisionRecords records read from {@code topic}
+     * @param skipped         decided uploads left out, by reason (UNSURE, outside the range, another model, ...)
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Decisions(
+            String topic,
+            @JsonProperty("embeddings_topic") String embeddingsTopic,
+            String since,
+            String until,
+            java.util.Map<String, Integer> classes,
+            java.util.Map<String, Integer> counts,
+            java.util.List<String> generators,
+            @JsonProperty("min_per_class") int minPerClass,
+            @JsonProperty("decision_records") long decisionRecords,
+            java.util.Map<String, Long> skipped) {}
 
     /** Writes the head as canonical JSON: the same head gives the same bytes. */
     public void write(Path file) throws IOException {

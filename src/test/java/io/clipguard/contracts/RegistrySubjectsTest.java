@@ -19,6 +19,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.Schema;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.config.ConfigResource;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The registry subjects clipguard owns, as Confluent clients find them, on a real broker and the real Apicurio
  * Registry: after {@code create-topics} (default topic names) and after the service's start (its own topic names)
- * every subject is at {@link OutputSchemas#COMPATIBILITY} with the text of its {@code avro/*.avsc} file, so an
+ * every subject (moderation-decisions' too) is at {@link OutputSchemas#COMPATIBILITY} with the text of its {@code avro/*.avsc} file, so an
  * incompatible ImageUploaded is refused and a lookup by the file's content finds it. Then the third-party clients of
  * {@code src/test/node}: kafkajs's registry client with default options registers and finds ImageUploaded.avsc, its
  * upload is scored, and a kafkajs consumer (default codecs only) reads the verdict.
@@ -70,6 +73,25 @@ class RegistrySubjectsTest {
     @Test
     void createTopicsSetsEverySubjectToBackwardWithTheAvscText() throws Exception {
         assertEverySubjectClaimed(Topics.Names.DEFAULT);
+    }
+
+    /** The topics whose configs are part of the contract: embeddings compacted by upload id, decisions kept whole. */
+    @Test
+    void createTopicsKeepsEveryDecisionAndCompactsEmbeddings() throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.broker().bootstrapServers()))) {
+            assertThat(topicConfig(admin, Topics.DECISIONS, "cleanup.policy")).isEqualTo("delete");
+            assertThat(topicConfig(admin, Topics.DECISIONS, "retention.ms")).isEqualTo("-1");
+            assertThat(topicConfig(admin, Topics.EMBEDDINGS, "cleanup.policy")).isEqualTo("compact,delete");
+            assertThat(topicConfig(admin, Topics.EMBEDDINGS, "retention.ms"))
+                    .isEqualTo(String.valueOf(Topics.EMBEDDINGS_RETENTION.toMillis()));
+            assertThat(admin.describeTopics(List.of(Topics.DECISIONS)).allTopicNames().get().get(Topics.DECISIONS)
+                    .partitions()).hasSize(2);
+        }
+    }
+
+    private static String topicConfig(Admin admin, String topic, String name) throws Exception {
+        ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        return admin.describeConfigs(List.of(r)).all().get().get(r).get(name).value();
     }
 
     @Test

@@ -19,8 +19,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "create-topics", mixinStandardHelpOptions = true,
         description = {"Create image-uploads, moderation-verdicts, moderation-alerts, image-uploads-dlq,"
-                + " moderation-burst-alerts, image-embeddings and detector-heads if missing.",
-                "image-embeddings: cleanup.policy=compact,delete, retention 90 days; detector-heads: compacted, 1 partition.",
+                + " moderation-burst-alerts, image-embeddings, detector-heads and moderation-decisions if missing.",
+                "image-embeddings: cleanup.policy=compact,delete, retention 90 days; detector-heads: compacted, 1 partition;"
+                        + " moderation-decisions: cleanup.policy=delete, retention unlimited (the decisions' history).",
                 "Then sets each topic's registry subject (<topic>-value) to compatibility " + OutputSchemas.COMPATIBILITY
                         + " and registers its schema, the text of avro/<Record>.avsc (docs/contracts.md)."})
 public final class CreateTopicsCommand implements Callable<Integer> {

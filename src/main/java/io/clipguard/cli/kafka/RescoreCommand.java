@@ -149,7 +149,7 @@ public final class RescoreCommand implements Callable<Integer> {
             return 3;
         }
         Topics.Names topics = new Topics.Names(uploadsTopic, verdictsTopic, alertsTopic, deadLetterTopic, Topics.BURST_ALERTS, embeddingsTopic,
-                headsTopic);
+                headsTopic, Topics.DECISIONS);
         Rescorer.Options options = new Rescorer.Options(kafka.bootstrapServers, kafka.registryUrl, topics,
                 toTopic != null ? toTopic : verdictsTopic, alertThreshold, transactionSize, maxRecordBytes, compression);
         Path models = modelDir != null ? modelDir : ModelManifest.defaultDir(head.modelId());

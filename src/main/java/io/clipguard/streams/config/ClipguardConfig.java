@@ -82,9 +82,13 @@ public interface ClipguardConfig {
         @WithDefault(io.clipguard.contracts.Topics.HEADS)
         String heads();
 
+        /** The moderators' decisions (written by the console, read by train/evaluate --decisions). */
+        @WithDefault(io.clipguard.contracts.Topics.DECISIONS)
+        String decisions();
+
         default io.clipguard.contracts.Topics.Names names() {
             return new io.clipguard.contracts.Topics.Names(uploads(), verdicts(), alerts(), deadLetter(), burstAlerts(),
-                    embeddings(), heads());
+                    embeddings(), heads(), decisions());
         }
     }
 
