@@ -152,6 +152,16 @@ public sealed interface Operation {
             int x = random.nextInt(img.width() - side + 1);
             int y = random.nextInt(img.height() - side + 1);
             int quality = MIN_QUALITY + random.nextInt(MAX_QUALITY - MIN_QUALITY + 1);
+            return operations(img, side, x, y, quality, context, drawn);
+        }
+
+        /** The operations with given draws (what a row of the score CSV lists), recording them into {@code drawn}. */
+        public static Impaired operations(RgbImage img, int side, int x, int y, int quality, ImageContext context,
+                                          Map<String, String> drawn) throws ImpairmentException {
+            String spec = "dmid";
+            if (side < 1 || x < 0 || y < 0 || x + side > img.width() || y + side > img.height()) {
+                throw tooSmall(spec, img, "no " + side + "-pixel square at (" + x + ", " + y + ")");
+            }
             PilResample.Filter filter = side > OUTPUT_SIDE ? PilResample.Filter.LANCZOS : PilResample.Filter.BICUBIC;
             Map<String, String> withDraws = new LinkedHashMap<>(drawn);
             withDraws.put("dmid_side", Integer.toString(side));
