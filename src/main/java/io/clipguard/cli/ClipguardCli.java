@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "clipguard", mixinStandardHelpOptions = true, version = "clipguard 0.1.0",
         description = "Flags AI-generated images with a CLIP-feature linear detector (Cozzolino et al., CVPRW 2024).",
         subcommands = {ScoreCommand.class, EmbedCommand.class, TrainCommand.class, EvaluateCommand.class,
+                RobustnessCommand.class,
                 VerifyModelCommand.class, CreateTopicsCommand.class, PublishCommand.class,
                 WatchCommand.class, HeadCommand.class, RescoreCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 nothing succeeded (see the command's help), 2 usage error,"

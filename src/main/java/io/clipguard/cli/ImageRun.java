@@ -42,10 +42,20 @@ final class ImageRun {
     static <R> double run(List<InputRow> rows, ScoringEngine engine, boolean progress, String task,
                           Function<byte[], CompletableFuture<R>> submit, BiFunction<String, String, R> failed,
                           RowSink<R> sink) throws IOException {
-        ProgressBar bar = progress ? progressBar(task, rows.size()) : null;
-        long start = System.nanoTime();
         // A sliding window of in-flight images: enough to fill batches, bounded so memory is too.
         int window = Math.max(4 * engine.info().maxBatchSize(), 2 * engine.config().decodeThreads());
+        return run(rows, engine, window, progress, task, (row, bytes) -> submit.apply(bytes), failed, sink);
+    }
+
+    /**
+     * As {@link #run(List, ScoringEngine, boolean, String, Function, BiFunction, RowSink)} with {@code window} rows in
+     * flight, and {@code submit} told which row the bytes are (a command that makes several images of each row).
+     */
+    static <R> double run(List<InputRow> rows, ScoringEngine engine, int window, boolean progress, String task,
+                          BiFunction<InputRow, byte[], CompletableFuture<R>> submit,
+                          BiFunction<String, String, R> failed, RowSink<R> sink) throws IOException {
+        ProgressBar bar = progress ? progressBar(task, rows.size()) : null;
+        long start = System.nanoTime();
         ImageLimits limits = engine.config().imageLimits();
         Deque<Pending<R>> inFlight = new ArrayDeque<>();
         try {
@@ -76,7 +86,7 @@ final class ImageRun {
 
     /** Reads the file here and submits its bytes; a missing, unreadable or oversized file fails without the engine. */
     private static <R> CompletableFuture<R> submit(InputRow row, ImageLimits limits,
-                                                   Function<byte[], CompletableFuture<R>> submit,
+                                                   BiFunction<InputRow, byte[], CompletableFuture<R>> submit,
                                                    BiFunction<String, String, R> failed) {
         Path file = row.file();
         if (row.filename().isBlank()) {
@@ -94,7 +104,7 @@ final class ImageRun {
                 return CompletableFuture.completedFuture(failed.apply(FailureReason.TOO_LARGE.name(), "file of "
                         + size + " bytes is over the " + limits.maxEncodedBytes() + "-byte limit"));
             }
-            return submit.apply(Files.readAllBytes(file));
+            return submit.apply(row, Files.readAllBytes(file));
         } catch (NoSuchFileException e) {
             return CompletableFuture.completedFuture(failed.apply("NOT_FOUND", "no such file: " + file));
         } catch (IOException | RuntimeException e) {

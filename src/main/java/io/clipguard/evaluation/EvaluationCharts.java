@@ -156,6 +156,127 @@ public final class EvaluationCharts {
         save(png, chart);
     }
 
+    /**
+     * One robustness panel: a family of impairments (e.g. jpeg) at its strengths (x, in the order given: mild to
+     * strong), a metric's value per series (one per generator, and AVG), and the unimpaired AVG as a reference.
+     */
+    public record RobustnessPanel(String family, List<String> strengths, Map<String, double[]> series,
+                                  double unimpaired) {}
+
+    /**
+     * The robustness picture: one panel per impairment family in a grid, {@code metric} against strength, a thin line
+     * per generator, a thick black AVG line, the unimpaired AVG as a dashed line; one legend, under the grid.
+     */
+    public static void robustness(Path png, String title, String metric, List<RobustnessPanel> panels)
+            throws IOException {
+        int columns = Math.min(4, Math.max(1, panels.size()));
+        int rows = (panels.size() + columns - 1) / columns;
+        int panelWidth = 420;
+        int panelHeight = 320;
+        int titleHeight = 50;
+        int legendHeight = 40;
+        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(columns * panelWidth,
+                titleHeight + rows * panelHeight + legendHeight, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = image.createGraphics();
+        try {
+            g.setRenderingHint(java.awt.RenderingHints.KEY_ANTIALIASING, java.awt.RenderingHints.VALUE_ANTIALIAS_ON);
+            g.setRenderingHint(java.awt.RenderingHints.KEY_TEXT_ANTIALIASING,
+                    java.awt.RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, image.getWidth(), image.getHeight());
+            g.setColor(Color.BLACK);
+            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 18));
+            g.drawString(title, 12, 30);
+            List<String> seriesNames = panels.isEmpty() ? List.of() : List.copyOf(panels.get(0).series().keySet());
+            Map<String, Color> colors = seriesColors(seriesNames);
+            for (int p = 0; p < panels.size(); p++) {
+                JFreeChart chart = robustnessPanel(panels.get(p), metric, colors);
+                chart.draw(g, new java.awt.geom.Rectangle2D.Double((p % columns) * panelWidth,
+                        titleHeight + (p / columns) * panelHeight, panelWidth, panelHeight));
+            }
+            // One legend for every panel.
+            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 14));
+            int x = 12;
+            int y = titleHeight + rows * panelHeight + 25;
+            for (String name : seriesNames) {
+                g.setColor(colors.get(name));
+                g.setStroke(new BasicStroke(name.equals(AVG) ? 4f : 2f));
+                g.drawLine(x, y - 5, x + 28, y - 5);
+                g.setColor(Color.BLACK);
+                g.drawString(name, x + 34, y);
+                x += 34 + g.getFontMetrics().stringWidth(name) + 24;
+            }
+            g.setColor(Color.DARK_GRAY);
+            g.setStroke(new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 6f}, 0f));
+            g.drawLine(x, y - 5, x + 28, y - 5);
+            g.setColor(Color.BLACK);
+            g.drawString("unimpaired AVG", x + 34, y);
+        } finally {
+            g.dispose();
+        }
+        Path parent = png.toAbsolutePath().getParent();
+        if (parent != null) {
+            java.nio.file.Files.createDirectories(parent);
+        }
+        javax.imageio.ImageIO.write(image, "png", png.toFile());
+    }
+
+    private static final String AVG = "AVG";
+
+    private static Map<String, Color> seriesColors(List<String> names) {
+        Color[] palette = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728),
+                new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf), new Color(0xbcbd22)};
+        Map<String, Color> colors = new java.util.LinkedHashMap<>();
+        int i = 0;
+        for (String name : names) {
+            colors.put(name, name.equals(AVG) ? Color.BLACK : palette[i++ % palette.length]);
+        }
+        return colors;
+    }
+
+    private static JFreeChart robustnessPanel(RobustnessPanel panel, String metric, Map<String, Color> colors) {
+        XYSeriesCollection data = new XYSeriesCollection();
+        for (Map.Entry<String, double[]> series : panel.series().entrySet()) {
+            XYSeries line = new XYSeries(series.getKey(), false, true);
+            double[] values = series.getValue();
+            for (int i = 0; i < values.length; i++) {
+                if (!Double.isNaN(values[i])) {
+                    line.add(i, values[i]);
+                }
+            }
+            data.addSeries(line);
+        }
+        JFreeChart chart = ChartFactory.createXYLineChart(panel.family(), null, metric, data,
+                PlotOrientation.VERTICAL, false, false, false);
+        chart.getTitle().setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
+        XYPlot plot = chart.getXYPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        org.jfree.chart.axis.SymbolAxis strengths = new org.jfree.chart.axis.SymbolAxis(
+                "strength (milder \u2192 stronger)", panel.strengths().toArray(String[]::new));
+        strengths.setGridBandsVisible(false);
+        strengths.setTickLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
+        strengths.setLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        strengths.setRange(-0.3, Math.max(0.3, panel.strengths().size() - 0.7));
+        plot.setDomainAxis(strengths);
+        NumberAxis range = (NumberAxis) plot.getRangeAxis();
+        range.setRange(0, 1.02);
+        range.setTickLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+        for (int i = 0; i < data.getSeriesCount(); i++) {
+            String name = (String) data.getSeriesKey(i);
+            renderer.setSeriesPaint(i, colors.getOrDefault(name, Color.GRAY));
+            renderer.setSeriesStroke(i, new BasicStroke(name.equals(AVG) ? 4f : 1.8f));
+            renderer.setSeriesShape(i, new java.awt.geom.Ellipse2D.Double(-4, -4, 8, 8));
+        }
+        plot.setRenderer(renderer);
+        ValueMarker unimpaired = new ValueMarker(panel.unimpaired(), Color.DARK_GRAY, new BasicStroke(2f,
+                BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 6f}, 0f));
+        plot.addRangeMarker(unimpaired);
+        return chart;
+    }
+
     private static void save(Path png, JFreeChart chart) throws IOException {
         chart.setBackgroundPaint(Color.WHITE);
         chart.getPlot().setBackgroundPaint(Color.WHITE);

@@ -54,46 +54,7 @@ public final class ClipPreprocessor {
         int top = (int) Math.rint((outH - crop) / 2.0);
         int left = (int) Math.rint((outW - crop) / 2.0);
 
-        boolean horizontal = outW != inW;
-        boolean vertical = outH != inH;
-        byte[] in = image.rgb();
-        int rowLength = crop * 3;
-
-        // Input rows the vertical pass reads (or the crop rows themselves when height is unchanged).
-        PilBicubic.Coefficients vCoeffs = vertical ? PilBicubic.coefficients(inH, outH, top, crop) : null;
-        int rowFirst = vertical ? vCoeffs.firstInput() : top;
-        int rowCount = vertical ? vCoeffs.endInput() - rowFirst : crop;
-
-        if (!horizontal) {
-            byte[] rows = new byte[rowCount * rowLength];
-            for (int y = 0; y < rowCount; y++) {
-                System.arraycopy(in, ((rowFirst + y) * inW + left) * 3, rows, y * rowLength, rowLength);
-            }
-            if (!vertical) {
-                return new RgbImage(crop, crop, rows);
-            }
-            int[] wide = new int[rows.length];
-            for (int i = 0; i < rows.length; i++) {
-                wide[i] = rows[i] & 0xFF;
-            }
-            return verticalPass(wide, rowLength, rowFirst, vCoeffs, crop);
-        }
-        int[] rows = new int[rowCount * rowLength];
-        ResamplePasses.chosen().horizontal(in, inW, rowFirst, rowCount, PilBicubic.coefficients(inW, outW, left, crop), rows);
-        if (!vertical) {
-            byte[] out = new byte[rows.length];
-            for (int i = 0; i < rows.length; i++) {
-                out[i] = (byte) rows[i];
-            }
-            return new RgbImage(crop, crop, out);
-        }
-        return verticalPass(rows, rowLength, rowFirst, vCoeffs, crop);
-    }
-
-    private static RgbImage verticalPass(int[] rows, int rowLength, int rowFirst, PilBicubic.Coefficients vCoeffs, int crop) {
-        byte[] out = new byte[crop * rowLength];
-        ResamplePasses.chosen().vertical(rows, rowLength, rowFirst, vCoeffs, out);
-        return new RgbImage(crop, crop, out);
+        return PilResample.resizeWindow(image, outW, outH, left, top, crop, crop, PilResample.Filter.BICUBIC);
     }
 
     /** ÷255, (x-mean)/std, CHW, written straight into `tensor` at element offset index*3*crop*crop. */

@@ -34,11 +34,11 @@ final class PanamaResamplePasses implements ResamplePasses {
     }
 
     private static IntVector clip8(IntVector sum) {
-        return sum.lanewise(VectorOperators.ASHR, PilBicubic.PRECISION_BITS).max(0).min(255);
+        return sum.lanewise(VectorOperators.ASHR, PilResample.PRECISION_BITS).max(0).min(255);
     }
 
     @Override
-    public void horizontal(byte[] in, int inWidth, int rowFirst, int rowCount, PilBicubic.Coefficients c, int[] out) {
+    public void horizontal(byte[] in, int inWidth, int rowFirst, int rowCount, PilResample.Coefficients c, int[] out) {
         int lanes = INT.length();
         int cols = c.bounds.length / 2;
         int[] bounds = c.bounds;
@@ -69,7 +69,7 @@ final class PanamaResamplePasses implements ResamplePasses {
                 int p = (bounds[2 * col] - x0) * lanes;
                 int taps = bounds[2 * col + 1];
                 int kk = col * ksize;
-                IntVector r = IntVector.broadcast(INT, PilBicubic.HALF);
+                IntVector r = IntVector.broadcast(INT, PilResample.HALF);
                 IntVector g = r;
                 IntVector b = r;
                 for (int t = 0; t < taps; t++, p += lanes) {
@@ -93,13 +93,13 @@ final class PanamaResamplePasses implements ResamplePasses {
         }
         if (y < rowCount) {
             int[] rest = new int[(rowCount - y) * cols * 3];
-            PilBicubic.horizontal(in, inWidth, rowFirst + y, rowCount - y, c, rest);
+            PilResample.horizontal(in, inWidth, rowFirst + y, rowCount - y, c, rest);
             System.arraycopy(rest, 0, out, y * cols * 3, rest.length);
         }
     }
 
     @Override
-    public void vertical(int[] in, int rowLength, int inRowFirst, PilBicubic.Coefficients c, byte[] out) {
+    public void vertical(int[] in, int rowLength, int inRowFirst, PilResample.Coefficients c, byte[] out) {
         int lanes = INT.length();
         int rows = c.bounds.length / 2;
         int bound = INT.loopBound(rowLength);
@@ -110,7 +110,7 @@ final class PanamaResamplePasses implements ResamplePasses {
             int o = r * rowLength;
             int j = 0;
             for (; j < bound; j += lanes) {
-                IntVector sum = IntVector.broadcast(INT, PilBicubic.HALF);
+                IntVector sum = IntVector.broadcast(INT, PilResample.HALF);
                 for (int t = 0, s = ymin * rowLength + j; t < taps; t++, s += rowLength) {
                     sum = sum.add(IntVector.fromArray(INT, in, s).mul(c.k[kk + t]));
                 }
@@ -118,11 +118,11 @@ final class PanamaResamplePasses implements ResamplePasses {
                 ((ByteVector) clip8(sum).convertShape(VectorOperators.I2B, BYTE, 0)).intoArray(out, o + j);
             }
             for (; j < rowLength; j++) {
-                int sum = PilBicubic.HALF;
+                int sum = PilResample.HALF;
                 for (int t = 0, s = ymin * rowLength + j; t < taps; t++, s += rowLength) {
                     sum += in[s] * c.k[kk + t];
                 }
-                out[o + j] = (byte) PilBicubic.clip8(sum);
+                out[o + j] = (byte) PilResample.clip8(sum);
             }
         }
     }

@@ -3,7 +3,7 @@ package io.clipguard.image;
 import java.util.logging.Logger;
 
 /**
- * The two passes of {@link PilBicubic}, behind one interface so that a SIMD implementation can stand in for the scalar
+ * The two passes of {@link PilResample}, behind one interface so that a SIMD implementation can stand in for the scalar
  * one. Both give the same bytes: integer arithmetic with PIL's rounding and clipping, only the lanes differ.
  *
  * <p>Chosen once, at class init, the way Lucene's VectorizationProvider does: the Panama implementation
@@ -12,27 +12,27 @@ import java.util.logging.Logger;
  * one. One log line names the choice and why.
  */
 interface ResamplePasses {
-    /** See {@link PilBicubic#horizontal}. */
-    void horizontal(byte[] in, int inWidth, int rowFirst, int rowCount, PilBicubic.Coefficients c, int[] out);
+    /** See {@link PilResample#horizontal}. */
+    void horizontal(byte[] in, int inWidth, int rowFirst, int rowCount, PilResample.Coefficients c, int[] out);
 
-    /** See {@link PilBicubic#vertical}. */
-    void vertical(int[] in, int rowLength, int inRowFirst, PilBicubic.Coefficients c, byte[] out);
+    /** See {@link PilResample#vertical}. */
+    void vertical(int[] in, int rowLength, int inRowFirst, PilResample.Coefficients c, byte[] out);
 
     /** The implementation this JVM uses. */
     static ResamplePasses chosen() {
         return Choice.CHOSEN;
     }
 
-    /** PIL's loops as {@link PilBicubic} writes them. */
+    /** PIL's loops as {@link PilResample} writes them. */
     ResamplePasses SCALAR = new ResamplePasses() {
         @Override
-        public void horizontal(byte[] in, int inWidth, int rowFirst, int rowCount, PilBicubic.Coefficients c, int[] out) {
-            PilBicubic.horizontal(in, inWidth, rowFirst, rowCount, c, out);
+        public void horizontal(byte[] in, int inWidth, int rowFirst, int rowCount, PilResample.Coefficients c, int[] out) {
+            PilResample.horizontal(in, inWidth, rowFirst, rowCount, c, out);
         }
 
         @Override
-        public void vertical(int[] in, int rowLength, int inRowFirst, PilBicubic.Coefficients c, byte[] out) {
-            PilBicubic.vertical(in, rowLength, inRowFirst, c, out);
+        public void vertical(int[] in, int rowLength, int inRowFirst, PilResample.Coefficients c, byte[] out) {
+            PilResample.vertical(in, rowLength, inRowFirst, c, out);
         }
 
         @Override

@@ -108,13 +108,43 @@ public final class ScoringEngine implements AutoCloseable {
     }
 
     /**
+     * Scores an image already decoded (as {@link ImageDecoder#decode(byte[])} gives it): the same resize, crop, batch
+     * and head as {@link #submit(byte[])} after its decode. The future never completes exceptionally.
+     */
+    public CompletableFuture<ScoreOutcome> submitDecoded(RgbImage decoded) {
+        if (head == null) {
+            throw new IllegalStateException("this engine was opened without a head (openFeaturesOnly)");
+        }
+        return embedOnPool(() -> {
+            try {
+                return preprocessor.resizeAndCrop(decoded);
+            } catch (ImageDecodeException e) {
+                throw new CompletionException(e);
+            }
+        }).thenApply(outcome -> switch (outcome) {
+            case EmbedOutcome.Embedded embedded -> applyHead(head, embedded.features(), manifest.engineNormalizes());
+            case ScoreOutcome.Failed failed -> failed;
+        });
+    }
+
+    /** The engine's decoder (its limits and decode budget), for callers that decode once and score several times. */
+    public ImageDecoder decoder() {
+        return decoder;
+    }
+
+    /**
      * The backbone's feature vector of one encoded image, without any head (the caller applies the head it wants, e.g.
      * the live one of detector-heads). The future never completes exceptionally.
      */
     public CompletableFuture<EmbedOutcome> embed(byte[] encodedImage) {
+        return embedOnPool(() -> decodeAndCrop(encodedImage));
+    }
+
+    /** Runs {@code crop} on the decode pool, then the batcher: the one path of every image into the model. */
+    private CompletableFuture<EmbedOutcome> embedOnPool(java.util.function.Supplier<RgbImage> cropped) {
         CompletableFuture<RgbImage> crop;
         try {
-            crop = CompletableFuture.supplyAsync(() -> decodeAndCrop(encodedImage), decodePool);
+            crop = CompletableFuture.supplyAsync(cropped, decodePool);
         } catch (RejectedExecutionException e) {
             return CompletableFuture.completedFuture(
                     new ScoreOutcome.Failed(FailureReason.ENGINE_UNAVAILABLE, "the scoring engine is shut down"));

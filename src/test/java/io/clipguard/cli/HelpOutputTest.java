@@ -27,7 +27,7 @@ class HelpOutputTest {
         List<List<String>> paths = new ArrayList<>();
         walk(ClipguardCli.commandLine(), new ArrayList<>(), Collections.newSetFromMap(new IdentityHashMap<>()), paths);
         // The root, its commands and head's subcommands at least; a wrong walk must not pass by finding nothing.
-        assertThat(paths).contains(List.of(), List.of("score"), List.of("evaluate"), List.of("rescore"),
+        assertThat(paths).contains(List.of(), List.of("score"), List.of("evaluate"), List.of("robustness"), List.of("rescore"),
                 List.of("head", "publish"), List.of("head", "activate"), List.of("help"));
 
         for (List<String> path : paths) {

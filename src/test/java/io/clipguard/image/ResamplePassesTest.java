@@ -51,9 +51,9 @@ class ResamplePassesTest {
             int outWidth = 1 + random.nextInt(trial % 4 == 0 ? 4 * inWidth : 400);
             int first = random.nextInt(outWidth);
             int count = 1 + random.nextInt(outWidth - first);
-            byte[] image = PilBicubicTest.image(random, trial, inWidth * (rows + 3) * 3);
+            byte[] image = PilResampleTest.image(random, trial, inWidth * (rows + 3) * 3);
             int rowFirst = random.nextInt(4);
-            PilBicubic.Coefficients c = PilBicubic.coefficients(inWidth, outWidth, first, count);
+            PilResample.Coefficients c = PilResample.coefficients(inWidth, outWidth, first, count);
             int[] scalar = new int[rows * count * 3];
             int[] simd = new int[rows * count * 3];
             ResamplePasses.SCALAR.horizontal(image, inWidth, rowFirst, rows, c, scalar);
@@ -72,9 +72,9 @@ class ResamplePassesTest {
             int outHeight = 1 + random.nextInt(trial % 4 == 0 ? 4 * inHeight : 400);
             int first = random.nextInt(outHeight);
             int count = 1 + random.nextInt(outHeight - first);
-            PilBicubic.Coefficients c = PilBicubic.coefficients(inHeight, outHeight, first, count);
+            PilResample.Coefficients c = PilResample.coefficients(inHeight, outHeight, first, count);
             int rowFirst = c.firstInput();
-            byte[] bytes = PilBicubicTest.image(random, trial, (c.endInput() - rowFirst) * rowLength);
+            byte[] bytes = PilResampleTest.image(random, trial, (c.endInput() - rowFirst) * rowLength);
             int[] rows = new int[bytes.length];
             for (int i = 0; i < bytes.length; i++) {
                 rows[i] = bytes[i] & 0xFF;

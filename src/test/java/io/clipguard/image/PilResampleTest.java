@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
  * plainly here: random photos-like noise, flat white and a 0/255 checkerboard (the largest overshoots of the cubic's
  * negative lobes, so both clips and negative sums occur), shrinking and enlarging, at many sizes and windows.
  */
-class PilBicubicTest {
+class PilResampleTest {
     @Test
     void horizontalPassEqualsPilsPerChannelLoop() {
         Random random = new Random(7);
@@ -21,9 +21,9 @@ class PilBicubicTest {
             int first = random.nextInt(outWidth);
             int count = 1 + random.nextInt(outWidth - first);
             byte[] image = image(random, trial, inWidth * rows * 3);
-            PilBicubic.Coefficients c = PilBicubic.coefficients(inWidth, outWidth, first, count);
+            PilResample.Coefficients c = PilResample.coefficients(inWidth, outWidth, first, count);
             int[] packed = new int[rows * count * 3];
-            PilBicubic.horizontal(image, inWidth, 0, rows, c, packed);
+            PilResample.horizontal(image, inWidth, 0, rows, c, packed);
             assertThat(packed).as("trial %d: %d -> %d, window %d+%d", trial, inWidth, outWidth, first, count)
                     .isEqualTo(pilLoop(image, inWidth, rows, c));
         }
@@ -45,7 +45,7 @@ class PilBicubicTest {
     }
 
     /** Resample.c ImagingResampleHorizontal_8bpc for RGB, restricted to the coefficient window. */
-    private static int[] pilLoop(byte[] image, int inWidth, int rows, PilBicubic.Coefficients c) {
+    private static int[] pilLoop(byte[] image, int inWidth, int rows, PilResample.Coefficients c) {
         int cols = c.bounds.length / 2;
         int[] out = new int[rows * cols * 3];
         for (int y = 0; y < rows; y++) {

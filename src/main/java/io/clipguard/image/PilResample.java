@@ -1,19 +1,94 @@
 package io.clipguard.image;
 
 /**
- * PIL 9.4's bicubic resampler (libImaging/Resample.c), reproduced bit for bit for 8-bit RGB: cubic kernel with
- * a = -0.5 and support 2, antialiased (support times the scale when shrinking), coefficients normalised to sum 1 then
- * turned into 22-bit fixed point, each pass rounding from 1 &lt;&lt; 21 and clipping to uint8; horizontal pass first.
+ * PIL 9.4's resampler (libImaging/Resample.c), reproduced bit for bit for 8-bit RGB with its bicubic filter (cubic
+ * kernel, a = -0.5, support 2) or its Lanczos filter (a = 3, support 3): antialiased (support times the scale when
+ * shrinking), coefficients normalised to sum 1 then turned into 22-bit fixed point, each pass rounding from
+ * 1 &lt;&lt; 21 and clipping to uint8; horizontal pass first, a pass skipped where that side keeps its size.
  *
- * <p>Unlike PIL it computes only a window of the output (the centre crop): every output sample depends only on its own
- * coefficients, so the window's samples are identical to the full resize's.
+ * <p>Unlike PIL it can compute only a window of the output (the centre crop): every output sample depends only on its
+ * own coefficients, so the window's samples are identical to the full resize's.
  */
-final class PilBicubic {
+public final class PilResample {
     static final int PRECISION_BITS = 32 - 8 - 2;
     static final int HALF = 1 << (PRECISION_BITS - 1);
-    private static final double SUPPORT = 2.0;
 
-    private PilBicubic() {
+    /** PIL's resampling filters that we reproduce, with their support (in input pixels, before antialiasing). */
+    public enum Filter {
+        /** {@code Image.BICUBIC}: what torchvision's Resize and our CLIP preprocessing use. */
+        BICUBIC(2.0),
+        /** {@code Image.LANCZOS} (formerly {@code ANTIALIAS}): truncated sinc, a = 3. */
+        LANCZOS(3.0);
+
+        final double support;
+
+        Filter(double support) {
+            this.support = support;
+        }
+
+        double weight(double x) {
+            return this == BICUBIC ? bicubic(x) : lanczos(x);
+        }
+    }
+
+    private PilResample() {
+    }
+
+    /** {@code image.resize((outWidth, outHeight), filter)} in PIL 9.4, the whole output. */
+    public static RgbImage resize(RgbImage image, int outWidth, int outHeight, Filter filter) {
+        return resizeWindow(image, outWidth, outHeight, 0, 0, outWidth, outHeight, filter);
+    }
+
+    /**
+     * The window {@code (left, top, width, height)} of PIL's {@code image.resize((outWidth, outHeight), filter)},
+     * computing only the samples inside it.
+     */
+    static RgbImage resizeWindow(RgbImage image, int outW, int outH, int left, int top, int width, int height,
+                                 Filter filter) {
+        int inW = image.width();
+        int inH = image.height();
+        boolean horizontal = outW != inW;
+        boolean vertical = outH != inH;
+        byte[] in = image.rgb();
+        int rowLength = width * 3;
+
+        // Input rows the vertical pass reads (or the window's rows themselves when the height is unchanged).
+        Coefficients vCoeffs = vertical ? coefficients(filter, inH, outH, top, height) : null;
+        int rowFirst = vertical ? vCoeffs.firstInput() : top;
+        int rowCount = vertical ? vCoeffs.endInput() - rowFirst : height;
+
+        if (!horizontal) {
+            byte[] rows = new byte[rowCount * rowLength];
+            for (int y = 0; y < rowCount; y++) {
+                System.arraycopy(in, ((rowFirst + y) * inW + left) * 3, rows, y * rowLength, rowLength);
+            }
+            if (!vertical) {
+                return new RgbImage(width, height, rows);
+            }
+            int[] wide = new int[rows.length];
+            for (int i = 0; i < rows.length; i++) {
+                wide[i] = rows[i] & 0xFF;
+            }
+            return verticalPass(wide, rowLength, rowFirst, vCoeffs, width, height);
+        }
+        int[] rows = new int[rowCount * rowLength];
+        ResamplePasses.chosen().horizontal(in, inW, rowFirst, rowCount, coefficients(filter, inW, outW, left, width),
+                rows);
+        if (!vertical) {
+            byte[] out = new byte[rows.length];
+            for (int i = 0; i < rows.length; i++) {
+                out[i] = (byte) rows[i];
+            }
+            return new RgbImage(width, height, out);
+        }
+        return verticalPass(rows, rowLength, rowFirst, vCoeffs, width, height);
+    }
+
+    private static RgbImage verticalPass(int[] rows, int rowLength, int rowFirst, Coefficients vCoeffs, int width,
+                                         int height) {
+        byte[] out = new byte[height * rowLength];
+        ResamplePasses.chosen().vertical(rows, rowLength, rowFirst, vCoeffs, out);
+        return new RgbImage(width, height, out);
     }
 
     /** Fixed-point coefficients of output samples {@code first .. first+count-1} of a resize inSize to outSize. */
@@ -47,6 +122,22 @@ final class PilBicubic {
         }
     }
 
+    /** Resample.c lanczos_filter: sinc(x) * sinc(x / 3) on [-3, 3); StrictMath.sin is fdlibm's, as exact as libm's. */
+    private static double lanczos(double x) {
+        if (-3.0 <= x && x < 3.0) {
+            return sinc(x) * sinc(x / 3);
+        }
+        return 0.0;
+    }
+
+    private static double sinc(double x) {
+        if (x == 0.0) {
+            return 1.0;
+        }
+        x = x * Math.PI;
+        return StrictMath.sin(x) / x;
+    }
+
     private static double bicubic(double x) {
         final double a = -0.5;
         if (x < 0.0) {
@@ -61,11 +152,16 @@ final class PilBicubic {
         return 0.0;
     }
 
-    /** Resample.c precompute_coeffs + normalize_coeffs_8bpc, for a window of the outputs. */
+    /** Bicubic {@link #coefficients(Filter, int, int, int, int)}. */
     static Coefficients coefficients(int inSize, int outSize, int first, int count) {
+        return coefficients(Filter.BICUBIC, inSize, outSize, first, count);
+    }
+
+    /** Resample.c precompute_coeffs + normalize_coeffs_8bpc, for a window of the outputs. */
+    static Coefficients coefficients(Filter filter, int inSize, int outSize, int first, int count) {
         double scale = (double) inSize / outSize;
         double filterScale = Math.max(scale, 1.0);
-        double support = SUPPORT * filterScale;
+        double support = filter.support * filterScale;
         int ksize = (int) Math.ceil(support) * 2 + 1;
         int[] bounds = new int[count * 2];
         int[] k = new int[count * ksize];
@@ -85,7 +181,7 @@ final class PilBicubic {
             xmax -= xmin;
             double ww = 0.0;
             for (int x = 0; x < xmax; x++) {
-                double w = bicubic((x + xmin - center + 0.5) * ss);
+                double w = filter.weight((x + xmin - center + 0.5) * ss);
                 weights[x] = w;
                 ww += w;
             }
