@@ -74,6 +74,12 @@ public record EngineConfig(Path modelDir, Path headFile, Device device, int maxB
                 mergeWindow, intraOpThreads, decodeThreads, imageLimits, decodeMode, decodeBudgetPixels, otherMaxPixels);
     }
 
+    /** The same settings with another head file. */
+    public EngineConfig withHeadFile(Path otherHeadFile) {
+        return new EngineConfig(modelDir, otherHeadFile, device, maxBatchSize, mergeWindow, intraOpThreads,
+                decodeThreads, imageLimits, decodeMode, decodeBudgetPixels, maxPixels);
+    }
+
     /** Exact decoding with the heap-sized decode budget. */
     public EngineConfig(Path modelDir, Path headFile, Device device, int maxBatchSize, Duration mergeWindow,
                         int intraOpThreads, int decodeThreads, ImageLimits imageLimits) {
