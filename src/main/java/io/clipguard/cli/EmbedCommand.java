@@ -33,7 +33,9 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  features.npy   float32 N x D, the model's output before L2 normalisation (numpy.load reads it)",
                 "  index.csv      row,filename,<carried columns>,error; a failed image has an error and no row",
                 "  features.json  model id, sha256 of model and manifest, preprocessing, date",
-                "Computing features is the expensive step: train on the folder as often as you like."},
+                "Computing features is the expensive step: train on the folder as often as you like.",
+                "embed concerns the CLIP detector only (a features model with a head): a logit model such as"
+                + " res50nodown has no features and no head to train; give one --model-dir."},
         footer = {"", "Examples:",
                 "  tools/clipguard embed --input samples/training --output work/features",
                 "  tools/clipguard embed --input list.csv --output work/features --model-dir models/clip-vit-l14-commonpool",

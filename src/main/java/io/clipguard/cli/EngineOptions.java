@@ -4,8 +4,17 @@ import io.clipguard.cli.options.DecodeOptions;
 import io.clipguard.cli.options.ProgressDisplay;
 import io.clipguard.inference.Device;
 import io.clipguard.scoring.EngineConfig;
+import io.clipguard.model.ModelLoadException;
+import io.clipguard.model.ModelManifest;
+import io.clipguard.scoring.DetectorSet;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -17,8 +26,18 @@ import picocli.CommandLine.Spec;
  */
 final class EngineOptions {
     @Option(names = "--model-dir", defaultValue = "models/tiny-clip-test", paramLabel = "DIR",
-            description = "Model folder with manifest.json and model.onnx (default: ${DEFAULT-VALUE}).")
-    Path modelDir;
+            description = "Model folder with manifest.json and model.onnx (default: ${DEFAULT-VALUE}). score and"
+                    + " evaluate take it more than once: one detector per folder, fused by --fusion (e.g. the CLIP"
+                    + " detector and models/corvi2023-res50nodown, the reference's default).")
+    List<Path> modelDirs;
+
+    /** "[ID=]N" pixel caps of native-resolution detectors; a bare N applies to every one. */
+    @Option(names = "--max-pixels", paramLabel = "[ID=]N",
+            description = "Pixel cap of a native-resolution detector (res50nodown): a larger image is centre-cropped to"
+                    + " at most N pixels, and the detector is marked as having seen a crop. N alone applies to every"
+                    + " such detector, ID=N to the detector ID (its model id); 0 = no cap. Default: the manifest's"
+                    + " max_pixels (none: the whole image, as the reference).")
+    List<String> maxPixels = new ArrayList<>();
 
     @Option(names = "--batch-size", defaultValue = "" + EngineConfig.DEFAULT_MAX_BATCH_SIZE,
             description = "Max images per ONNX Runtime run (default: ${DEFAULT-VALUE}).")
@@ -64,8 +83,63 @@ final class EngineOptions {
             description = "Show a progress bar (default: only when attached to a terminal).")
     Boolean progress;
 
-    /** The engine configuration these options describe ({@code head}: null for the model folder's head.json). */
+    /**
+     * The one model folder of a command that runs one model (embed, train: the CLIP detector only).
+     *
+     * @throws IllegalArgumentException when --model-dir was given more than once
+     */
+    Path modelDir() {
+        if (modelDirs.size() != 1) {
+            throw new IllegalArgumentException("this command runs one model (the CLIP detector) but --model-dir was"
+                    + " given " + modelDirs.size() + " times; give it once (detector sets are for score and evaluate)");
+        }
+        return modelDirs.getFirst();
+    }
+
+    /** The engine configuration of the one model folder ({@code head}: null for the model folder's head.json). */
     EngineConfig config(Path head) {
+        return config(modelDir(), head);
+    }
+
+    /**
+     * One detector per --model-dir, in order, each with these settings; {@code head} (null: each folder's head.json)
+     * is the CLIP detector's (logit models have none). The detector's id is its model id.
+     */
+    List<DetectorSet.DetectorSpec> detectorSpecs(Path head) throws ModelLoadException {
+        List<DetectorSet.DetectorSpec> specs = new ArrayList<>();
+        Map<String, Long> caps = new HashMap<>();
+        Long everyCap = null;
+        for (String cap : maxPixels) {
+            int eq = cap.indexOf('=');
+            try {
+                if (eq < 0) {
+                    everyCap = Long.parseLong(cap.strip());
+                } else {
+                    caps.put(cap.substring(0, eq).strip(), Long.parseLong(cap.substring(eq + 1).strip()));
+                }
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--max-pixels '" + cap + "' is not N or ID=N (N a pixel count)");
+            }
+        }
+        Set<String> ids = new HashSet<>();
+        for (Path dir : modelDirs) {
+            String id = ModelManifest.read(dir).id();
+            ids.add(id);
+            EngineConfig config = config(dir, head);
+            Long cap = caps.getOrDefault(id, everyCap);
+            specs.add(new DetectorSet.DetectorSpec(id, cap == null ? config
+                    : config.forModel(dir, cap).withHeadFile(config.headFile())));
+        }
+        for (String id : caps.keySet()) {
+            if (!ids.contains(id)) {
+                throw new IllegalArgumentException("--max-pixels names detector '" + id + "', which is none of "
+                        + ids + " (a detector's id is its model id)");
+            }
+        }
+        return specs;
+    }
+
+    private EngineConfig config(Path modelDir, Path head) {
         EngineConfig.Builder config = decode.applyTo(EngineConfig.builder(modelDir)).device(device).maxBatchSize(batchSize)
                 .intraOpThreads(threads);
         Long window = mergeWindowMs != null ? mergeWindowMs : deprecatedMaxQueueDelayMs;

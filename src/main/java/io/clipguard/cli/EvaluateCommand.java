@@ -12,6 +12,8 @@ import io.clipguard.review.DecisionLog;
 import io.clipguard.review.ReviewedUploads;
 import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.scoring.ScoringEngine;
+import io.clipguard.inference.BatchListener;
+import io.clipguard.scoring.DetectorSet;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -57,6 +59,9 @@ import picocli.CommandLine.Spec;
                         + " --head heads/demo.json --output-dir eval/",
                 "  tools/clipguard evaluate --decisions --head heads/extended.json --output-dir eval/decisions/",
                 "  tools/clipguard evaluate --decisions --since 2026-12-01 --output-dir eval/live/",
+                "  tools/clipguard evaluate --input samples/training --model-dir models/tiny-clip-test"
+                        + " --model-dir models/tiny-res50nodown-test --fusion soft_or_prob --output-dir eval/"
+                        + "   (rows for llr, the fusion, and for each detector)",
                 "", "Exit codes: 0 metrics written, 2 usage error, 3 the input, model or head could not be loaded or"
                 + " lacks what the metrics need."})
 public final class EvaluateCommand implements Callable<Integer> {
@@ -102,6 +107,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--head-version", paramLabel = "V", description = "With --decisions and no --head: the verdicts of"
             + " this head version (rescored or live) instead of the live service's.")
     String headVersion;
+    FusionOptions fusionOptions;
 
     @Override
     public Integer call() {
@@ -145,9 +151,17 @@ public final class EvaluateCommand implements Callable<Integer> {
             if (scoreImages) {
                 InputList inputs = ImageInputs.readLabelled(input, ScoreCommand.RESULT_COLUMNS);
                 scores = outputDir.resolve(SCORES_FILE);
-                try (ScoringEngine engine = ScoringEngine.open(engineOptions.config(head))) {
-                    ScoreCommand.writeScores(engine, inputs, scores, engineOptions.showProgress(), err);
-                    cutoff = threshold != null ? threshold : engine.info().threshold();
+                try (DetectorSet set = DetectorSet.open(engineOptions.detectorSpecs(head), fusionOptions.fusion,
+                        fusionOptions.threshold, id -> BatchListener.NONE)) {
+                    ScoreCommand.writeScores(set, inputs, scores, engineOptions.showProgress(), err);
+                    boolean several = set.detectors().size() > 1;
+                    cutoff = threshold != null ? threshold
+                            : several ? set.threshold() : set.detectors().getFirst().engine().info().threshold();
+                    if (several && !spec.commandLine().getParseResult().hasMatchedOption("--scores")) {
+                        // one row set for the fusion (llr) and one per detector column, to compare them
+                        scoreColumns = new ArrayList<>(List.of("llr"));
+                        set.detectors().forEach(d -> scoreColumns.add(d.id()));
+                    }
                 }
             }
             evaluate(scores, cutoff, out, err);

@@ -2,9 +2,12 @@ package io.clipguard.cli;
 
 import io.clipguard.cli.ImageInputs.InputList;
 import io.clipguard.cli.ImageInputs.InputRow;
+import io.clipguard.inference.BatchListener;
 import io.clipguard.model.ModelLoadException;
-import io.clipguard.scoring.EngineConfig;
+import io.clipguard.scoring.DetectorScore;
+import io.clipguard.scoring.DetectorSet;
 import io.clipguard.scoring.EngineInfo;
+import io.clipguard.scoring.FusedOutcome;
 import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.scoring.ScoringEngine;
 import java.io.BufferedWriter;
@@ -33,10 +36,16 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "score", mixinStandardHelpOptions = true,
         description = {"Score images and write one CSV row per input: filename, the input's other columns, llr,"
                 + " probability, label (synthetic|real), error.",
-                "A failed row has empty llr/probability/label and an error such as 'CORRUPT: ...' or 'NOT_FOUND: ...'."},
+                "A failed row has empty llr/probability/label and an error such as 'CORRUPT: ...' or 'NOT_FOUND: ...'.",
+                "With --model-dir given more than once (a detector set, as the reference's --models), llr is the"
+                + " --fusion of the detectors' logits, probability σ(llr), and one more column per detector, named"
+                + " by its model id in the given order, holds its logit (empty where it failed on the image; the"
+                + " error column then says why, and the fusion uses the others)."},
         footer = {"", "Examples:",
                 "  tools/clipguard score --input data/list.csv --output scores.csv",
                 "  tools/clipguard score --input photos/ --output scores.csv --model-dir models/clip-vit-l14-commonpool",
+                "  tools/clipguard score --input photos/ --output scores.csv --model-dir models/clip-vit-l14-commonpool"
+                        + " --model-dir models/corvi2023-res50nodown --fusion soft_or_prob",
                 "", "Exit codes: 0 at least one image scored (or no inputs), 1 every input failed (the CSV still lists"
                 + " why), 2 usage error, 3 the model, head or input list could not be loaded."})
 public final class ScoreCommand implements Callable<Integer> {
@@ -59,22 +68,44 @@ public final class ScoreCommand implements Callable<Integer> {
     @Mixin
     EngineOptions engineOptions;
 
-    /** A row's result cells. */
-    record RowResult(String llr, String probability, String label, String error) {
+    @Mixin
+    FusionOptions fusionOptions;
+
+    /** A row's result cells; {@code detectors}: one logit cell per detector of a set of several, else none. */
+    record RowResult(String llr, String probability, String label, String error, List<String> detectors) {
         static RowResult of(ScoreOutcome outcome) {
             return switch (outcome) {
                 case ScoreOutcome.Scored s -> new RowResult(Double.toString(s.llr()), Double.toString(s.probability()),
-                        s.synthetic() ? "synthetic" : "real", "");
+                        s.synthetic() ? "synthetic" : "real", "", List.of());
                 case ScoreOutcome.Failed f -> failed(f.reason().name(), f.message());
             };
         }
 
-        static RowResult failed(String reason, String message) {
-            return new RowResult("", "", "", reason + ": " + message);
+        /** The fused row: today's cells from the fused outcome, the detectors' logits, their failures in error. */
+        static RowResult of(FusedOutcome fused, int detectorCount) {
+            RowResult row = of(fused.outcome());
+            if (detectorCount == 1) {
+                return row;
+            }
+            List<String> cells = new ArrayList<>();
+            List<String> failures = new ArrayList<>();
+            for (DetectorScore d : fused.detectors()) {
+                cells.add(d.scored() ? Double.toString(d.logit()) : "");
+                if (!d.scored() && row.ok()) {
+                    failures.add(d.detectorId() + " " + d.errorText());
+                }
+            }
+            return new RowResult(row.llr, row.probability, row.label,
+                    row.ok() ? String.join("; ", failures) : row.error, cells);
         }
 
+        static RowResult failed(String reason, String message) {
+            return new RowResult("", "", "", reason + ": " + message, List.of());
+        }
+
+        /** Has a score (a fused row may still name a detector that failed in its error cell). */
         boolean ok() {
-            return error.isEmpty();
+            return !llr.isEmpty();
         }
 
         String reason() {
@@ -92,16 +123,20 @@ public final class ScoreCommand implements Callable<Integer> {
             err.println("error: " + e.getMessage());
             return ClipguardCli.EXIT_LOAD_ERROR;
         }
-        EngineConfig engineConfig;
+        List<DetectorSet.DetectorSpec> detectors;
         try {
-            engineConfig = engineOptions.config(head);
+            detectors = engineOptions.detectorSpecs(head);
         } catch (IllegalArgumentException e) {
             err.println("error: " + e.getMessage());
             return 2;
+        } catch (ModelLoadException e) {
+            err.println("error: " + e.getMessage());
+            return ClipguardCli.EXIT_LOAD_ERROR;
         }
         int scored;
-        try (ScoringEngine engine = ScoringEngine.open(engineConfig)) {
-            scored = writeScores(engine, inputs, output, engineOptions.showProgress(), err);
+        try (DetectorSet set = DetectorSet.open(detectors, fusionOptions.fusion, fusionOptions.threshold,
+                id -> BatchListener.NONE)) {
+            scored = writeScores(set, inputs, output, engineOptions.showProgress(), err);
         } catch (ModelLoadException e) {
             err.println("error: " + e.getMessage());
             return ClipguardCli.EXIT_LOAD_ERROR;
@@ -113,24 +148,40 @@ public final class ScoreCommand implements Callable<Integer> {
         return scored == 0 && !inputs.rows().isEmpty() ? 1 : 0;
     }
 
-    /**
-     * Scores every row into the CSV {@code output} (filename, carried columns, llr, probability, label, error), prints
-     * a summary line to {@code err}, and returns how many images were scored.
-     */
+    /** {@link #writeScores(DetectorSet, InputList, Path, boolean, PrintWriter)} with one engine. */
     static int writeScores(ScoringEngine engine, InputList inputs, Path output, boolean progress, PrintWriter err)
+            throws IOException {
+        return writeScores(DetectorSet.single(engine), inputs, output, progress, err);
+    }
+
+    /**
+     * Scores every row into the CSV {@code output} (filename, carried columns, llr, probability, label, error, and with
+     * several detectors one logit column per detector), prints a summary line to {@code err}, and returns how many
+     * images were scored.
+     */
+    static int writeScores(DetectorSet set, InputList inputs, Path output, boolean progress, PrintWriter err)
             throws IOException {
         Map<String, Integer> errorsByReason = new TreeMap<>();
         int[] scored = {0};
+        int detectorCount = set.detectors().size();
         try (BufferedWriter writer = newWriter(output);
              CSVPrinter csv = new CSVPrinter(writer, CSVFormat.DEFAULT)) {
-            EngineInfo info = engine.info();
             List<String> header = new ArrayList<>();
             header.add(ImageInputs.FILENAME_COLUMN);
             header.addAll(inputs.carriedColumns());
             header.addAll(RESULT_COLUMNS);
+            if (detectorCount > 1) {
+                set.detectors().forEach(d -> header.add(d.id()));
+            }
             csv.printRecord(header);
-            double seconds = ImageRun.run(inputs.rows(), engine, progress, "Scoring",
-                    bytes -> engine.submit(bytes).thenApply(RowResult::of), RowResult::failed, (row, result) -> {
+            ScoringEngine first = set.detectors().getFirst().engine();
+            double seconds = ImageRun.run(inputs.rows(), first, progress, "Scoring",
+                    bytes -> set.submit(bytes).thenApply(fused -> RowResult.of(fused, detectorCount)),
+                    (reason, message) -> {
+                        RowResult failed = RowResult.failed(reason, message);
+                        return detectorCount == 1 ? failed : new RowResult(failed.llr(), failed.probability(),
+                                failed.label(), failed.error(), java.util.Collections.nCopies(detectorCount, ""));
+                    }, (row, result) -> {
                         write(csv, row, result);
                         if (result.ok()) {
                             scored[0]++;
@@ -140,10 +191,17 @@ public final class ScoreCommand implements Callable<Integer> {
                     });
             csv.flush();
             int failed = inputs.rows().size() - scored[0];
-            err.printf("%d scored, %d errors%s in %.1f s (%.1f images/s, mean batch %.1f) on %s with model %s,"
-                    + " head %s -> %s%n", scored[0], failed, failed == 0 ? "" : " " + errorsByReason, seconds,
-                    inputs.rows().size() / seconds, engine.batchStats().meanBatchSize(), info.device(), info.modelId(),
-                    info.headVersion(), output);
+            StringBuilder models = new StringBuilder();
+            for (DetectorSet.Detector d : set.detectors()) {
+                EngineInfo info = d.engine().info();
+                models.append(models.isEmpty() ? "" : " + ").append("model ").append(info.modelId())
+                        .append(info.headVersion() == null ? "" : ", head " + info.headVersion());
+            }
+            EngineInfo info = first.info();
+            err.printf("%d scored, %d errors%s in %.1f s (%.1f images/s, mean batch %.1f) on %s with %s%s -> %s%n",
+                    scored[0], failed, failed == 0 ? "" : " " + errorsByReason, seconds,
+                    inputs.rows().size() / seconds, first.batchStats().meanBatchSize(), info.device(), models,
+                    detectorCount == 1 ? "" : ", fused by " + set.fusion().ruleName(), output);
         }
         return scored[0];
     }
@@ -165,6 +223,7 @@ public final class ScoreCommand implements Callable<Integer> {
         record.add(result.probability());
         record.add(result.label());
         record.add(result.error());
+        record.addAll(result.detectors());
         csv.printRecord(record);
     }
 }

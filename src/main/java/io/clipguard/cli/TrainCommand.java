@@ -40,7 +40,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** Trains a linear head on labelled images or on a features folder, and writes it as a head file. */
 @Command(name = "train", sortOptions = false, // no -V/--version: --version names the head here
-        description = {"Train a detector head: L2-regularised linear classifier (LIBLINEAR) on the L2-normalised"
+        description = {"Train a detector head (the CLIP detector only: a logit model such as res50nodown has no head;"
+                + " give one --model-dir): L2-regularised linear classifier (LIBLINEAR) on the L2-normalised"
                 + " features, C by stratified k-fold cross-validation (table printed), Platt calibration on the"
                 + " out-of-fold scores, output a log-likelihood ratio with the training set's class prior removed"
                 + " (so an unbalanced set does not shift it).",
@@ -188,7 +189,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainingData data;
         LinearHead.Decisions fromDecisions = null;
         try {
-            manifest = ModelManifest.load(engineOptions.modelDir);
+            manifest = ModelManifest.load(engineOptions.modelDir());
             data = input == null ? null : FeaturesFolder.isFeaturesFolder(input) ? fromFeatures(manifest) : fromImages(err);
             if (decisions.enabled()) {
                 ReviewedUploads.Joined joined = decisions.read(engineOptions.showProgress(), reading ->
@@ -208,6 +209,9 @@ public final class TrainCommand implements Callable<Integer> {
         } catch (TooFewDecisions e) {
             err.println("error: " + e.getMessage());
             return 1;
+        } catch (IllegalArgumentException e) {
+            err.println("error: " + e.getMessage());
+            return 2;
         }
         int rows = data.typs().size();
         boolean[] positive = new boolean[rows];
@@ -274,13 +278,13 @@ public final class TrainCommand implements Callable<Integer> {
         FeaturesFolder.Info info = features.info();
         if (!info.modelId().equals(manifest.id())) {
             throw new IOException("the features in " + input + " were computed with model '" + info.modelId()
-                    + "' but --model-dir " + engineOptions.modelDir + " holds '" + manifest.id() + "': pass"
+                    + "' but --model-dir " + engineOptions.modelDir() + " holds '" + manifest.id() + "': pass"
                     + " --model-dir of '" + info.modelId() + "', or embed the images again with this model");
         }
         if (info.dim() != manifest.featureDim() || (info.modelSha256() != null && manifest.sha256() != null
                 && !info.modelSha256().equalsIgnoreCase(manifest.sha256()))) {
             throw new IOException("the features in " + input + " (" + info.dim() + "-d, model.onnx sha256 "
-                    + info.modelSha256() + ") do not come from the model in " + engineOptions.modelDir + " ("
+                    + info.modelSha256() + ") do not come from the model in " + engineOptions.modelDir() + " ("
                     + manifest.featureDim() + "-d, sha256 " + manifest.sha256() + "): a head trained on them would not"
                     + " fit this backbone; embed the images again with this --model-dir");
         }

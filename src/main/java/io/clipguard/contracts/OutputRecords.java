@@ -1,5 +1,9 @@
 package io.clipguard.contracts;
 
+import io.clipguard.avro.DetectorResult;
+import io.clipguard.scoring.DetectorScore;
+import io.clipguard.scoring.Fusion;
+
 import io.clipguard.avro.FailureReason;
 import io.clipguard.avro.HighScoreAlert;
 import io.clipguard.avro.ImageEmbedding;
@@ -51,6 +55,33 @@ public final class OutputRecords {
                 .setSourceOffset(upload.offset())
                 .setRescored(rescored)
                 .build();
+    }
+
+    /**
+     * A verdict of a detector set: {@link #verdict} with one {@code DetectorResult} per detector, in the set's order,
+     * and the fusion rule (null with one detector); {@code threshold} is the one the label was derived with.
+     */
+    public static ModerationVerdict fusedVerdict(UploadRef upload, ScoreOutcome.Scored scored, LinearHead head,
+                                                 String modelId, String decodeMode, Instant scoredAt, long latencyMs,
+                                                 boolean rescored, java.util.List<DetectorScore> detectors,
+                                                 Fusion fusion, double threshold) {
+        ModerationVerdict verdict = verdict(upload, scored, head, modelId, decodeMode, scoredAt, latencyMs, rescored);
+        verdict.setDetectors(detectorResults(detectors));
+        verdict.setFusion(detectors.size() > 1 ? fusion.ruleName() : null);
+        verdict.setThreshold(threshold);
+        return verdict;
+    }
+
+    /** The verdict's per-detector entries. */
+    public static java.util.List<DetectorResult> detectorResults(java.util.List<DetectorScore> detectors) {
+        return detectors.stream().map(d -> DetectorResult.newBuilder()
+                .setDetectorId(d.detectorId())
+                .setModelId(d.modelId())
+                .setHeadVersion(d.headVersion())
+                .setLogit(d.logit())
+                .setCropped(d.cropped())
+                .setError(d.errorText())
+                .build()).toList();
     }
 
     /**

@@ -9,20 +9,13 @@ import java.nio.FloatBuffer;
  *
  * <p>Thread-safe and stateless apart from the spec; resizing computes only the pixels inside the crop window.
  */
-public final class ClipPreprocessor {
+public final class ClipPreprocessor implements ImagePreprocessor {
     private final PreprocessSpec spec;
-    /** normalised[c][v] = (v / 255f - mean[c]) / std[c], in float32 exactly as torchvision computes it. */
-    private final float[][] normalised = new float[3][256];
+    private final ChannelNormalization normalization;
 
     public ClipPreprocessor(PreprocessSpec spec) {
         this.spec = spec;
-        float[] mean = spec.mean();
-        float[] std = spec.std();
-        for (int c = 0; c < 3; c++) {
-            for (int v = 0; v < 256; v++) {
-                normalised[c][v] = ((float) v / 255f - mean[c]) / std[c];
-            }
-        }
+        this.normalization = new ChannelNormalization(spec.mean(), spec.std());
     }
 
     public PreprocessSpec spec() {
@@ -57,28 +50,25 @@ public final class ClipPreprocessor {
         return PilResample.resizeWindow(image, outW, outH, left, top, crop, crop, PilResample.Filter.BICUBIC);
     }
 
+    @Override
+    public RgbImage prepare(RgbImage decoded) throws ImageDecodeException {
+        return resizeAndCrop(decoded);
+    }
+
+    /** Fast mode keeps the shorter side at least twice the resize target before the exact bicubic. */
+    @Override
+    public int fastDecodeShorterSide() {
+        return 2 * spec.resizeShorterSide();
+    }
+
     /** ÷255, (x-mean)/std, CHW, written straight into `tensor` at element offset index*3*crop*crop. */
+    @Override
     public void normalizeInto(RgbImage crop, FloatBuffer tensor, int index) {
         int size = spec.cropSize();
         if (crop.width() != size || crop.height() != size) {
             throw new IllegalArgumentException("expected a " + size + "x" + size + " crop, got " + crop.width() + "x"
                     + crop.height() + " (use resizeAndCrop first)");
         }
-        int plane = size * size;
-        long end = ((long) index + 1) * 3 * plane;
-        if (index < 0 || end > tensor.limit()) {
-            throw new IndexOutOfBoundsException("tensor of " + tensor.limit() + " floats has no room for image "
-                    + index + " (needs " + end + ")");
-        }
-        int base = index * 3 * plane;
-        byte[] rgb = crop.rgb();
-        float[] r = normalised[0];
-        float[] g = normalised[1];
-        float[] b = normalised[2];
-        for (int p = 0, s = 0; p < plane; p++, s += 3) {
-            tensor.put(base + p, r[rgb[s] & 0xFF]);
-            tensor.put(base + plane + p, g[rgb[s + 1] & 0xFF]);
-            tensor.put(base + 2 * plane + p, b[rgb[s + 2] & 0xFF]);
-        }
+        normalization.writeInto(crop, tensor, index);
     }
 }

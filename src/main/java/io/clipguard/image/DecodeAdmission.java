@@ -1,5 +1,7 @@
 package io.clipguard.image;
 
+import java.util.function.LongUnaryOperator;
+
 /**
  * One decode's share of the {@link DecodeBudget}: taken once the image's size is known and before its pixels are
  * allocated, given back when the decode and its use are done. At most one take at a time, so that a decode that
@@ -8,13 +10,26 @@ package io.clipguard.image;
  */
 final class DecodeAdmission implements AutoCloseable {
     private final DecodeBudget budget;
+    private final LongUnaryOperator heldAlongside;
     private long taken;
 
     DecodeAdmission(DecodeBudget budget) {
-        this.budget = budget;
+        this(budget, pixels -> 0);
     }
 
-    /** Takes {@code pixels × weight} (at most the whole budget); refuses an image larger than the whole budget. */
+    /**
+     * @param heldAlongside budget pixels taken with an image of the given pixel count for what its use allocates
+     *                      beside the decoded pixels (a native-resolution model's input tensor)
+     */
+    DecodeAdmission(DecodeBudget budget, LongUnaryOperator heldAlongside) {
+        this.budget = budget;
+        this.heldAlongside = heldAlongside;
+    }
+
+    /**
+     * Takes {@code pixels × weight} plus what is held alongside (at most the whole budget); refuses an image larger
+     * than the whole budget.
+     */
     void take(long pixels, int weight) throws ImageDecodeException {
         giveBack();
         if (!budget.fits(pixels)) {
@@ -23,7 +38,8 @@ final class DecodeAdmission implements AutoCloseable {
                     + DecodeBudget.SETTING + " (default: half the heap at 3 bytes a pixel) or the heap (-Xmx)");
         }
         try {
-            taken = budget.acquire(Math.multiplyExact(pixels, (long) weight));
+            taken = budget.acquire(Math.addExact(Math.multiplyExact(pixels, (long) weight),
+                    Math.max(0, heldAlongside.applyAsLong(pixels))));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for the decode budget", e);

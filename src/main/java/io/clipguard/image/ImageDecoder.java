@@ -2,6 +2,7 @@ package io.clipguard.image;
 
 import java.io.IOException;
 import java.util.HexFormat;
+import java.util.function.LongUnaryOperator;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -68,6 +69,16 @@ public final class ImageDecoder {
      */
     public <T> T decode(byte[] encoded, DecodeMode mode, int minShorterSide, DecodedImageUse<T> use)
             throws ImageDecodeException {
+        return decode(encoded, mode, minShorterSide, pixels -> 0, use);
+    }
+
+    /**
+     * As {@link #decode(byte[], DecodeMode, int, DecodedImageUse)}, also taking {@code heldAlongside.applyAsLong(
+     * pixels)} budget pixels for the whole of {@code use}: what it allocates beside the decoded image, such as a
+     * native-resolution model's float tensor, which grows with the image (see docs/decoding.md).
+     */
+    public <T> T decode(byte[] encoded, DecodeMode mode, int minShorterSide, LongUnaryOperator heldAlongside,
+                        DecodedImageUse<T> use) throws ImageDecodeException {
         if (encoded == null || encoded.length == 0) {
             throw new ImageDecodeException(ImageError.EMPTY, "no image data (0 bytes)");
         }
@@ -77,7 +88,7 @@ public final class ImageDecoder {
             throw new ImageDecodeException(ImageError.UNSUPPORTED_FORMAT, "not a JPEG, PNG, GIF, WebP or BMP image (first bytes: "
                     + HexFormat.of().formatHex(encoded, 0, Math.min(12, encoded.length)) + ")");
         }
-        try (DecodeAdmission admission = new DecodeAdmission(budget)) {
+        try (DecodeAdmission admission = new DecodeAdmission(budget, heldAlongside)) {
             RgbImage image = decodeAdmitted(encoded, format, mode, minShorterSide, admission);
             return use.apply(image);
         }

@@ -17,14 +17,7 @@ public record PreprocessSpec(int resizeShorterSide, int cropSize, float[] mean, 
             throw new IllegalArgumentException("need 0 < cropSize <= resizeShorterSide, got resize " + resizeShorterSide
                     + ", crop " + cropSize);
         }
-        if (mean == null || std == null || mean.length != 3 || std.length != 3) {
-            throw new IllegalArgumentException("mean and std need one value per RGB channel");
-        }
-        for (float s : std) {
-            if (!(s > 0)) {
-                throw new IllegalArgumentException("std values must be positive: " + Arrays.toString(std));
-            }
-        }
+        ChannelNormalization.check(mean, std);
         mean = mean.clone();
         std = std.clone();
     }

@@ -3,7 +3,10 @@ package io.clipguard.inference;
 import io.clipguard.image.RgbImage;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -19,6 +22,10 @@ import java.util.logging.Logger;
  * One worker thread runs the batches (ORT parallelises inside a run); the queue is bounded, so producers block when
  * inference falls behind. Every request's future completes: with its features, or with an {@link InferenceException}
  * when its batch failed or the batcher closed.
+ *
+ * <p>Only images of one size share a run: a native-resolution model's images of another height or width than the
+ * others in the merge window run as their own batch (grouped by size, in order of arrival), because padding them to
+ * one shape would change the model's convolutions and average pool. A fixed-size model's crops always share one size.
  *
  * <p>Futures are completed on the worker thread: dependent stages added without an executor run there, so keep them
  * cheap or use the {@code *Async} variants.
@@ -130,10 +137,26 @@ public final class DynamicBatcher implements AutoCloseable {
                 // close() interrupts only to cut waiting short; the loop condition decides whether to stop
             }
             if (!batch.isEmpty()) {
-                runBatch(batch);
+                for (List<Request> sameSize : bySize(batch)) {
+                    runBatch(sameSize);
+                }
                 batch.clear();
             }
         }
+    }
+
+    /** The batch split into runs of one image size each, in order of each size's first arrival. */
+    private static Collection<List<Request>> bySize(List<Request> batch) {
+        RgbImage first = batch.getFirst().crop();
+        if (batch.stream().allMatch(r -> r.crop().width() == first.width() && r.crop().height() == first.height())) {
+            return List.of(batch);
+        }
+        Map<Long, List<Request>> groups = new LinkedHashMap<>();
+        for (Request r : batch) {
+            long size = ((long) r.crop().width() << 32) | r.crop().height();
+            groups.computeIfAbsent(size, k -> new ArrayList<>()).add(r);
+        }
+        return groups.values();
     }
 
     private void runBatch(List<Request> batch) {

@@ -81,7 +81,8 @@ public final class ExportVerification {
     /** Runs the sample inputs through the encoder and compares its raw outputs (before any L2 normalisation). */
     public static Result verify(OnnxImageEncoder encoder, Samples samples) {
         int n = samples.input().shape()[0];
-        float[][] actual = encoder.encodeNormalized(samples.input().floats(), n);
+        int[] shape = samples.input().shape();
+        float[][] actual = encoder.encodeNormalized(samples.input().floats(), n, shape[2], shape[3]);
         FloatBuffer expected = samples.expected().floats();
         int dim = samples.expected().shape()[1];
         if (dim != encoder.featureDim()) {

@@ -8,6 +8,9 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import io.clipguard.image.ClipPreprocessor;
+import io.clipguard.image.ImagePreprocessor;
+import io.clipguard.image.NativeResolutionPreprocessor;
+import io.clipguard.image.NativeResolutionSpec;
 import io.clipguard.image.RgbImage;
 import io.clipguard.model.ModelLoadException;
 import io.clipguard.model.ModelManifest;
@@ -27,7 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 
 /**
- * The CLIP image tower as an ONNX Runtime session: normalised crops in, feature vectors out. Thread-safe. Create one per
+ * A detector's image model as an ONNX Runtime session: prepared images in, feature vectors (the CLIP tower) or one
+ * logit per image (a native-resolution detector such as res50nodown) out. Thread-safe. Create one per
  * model and JVM (a session holds the weights; ORT parallelises each run internally).
  *
  * <p>Inputs are written into reusable direct buffers that the input tensor wraps without a copy; fp16 models get the
@@ -42,7 +46,7 @@ public final class OnnxImageEncoder implements AutoCloseable {
     private final OrtSession session;
     private boolean closed;
     private final ModelManifest manifest;
-    private final ClipPreprocessor preprocessor;
+    private final ImagePreprocessor preprocessor;
     private final String device;
     private final String cudaUnavailableReason;
     private final int maxBatchSize;
@@ -53,16 +57,16 @@ public final class OnnxImageEncoder implements AutoCloseable {
     private final AtomicInteger buffersCreated = new AtomicInteger();
 
     private OnnxImageEncoder(OrtEnvironment env, OrtSession session, ModelManifest manifest, String device,
-                             String cudaUnavailableReason, int maxBatchSize) {
+                             String cudaUnavailableReason, int maxBatchSize, ImagePreprocessor preprocessor) {
         this.env = env;
         this.session = session;
         this.manifest = manifest;
-        this.preprocessor = new ClipPreprocessor(manifest.preprocessSpec());
+        this.preprocessor = preprocessor;
         this.device = device;
         this.cudaUnavailableReason = cudaUnavailableReason;
         this.maxBatchSize = maxBatchSize;
         this.imageSize = manifest.imageSize();
-        this.elementsPerImage = 3 * imageSize * imageSize;
+        this.elementsPerImage = 3 * imageSize * imageSize; // 0 for a native-resolution model: sized per batch
         this.fp16 = manifest.input().dtype() == TensorDType.FLOAT16;
     }
 
@@ -74,6 +78,24 @@ public final class OnnxImageEncoder implements AutoCloseable {
      */
     public static OnnxImageEncoder open(Path modelDir, ModelManifest manifest, Device device, int intraOpThreads,
                                         int maxBatchSize) throws ModelLoadException {
+        return open(modelDir, manifest, device, intraOpThreads, maxBatchSize, preprocessorOf(manifest, null));
+    }
+
+    /**
+     * The preprocessing the manifest describes: CLIP's resize and crop, or the native-resolution one with the
+     * manifest's pixel cap unless {@code maxPixelsOverride} is given (0 = no cap).
+     */
+    public static ImagePreprocessor preprocessorOf(ModelManifest manifest, Long maxPixelsOverride) {
+        if (!manifest.nativeResolution()) {
+            return new ClipPreprocessor(manifest.preprocessSpec());
+        }
+        NativeResolutionSpec spec = manifest.nativeSpec();
+        return new NativeResolutionPreprocessor(maxPixelsOverride == null ? spec : spec.withMaxPixels(maxPixelsOverride));
+    }
+
+    /** As {@link #open(Path, ModelManifest, Device, int, int)} with the given preprocessing (e.g. a pixel cap). */
+    public static OnnxImageEncoder open(Path modelDir, ModelManifest manifest, Device device, int intraOpThreads,
+                                        int maxBatchSize, ImagePreprocessor preprocessor) throws ModelLoadException {
         if (maxBatchSize < 1) {
             throw new IllegalArgumentException("maxBatchSize must be >= 1, got " + maxBatchSize);
         }
@@ -115,7 +137,7 @@ public final class OnnxImageEncoder implements AutoCloseable {
             closeQuietly(session);
             throw e;
         }
-        return new OnnxImageEncoder(env, session, manifest, deviceName, cudaReason, maxBatchSize);
+        return new OnnxImageEncoder(env, session, manifest, deviceName, cudaReason, maxBatchSize, preprocessor);
     }
 
     private static OrtSession createSession(OrtEnvironment env, String modelPath, int intraOpThreads, boolean cuda)
@@ -154,58 +176,91 @@ public final class OnnxImageEncoder implements AutoCloseable {
         return maxBatchSize;
     }
 
+    /** How this encoder prepares images (for the engine, which decodes them). */
+    public ImagePreprocessor preprocessor() {
+        return preprocessor;
+    }
+
     /**
-     * Features of 224×224 (crop-size) uint8 crops, in order; {@link ClipPreprocessor#normalizeInto} writes each straight
-     * into the input tensor's buffer. Lists longer than the max batch size run as several batches.
+     * Outputs (features, or the logit as a 1-element vector) of prepared uint8 images, in order;
+     * {@link ImagePreprocessor#normalizeInto} writes each straight into the input tensor's buffer. Lists longer than
+     * the max batch size run as several batches. Every image of one call must have the same size (a fixed-size
+     * model's crop, or one native size: {@link DynamicBatcher} groups them).
      */
     public float[][] encode(List<RgbImage> crops) {
         float[][] features = new float[crops.size()][];
+        if (crops.isEmpty()) {
+            return features;
+        }
+        int width = crops.getFirst().width();
+        int height = crops.getFirst().height();
+        for (RgbImage crop : crops) {
+            if (crop.width() != width || crop.height() != height) {
+                throw new IllegalArgumentException("one batch needs images of one size, got " + width + "x" + height
+                        + " and " + crop.width() + "x" + crop.height());
+            }
+        }
+        int perImage = Math.multiplyExact(3, Math.multiplyExact(width, height));
         for (int start = 0; start < crops.size(); start += maxBatchSize) {
             int count = Math.min(maxBatchSize, crops.size() - start);
-            InputBuffer buffer = acquire();
+            InputBuffer buffer = acquire(Math.multiplyExact(count, perImage));
             try {
                 for (int i = 0; i < count; i++) {
-                    preprocessor.normalizeInto(crops.get(start + i), buffer.floats, i); // checks the crop size
+                    preprocessor.normalizeInto(crops.get(start + i), buffer.floats, i); // checks a fixed crop size
                 }
-                System.arraycopy(run(buffer, count), 0, features, start, count);
+                System.arraycopy(run(buffer, count, height, width), 0, features, start, count);
             } finally {
-                bufferPool.offer(buffer);
+                release(buffer);
             }
         }
         return features;
     }
 
     /**
-     * Features of an already normalised NCHW float tensor holding {@code count} images (used to verify an export against
-     * the exporter's reference outputs).
+     * Outputs of an already normalised NCHW float tensor holding {@code count} images of the model's fixed size (used
+     * to verify an export against the exporter's reference outputs).
      */
     public float[][] encodeNormalized(FloatBuffer nchw, int count) {
-        if (nchw.remaining() != (long) count * elementsPerImage) {
+        if (imageSize == 0) {
+            throw new IllegalArgumentException("model " + manifest.id() + " takes images at native resolution;"
+                    + " give the height and width");
+        }
+        return encodeNormalized(nchw, count, imageSize, imageSize);
+    }
+
+    /** Outputs of an already normalised NCHW float tensor holding {@code count} images of {@code height × width}. */
+    public float[][] encodeNormalized(FloatBuffer nchw, int count, int height, int width) {
+        int perImage = Math.multiplyExact(3, Math.multiplyExact(height, width));
+        if (imageSize != 0 && (height != imageSize || width != imageSize)) {
+            throw new IllegalArgumentException("model " + manifest.id() + " takes " + imageSize + "x" + imageSize
+                    + " images, got " + width + "x" + height);
+        }
+        if (nchw.remaining() != (long) count * perImage) {
             throw new IllegalArgumentException("tensor holds " + nchw.remaining() + " floats, " + count + " images of "
-                    + elementsPerImage + " expected");
+                    + perImage + " expected");
         }
         float[][] features = new float[count][];
         FloatBuffer source = nchw.duplicate();
         for (int start = 0; start < count; start += maxBatchSize) {
             int n = Math.min(maxBatchSize, count - start);
-            InputBuffer buffer = acquire();
+            InputBuffer buffer = acquire(n * perImage);
             try {
-                FloatBuffer chunk = source.slice(source.position() + start * elementsPerImage, n * elementsPerImage);
+                FloatBuffer chunk = source.slice(source.position() + start * perImage, n * perImage);
                 buffer.floats.clear();
                 buffer.floats.put(chunk);
                 buffer.floats.clear();
-                System.arraycopy(run(buffer, n), 0, features, start, n);
+                System.arraycopy(run(buffer, n, height, width), 0, features, start, n);
             } finally {
-                bufferPool.offer(buffer);
+                release(buffer);
             }
         }
         return features;
     }
 
     /** Runs the first {@code count} images of the buffer; the tensor wraps the direct buffer (no copy). */
-    private float[][] run(InputBuffer buffer, int count) {
-        long[] shape = {count, 3, imageSize, imageSize};
-        int elements = count * elementsPerImage;
+    private float[][] run(InputBuffer buffer, int count, int height, int width) {
+        long[] shape = {count, 3, height, width};
+        int elements = count * 3 * height * width;
         try (OnnxTensor input = fp16 ? OnnxTensor.createTensor(env, buffer.toFloat16(elements), shape, OnnxJavaType.FLOAT16)
                 : OnnxTensor.createTensor(env, buffer.floats.duplicate().position(0).limit(elements), shape);
              OrtSession.Result result = session.run(Map.of(manifest.input().name(), input))) {
@@ -227,12 +282,20 @@ public final class OnnxImageEncoder implements AutoCloseable {
             }
             return features;
         } catch (OrtException e) {
-            throw new InferenceException("ONNX Runtime run of " + count + " images on " + device + " failed: "
-                    + oneLine(e.getMessage()), e);
+            throw new InferenceException("ONNX Runtime run of " + count + " images of " + width + "x" + height + " on "
+                    + device + " failed: " + oneLine(e.getMessage()), e);
         }
     }
 
-    private InputBuffer acquire() {
+    /**
+     * A buffer for {@code elements} floats: from the pool for a fixed-size model; for a native-resolution model a
+     * buffer of the batch's own size, not pooled (image sizes vary, and a pooled buffer would keep the largest one's
+     * memory outside the decode budget, which counted it while the image was in flight).
+     */
+    private InputBuffer acquire(int elements) {
+        if (imageSize == 0) {
+            return new InputBuffer(elements, fp16);
+        }
         InputBuffer buffer = bufferPool.poll();
         if (buffer != null) {
             return buffer;
@@ -245,6 +308,12 @@ public final class OnnxImageEncoder implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InferenceException("interrupted while waiting for an input buffer", e);
+        }
+    }
+
+    private void release(InputBuffer buffer) {
+        if (imageSize != 0) {
+            bufferPool.offer(buffer);
         }
     }
 

@@ -2,6 +2,7 @@ package io.clipguard.model;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.clipguard.image.NativeResolutionSpec;
 import io.clipguard.image.PreprocessSpec;
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,16 +47,50 @@ public record ModelManifest(
         }
     }
 
-    /** The feature tensor: {@code [batch, dim]}. */
+    /**
+     * The output tensor: {@code [batch, dim]}. {@code kind} says what it is: features for a linear head (the CLIP
+     * detector; the default, so manifests written before the field existed keep their meaning) or a logit that is
+     * already the detector's score ({@code dim} 1, no head, no L2 normalisation).
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record OutputSpec(String name, TensorDType dtype, int dim) {
+    public record OutputSpec(String name, TensorDType dtype, int dim, OutputKind kind) {
+        public OutputSpec {
+            kind = kind == null ? OutputKind.FEATURES : kind;
+        }
+
+        public OutputSpec(String name, TensorDType dtype, int dim) {
+            this(name, dtype, dim, OutputKind.FEATURES);
+        }
+
         public String describe() {
             return "'" + name + "' " + dtype + " [-1," + dim + "]";
         }
     }
 
+    /** What a model's output is. */
+    public enum OutputKind {
+        /** A feature vector, scored by a linear head ({@link LinearHead}). */
+        @JsonProperty("features") FEATURES,
+        /** One logit per image, already the score (&gt; 0 ⇒ synthetic), e.g. the reference's res50nodown. */
+        @JsonProperty("logit") LOGIT
+    }
+
+    /**
+     * How an image becomes the input tensor. {@code resize} and {@code crop} both null: the whole image at native
+     * resolution (then {@code max_pixels}, when set, caps it with a centre crop: see {@link #maxPixels()}).
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Preprocess(Resize resize, Crop crop, float[] mean, float[] std) {}
+    public record Preprocess(Resize resize, Crop crop, float[] mean, float[] std,
+                             @JsonProperty("max_pixels") Long maxPixels) {
+        public Preprocess(Resize resize, Crop crop, float[] mean, float[] std) {
+            this(resize, crop, mean, std, null);
+        }
+
+        /** No resize and no crop: the model takes each image at its own size. */
+        public boolean nativeResolution() {
+            return resize == null && crop == null;
+        }
+    }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Resize(String rule, int size, String interpolation) {}
@@ -68,13 +103,15 @@ public record ModelManifest(
         /** The graph outputs raw ln_post features; the engine divides by the norm. */
         @JsonProperty("engine") ENGINE,
         /** The graph's output is already normalised. */
-        @JsonProperty("graph") GRAPH
+        @JsonProperty("graph") GRAPH,
+        /** No normalisation at all: the output is a logit ({@link OutputKind#LOGIT}). */
+        @JsonProperty("none") NONE
     }
 
     private static final JsonDocument<ModelManifest> DOCUMENT = new JsonDocument<>(ModelManifest.class, "model manifest",
             FORMAT, "A model manifest is {\"format\": \"" + FORMAT + "\", \"id\": \"...\", \"onnx\": \"model.onnx\","
                     + " \"input\": {...}, \"output\": {\"name\": ..., \"dtype\": ..., \"dim\": number}, \"preprocess\":"
-                    + " {...}, \"l2_normalize\": \"engine\" or \"graph\"}; see docs/models.md and"
+                    + " {...}, \"l2_normalize\": \"engine\", \"graph\" or \"none\"}; see docs/models.md and"
                     + " models/tiny-clip-test/manifest.json",
             "Re-export the model with tools/export_clip_onnx.py or upgrade clipguard.");
 
@@ -87,9 +124,28 @@ public record ModelManifest(
         return output.dim();
     }
 
-    /** Side of the square image the model takes (the crop size). */
+    /** Side of the square image the model takes (the crop size); 0 for a native-resolution model. */
     public int imageSize() {
-        return preprocess.crop().size();
+        return preprocess.nativeResolution() ? 0 : preprocess.crop().size();
+    }
+
+    /** The output is the detector's logit (no head)? */
+    public boolean outputsLogit() {
+        return output.kind() == OutputKind.LOGIT;
+    }
+
+    /** Whole images at their own size (no resize, no crop)? Then {@link #nativeSpec()} describes the preprocessing. */
+    public boolean nativeResolution() {
+        return preprocess.nativeResolution();
+    }
+
+    /** The native-resolution preprocessing, with the manifest's {@code max_pixels} (0 when unset: no cap). */
+    public NativeResolutionSpec nativeSpec() {
+        if (!nativeResolution()) {
+            throw new IllegalStateException("model " + id + " resizes and crops; use preprocessSpec()");
+        }
+        return new NativeResolutionSpec(preprocess.mean(), preprocess.std(),
+                preprocess.maxPixels() == null ? 0 : preprocess.maxPixels());
     }
 
     /** Engine normalises the features before the head? */
@@ -97,7 +153,11 @@ public record ModelManifest(
         return l2Normalize == L2Normalize.ENGINE;
     }
 
+    /** The resize-and-crop preprocessing (CLIP); a native-resolution model has none ({@link #nativeSpec()}). */
     public PreprocessSpec preprocessSpec() {
+        if (nativeResolution()) {
+            throw new IllegalStateException("model " + id + " takes images at native resolution; use nativeSpec()");
+        }
         return new PreprocessSpec(preprocess.resize().size(), preprocess.crop().size(), preprocess.mean(), preprocess.std());
     }
 
@@ -149,21 +209,41 @@ public record ModelManifest(
         require(output != null && output.name() != null && output.dtype() != null,
                 where + "'output' needs name, dtype and dim");
         require(output.dim() > 0, where + "output dim must be positive, got " + output.dim());
-        require(preprocess != null && preprocess.resize() != null && preprocess.crop() != null
-                && preprocess.mean() != null && preprocess.std() != null,
-                where + "'preprocess' needs resize, crop, mean and std");
-        require(l2Normalize != null, where + "'l2_normalize' is missing (engine or graph)");
-        int size = preprocess.crop().size();
+        require(preprocess != null && preprocess.mean() != null && preprocess.std() != null,
+                where + "'preprocess' needs mean and std (and resize and crop, or both null for native resolution)");
+        require(l2Normalize != null, where + "'l2_normalize' is missing (engine, graph or none)");
         long[] shape = input.shape();
-        require(shape.length == 4 && shape[0] == -1 && shape[1] == 3 && shape[2] == size && shape[3] == size,
-                where + "input shape " + Arrays.toString(shape) + " must be [-1, 3, " + size + ", " + size
-                        + "] (dynamic batch, RGB, crop size " + size + ")");
-        require("shorter_side".equals(preprocess.resize().rule()) && "bicubic".equals(preprocess.resize().interpolation()),
-                where + "unsupported resize " + preprocess.resize() + "; only shorter_side bicubic is implemented");
-        require("center".equals(preprocess.crop().rule()),
-                where + "unsupported crop rule '" + preprocess.crop().rule() + "'; only center is implemented");
-        require(preprocess.resize().size() >= size,
-                where + "resize size " + preprocess.resize().size() + " is smaller than crop size " + size);
+        if (output.kind() == OutputKind.LOGIT) {
+            require(output.dim() == 1, where + "a logit output has dim 1, got " + output.dim());
+            require(l2Normalize == L2Normalize.NONE, where + "a logit model has l2_normalize \"none\", got "
+                    + l2Normalize.name().toLowerCase(Locale.ROOT));
+        } else {
+            require(l2Normalize != L2Normalize.NONE, where + "a features model needs l2_normalize engine or graph"
+                    + " (\"none\" is for output kind \"logit\")");
+            require(!preprocess.nativeResolution(), where + "a features model (the CLIP detector) needs resize and crop;"
+                    + " native resolution is for output kind \"logit\"");
+        }
+        if (preprocess.nativeResolution()) {
+            require(shape.length == 4 && shape[0] == -1 && shape[1] == 3 && shape[2] == -1 && shape[3] == -1,
+                    where + "input shape " + Arrays.toString(shape) + " must be [-1, 3, -1, -1] (dynamic batch, RGB,"
+                            + " dynamic height and width) for a model without resize and crop");
+            require(preprocess.maxPixels() == null || preprocess.maxPixels() >= 1,
+                    where + "max_pixels must be null (no cap) or positive, got " + preprocess.maxPixels());
+        } else {
+            require(preprocess.resize() != null && preprocess.crop() != null,
+                    where + "'preprocess' needs both resize and crop, or neither (native resolution)");
+            require(preprocess.maxPixels() == null, where + "max_pixels applies only to native-resolution models");
+            int size = preprocess.crop().size();
+            require(shape.length == 4 && shape[0] == -1 && shape[1] == 3 && shape[2] == size && shape[3] == size,
+                    where + "input shape " + Arrays.toString(shape) + " must be [-1, 3, " + size + ", " + size
+                            + "] (dynamic batch, RGB, crop size " + size + ")");
+            require("shorter_side".equals(preprocess.resize().rule()) && "bicubic".equals(preprocess.resize().interpolation()),
+                    where + "unsupported resize " + preprocess.resize() + "; only shorter_side bicubic is implemented");
+            require("center".equals(preprocess.crop().rule()),
+                    where + "unsupported crop rule '" + preprocess.crop().rule() + "'; only center is implemented");
+            require(preprocess.resize().size() >= size,
+                    where + "resize size " + preprocess.resize().size() + " is smaller than crop size " + size);
+        }
         require(preprocess.mean().length == 3 && preprocess.std().length == 3,
                 where + "mean and std need 3 values (R, G, B)");
         for (float s : preprocess.std()) {

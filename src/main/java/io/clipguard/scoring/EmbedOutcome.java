@@ -7,7 +7,12 @@ package io.clipguard.scoring;
 public sealed interface EmbedOutcome permits EmbedOutcome.Embedded, ScoreOutcome.Failed {
     /**
      * @param features the model's output as the graph returns it (raw ln_post features unless the manifest says
-     *                 l2_normalize = graph); shared, never modified
+     *                 l2_normalize = graph), or the logit as one value for a logit model; shared, never modified
+     * @param cropped  the model saw a centre crop of the image because of its pixel cap (native-resolution models)
      */
-    record Embedded(float[] features) implements EmbedOutcome {}
+    record Embedded(float[] features, boolean cropped) implements EmbedOutcome {
+        public Embedded(float[] features) {
+            this(features, false);
+        }
+    }
 }

@@ -20,10 +20,12 @@ import java.util.Objects;
  * @param decodeThreads  threads decoding and resizing images before inference
  * @param decodeMode     exact (as PIL decodes) or fast (large JPEGs at reduced scale in the IDCT)
  * @param decodeBudgetPixels decoded pixels all decode threads may hold at once; 0 = half the heap at 3 bytes a pixel
+ * @param maxPixels      a native-resolution model's pixel cap (centre crop above it), overriding the manifest's
+ *                       {@code max_pixels}; null = the manifest's, 0 = no cap. Ignored by resize-and-crop models.
  */
 public record EngineConfig(Path modelDir, Path headFile, Device device, int maxBatchSize, Duration mergeWindow,
                            int intraOpThreads, int decodeThreads, ImageLimits imageLimits, DecodeMode decodeMode,
-                           long decodeBudgetPixels) {
+                           long decodeBudgetPixels, Long maxPixels) {
     public static final String DEFAULT_HEAD_FILE_NAME = "head.json";
     public static final int DEFAULT_MAX_BATCH_SIZE = 32;
     public static final long DEFAULT_MERGE_WINDOW_MS = 5;
@@ -40,6 +42,9 @@ public record EngineConfig(Path modelDir, Path headFile, Device device, int maxB
             throw new IllegalArgumentException("decodeBudgetPixels must be >= 0 (0 = sized from the heap), got "
                     + decodeBudgetPixels);
         }
+        if (maxPixels != null && maxPixels < 0) {
+            throw new IllegalArgumentException("maxPixels must be >= 0 (0 = no cap), got " + maxPixels);
+        }
         if (maxBatchSize < 1) {
             throw new IllegalArgumentException("maxBatchSize must be >= 1, got " + maxBatchSize);
         }
@@ -53,6 +58,26 @@ public record EngineConfig(Path modelDir, Path headFile, Device device, int maxB
         if (decodeThreads < 1) {
             throw new IllegalArgumentException("decodeThreads must be >= 1, got " + decodeThreads);
         }
+    }
+
+    /** The manifest's pixel cap. */
+    public EngineConfig(Path modelDir, Path headFile, Device device, int maxBatchSize, Duration mergeWindow,
+                        int intraOpThreads, int decodeThreads, ImageLimits imageLimits, DecodeMode decodeMode,
+                        long decodeBudgetPixels) {
+        this(modelDir, headFile, device, maxBatchSize, mergeWindow, intraOpThreads, decodeThreads, imageLimits,
+                decodeMode, decodeBudgetPixels, null);
+    }
+
+    /** The same settings for another model folder (its own head.json), e.g. the next detector of a set. */
+    public EngineConfig forModel(Path otherModelDir, Long otherMaxPixels) {
+        return new EngineConfig(otherModelDir, otherModelDir.resolve(DEFAULT_HEAD_FILE_NAME), device, maxBatchSize,
+                mergeWindow, intraOpThreads, decodeThreads, imageLimits, decodeMode, decodeBudgetPixels, otherMaxPixels);
+    }
+
+    /** The same settings with another head file. */
+    public EngineConfig withHeadFile(Path otherHeadFile) {
+        return new EngineConfig(modelDir, otherHeadFile, device, maxBatchSize, mergeWindow, intraOpThreads,
+                decodeThreads, imageLimits, decodeMode, decodeBudgetPixels, maxPixels);
     }
 
     /** Exact decoding with the heap-sized decode budget. */
@@ -82,6 +107,7 @@ public record EngineConfig(Path modelDir, Path headFile, Device device, int maxB
         private ImageLimits imageLimits = ImageLimits.DEFAULT;
         private DecodeMode decodeMode = DecodeMode.EXACT;
         private long decodeBudgetPixels = 0;
+        private Long maxPixels;
 
         private Builder(Path modelDir) {
             this.modelDir = Objects.requireNonNull(modelDir, "modelDir");
@@ -134,10 +160,16 @@ public record EngineConfig(Path modelDir, Path headFile, Device device, int maxB
             return this;
         }
 
+        /** A native-resolution model's pixel cap; null = the manifest's, 0 = no cap. */
+        public Builder maxPixels(Long maxPixels) {
+            this.maxPixels = maxPixels;
+            return this;
+        }
+
         public EngineConfig build() {
             Path head = headFile != null ? headFile : modelDir.resolve(DEFAULT_HEAD_FILE_NAME);
             return new EngineConfig(modelDir, head, device, maxBatchSize, mergeWindow, intraOpThreads, decodeThreads,
-                    imageLimits, decodeMode, decodeBudgetPixels);
+                    imageLimits, decodeMode, decodeBudgetPixels, maxPixels);
         }
     }
 }

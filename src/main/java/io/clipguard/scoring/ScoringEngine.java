@@ -1,6 +1,8 @@
 package io.clipguard.scoring;
 
-import io.clipguard.image.ClipPreprocessor;
+import io.clipguard.image.DecodeMode;
+import io.clipguard.image.ImagePreprocessor;
+import io.clipguard.image.NativeResolutionPreprocessor;
 import io.clipguard.image.DecodeBudget;
 import io.clipguard.image.DecodeCounters;
 import io.clipguard.image.ImageDecodeException;
@@ -15,6 +17,7 @@ import io.clipguard.inference.OnnxImageEncoder;
 import io.clipguard.model.LinearHead;
 import io.clipguard.model.ModelLoadException;
 import io.clipguard.model.ModelManifest;
+import io.clipguard.model.TensorDType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -30,9 +33,22 @@ import java.util.logging.Logger;
 /**
  * Encoded image bytes in, {@link ScoreOutcome} out: decode + preprocess on the engine's own pool (all cores), then the
  * shared {@link DynamicBatcher} and the linear head. One engine per model and JVM; thread-safe.
+ *
+ * <p>A logit model (manifest output kind {@code logit}, e.g. res50nodown) has no head: its output is the score
+ * (threshold 0, probability σ(logit)). Its images run at native resolution (up to the pixel cap), so a decode thread
+ * holds the decoded image, and the decode budget counts its float tensor too, until its batch has run: memory in
+ * flight stays within the budget however large the images. Several detectors are fused by {@link DetectorSet}.
  */
 public final class ScoringEngine implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ScoringEngine.class.getName());
+    /**
+     * Budget pixels (3 bytes each) a native-resolution image holds per model-input pixel beside its decoded pixels:
+     * 4 for its float32 tensor (12 bytes), 2 more for an fp16 model's half-precision copy (6 bytes), and 1 for the
+     * crop's copy when capped.
+     */
+    static long tensorBudgetPixels(ModelManifest manifest) {
+        return 4 + (manifest.input().dtype() == TensorDType.FLOAT16 ? 2 : 0) + 1;
+    }
     /** Requests that may wait for the batcher: enough for several full batches, bounded so memory is too. */
     private static final int BATCH_QUEUE_BATCHES = 8;
 
@@ -42,24 +58,24 @@ public final class ScoringEngine implements AutoCloseable {
     private final OnnxImageEncoder encoder;
     private final DynamicBatcher batcher;
     private final ImageDecoder decoder;
-    private final ClipPreprocessor preprocessor;
+    private final ImagePreprocessor preprocessor;
     private final ExecutorService decodePool;
     private final EngineInfo info;
 
     private ScoringEngine(EngineConfig config, ModelManifest manifest, LinearHead head, OnnxImageEncoder encoder,
-                          BatchListener listener) {
+                          BatchListener listener, DecodeBudget budget) {
         this.config = config;
         this.manifest = manifest;
         this.head = head;
         this.encoder = encoder;
         this.batcher = new DynamicBatcher(encoder, config.maxBatchSize(), config.mergeWindow(),
                 BATCH_QUEUE_BATCHES * config.maxBatchSize(), listener);
-        this.decoder = new ImageDecoder(config.imageLimits(), DecodeBudget.of(config.decodeBudgetPixels()));
-        this.preprocessor = new ClipPreprocessor(manifest.preprocessSpec());
+        this.decoder = new ImageDecoder(config.imageLimits(), budget);
+        this.preprocessor = encoder.preprocessor();
         this.decodePool = Executors.newFixedThreadPool(config.decodeThreads(), daemonThreads("clipguard-decode-"));
         this.info = new EngineInfo(manifest.id(), head == null ? null : head.version(),
-                head == null ? Double.NaN : head.threshold(), encoder.device(), manifest.featureDim(),
-                config.maxBatchSize());
+                manifest.outputsLogit() ? 0 : head == null ? Double.NaN : head.threshold(), encoder.device(),
+                manifest.featureDim(), config.maxBatchSize());
     }
 
     /** Loads the model folder, the head and the ONNX session; any mismatch fails with a message saying what to fix. */
@@ -69,15 +85,20 @@ public final class ScoringEngine implements AutoCloseable {
 
     /** As {@link #open(EngineConfig)}, reporting every inference batch to {@code listener} (metrics). */
     public static ScoringEngine open(EngineConfig config, BatchListener listener) throws ModelLoadException {
+        return open(config, listener, DecodeBudget.of(config.decodeBudgetPixels()));
+    }
+
+    /** As {@link #open(EngineConfig, BatchListener)}, decoding within {@code budget} (shared by a detector set). */
+    static ScoringEngine open(EngineConfig config, BatchListener listener, DecodeBudget budget) throws ModelLoadException {
         ModelManifest manifest = ModelManifest.load(config.modelDir());
-        LinearHead head = LinearHead.load(config.headFile(), manifest);
-        OnnxImageEncoder encoder = OnnxImageEncoder.open(config.modelDir(), manifest, config.device(),
-                config.intraOpThreads(), config.maxBatchSize());
-        LOG.info("scoring engine: model " + manifest.id() + ", head " + head.version() + ", device " + encoder.device()
+        LinearHead head = manifest.outputsLogit() ? null : LinearHead.load(config.headFile(), manifest);
+        OnnxImageEncoder encoder = openEncoder(config, manifest);
+        LOG.info("scoring engine: model " + manifest.id() + ", head "
+                + (head == null ? "none (the model outputs its logit)" : head.version()) + ", device " + encoder.device()
                 + ", max batch " + config.maxBatchSize() + ", merge window " + config.mergeWindow().toMillis()
                 + " ms, decode threads " + config.decodeThreads() + ", decode " + config.decodeMode().label()
                 + (ImageDecoder.nativeDecoderAvailable() ? " (libjpeg-turbo/libpng/libwebp)" : " (ImageIO only: no OpenCV natives)"));
-        return new ScoringEngine(config, manifest, head, encoder, listener);
+        return new ScoringEngine(config, manifest, head, encoder, listener, budget);
     }
 
     /**
@@ -86,11 +107,20 @@ public final class ScoringEngine implements AutoCloseable {
      */
     public static ScoringEngine openFeaturesOnly(EngineConfig config) throws ModelLoadException {
         ModelManifest manifest = ModelManifest.load(config.modelDir());
-        OnnxImageEncoder encoder = OnnxImageEncoder.open(config.modelDir(), manifest, config.device(),
-                config.intraOpThreads(), config.maxBatchSize());
+        if (manifest.outputsLogit()) {
+            throw new ModelLoadException("model " + manifest.id() + " in " + config.modelDir() + " outputs a logit, not"
+                    + " features: embed and train concern the CLIP detector only; pass its model folder");
+        }
+        OnnxImageEncoder encoder = openEncoder(config, manifest);
         LOG.info("feature engine: model " + manifest.id() + ", device " + encoder.device() + ", max batch "
                 + config.maxBatchSize() + ", decode threads " + config.decodeThreads());
-        return new ScoringEngine(config, manifest, null, encoder, BatchListener.NONE);
+        return new ScoringEngine(config, manifest, null, encoder, BatchListener.NONE,
+                DecodeBudget.of(config.decodeBudgetPixels()));
+    }
+
+    private static OnnxImageEncoder openEncoder(EngineConfig config, ModelManifest manifest) throws ModelLoadException {
+        return OnnxImageEncoder.open(config.modelDir(), manifest, config.device(), config.intraOpThreads(),
+                config.maxBatchSize(), OnnxImageEncoder.preprocessorOf(manifest, config.maxPixels()));
     }
 
     /**
@@ -98,31 +128,41 @@ public final class ScoringEngine implements AutoCloseable {
      * {@link ScoreOutcome.Scored} or {@link ScoreOutcome.Failed}.
      */
     public CompletableFuture<ScoreOutcome> submit(byte[] encodedImage) {
-        if (head == null) {
+        if (head == null && !manifest.outputsLogit()) {
             throw new IllegalStateException("this engine was opened without a head (openFeaturesOnly)");
         }
         return embed(encodedImage).thenApply(outcome -> switch (outcome) {
-            case EmbedOutcome.Embedded embedded -> applyHead(head, embedded.features(), manifest.engineNormalizes());
+            case EmbedOutcome.Embedded embedded -> score(head, embedded);
             case ScoreOutcome.Failed failed -> failed;
         });
     }
 
     /**
-     * Scores an image already decoded (as {@link ImageDecoder#decode(byte[])} gives it): the same resize, crop, batch
-     * and head as {@link #submit(byte[])} after its decode. The future never completes exceptionally.
+     * Scores an image already decoded (as {@link ImageDecoder#decode(byte[])} gives it): the same preprocessing, batch
+     * and head (or logit) as {@link #submit(byte[])} after its decode. The future never completes exceptionally.
      */
     public CompletableFuture<ScoreOutcome> submitDecoded(RgbImage decoded) {
-        if (head == null) {
+        if (head == null && !manifest.outputsLogit()) {
             throw new IllegalStateException("this engine was opened without a head (openFeaturesOnly)");
         }
-        return embedOnPool(() -> {
-            try {
-                return preprocessor.resizeAndCrop(decoded);
-            } catch (ImageDecodeException e) {
-                throw new CompletionException(e);
-            }
-        }).thenApply(outcome -> switch (outcome) {
-            case EmbedOutcome.Embedded embedded -> applyHead(head, embedded.features(), manifest.engineNormalizes());
+        CompletableFuture<EmbedOutcome> embedded;
+        try {
+            embedded = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return preprocessor.prepare(decoded);
+                } catch (ImageDecodeException e) {
+                    throw new CompletionException(e);
+                }
+            }, decodePool).thenCompose(input -> batcher.submit(input)
+                    .thenApply(features -> new EmbedOutcome.Embedded(features,
+                            preprocessor.nativeResolution() && input != decoded)))
+                    .handle((outcome, error) -> error == null ? outcome : (EmbedOutcome) failure(error));
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.completedFuture(
+                    new ScoreOutcome.Failed(FailureReason.ENGINE_UNAVAILABLE, "the scoring engine is shut down"));
+        }
+        return embedded.thenApply(outcome -> switch (outcome) {
+            case EmbedOutcome.Embedded e -> score(head, e);
             case ScoreOutcome.Failed failed -> failed;
         });
     }
@@ -133,24 +173,41 @@ public final class ScoringEngine implements AutoCloseable {
     }
 
     /**
+     * The score of one embedding: {@code head} (the configured or the live one) on CLIP features, or the logit
+     * itself for a logit model ({@code head} ignored).
+     */
+    public ScoreOutcome score(LinearHead head, EmbedOutcome.Embedded embedded) {
+        return manifest.outputsLogit() ? logitScore(embedded.features()[0])
+                : applyHead(head, embedded.features(), manifest.engineNormalizes());
+    }
+
+    /** A logit model's output as a score: threshold 0 (LLR &gt; 0 ⇒ synthetic), probability σ(logit). */
+    public static ScoreOutcome logitScore(double logit) {
+        if (!Double.isFinite(logit)) {
+            return new ScoreOutcome.Failed(FailureReason.INFERENCE_FAILED, "model produced a non-finite logit ("
+                    + logit + "); the exported model is numerically broken (fp16 overflow?)");
+        }
+        return new ScoreOutcome.Scored(logit, Fusion.sigmoid(logit), logit > 0);
+    }
+
+    /**
      * The backbone's feature vector of one encoded image, without any head (the caller applies the head it wants, e.g.
      * the live one of detector-heads). The future never completes exceptionally.
      */
     public CompletableFuture<EmbedOutcome> embed(byte[] encodedImage) {
-        return embedOnPool(() -> decodeAndCrop(encodedImage));
-    }
-
-    /** Runs {@code crop} on the decode pool, then the batcher: the one path of every image into the model. */
-    private CompletableFuture<EmbedOutcome> embedOnPool(java.util.function.Supplier<RgbImage> cropped) {
-        CompletableFuture<RgbImage> crop;
         try {
-            crop = CompletableFuture.supplyAsync(cropped, decodePool);
+            if (preprocessor.nativeResolution()) {
+                return CompletableFuture.supplyAsync(() -> decodeAndRunHeld(encodedImage), decodePool)
+                        .handle((embedded, error) -> error == null ? embedded : (EmbedOutcome) failure(error));
+            }
+            return CompletableFuture.supplyAsync(() -> decodeAndCrop(encodedImage), decodePool)
+                    .thenCompose(batcher::submit)
+                    .handle((features, error) -> error == null ? new EmbedOutcome.Embedded(features)
+                            : (EmbedOutcome) failure(error));
         } catch (RejectedExecutionException e) {
             return CompletableFuture.completedFuture(
                     new ScoreOutcome.Failed(FailureReason.ENGINE_UNAVAILABLE, "the scoring engine is shut down"));
         }
-        return crop.thenCompose(batcher::submit)
-                .handle((features, error) -> error == null ? new EmbedOutcome.Embedded(features) : (EmbedOutcome) failure(error));
     }
 
     /** True when the vectors {@link #embed} returns are already L2-normalised by the graph (l2_normalize = graph). */
@@ -163,7 +220,12 @@ public final class ScoringEngine implements AutoCloseable {
         return manifest;
     }
 
-    /** The head this engine was opened with (the configured head file). */
+    /** The model outputs its logit (no head)? */
+    public boolean outputsLogit() {
+        return manifest.outputsLogit();
+    }
+
+    /** The head this engine was opened with (the configured head file); null for a logit model. */
     public LinearHead configuredHead() {
         return head;
     }
@@ -204,9 +266,31 @@ public final class ScoringEngine implements AutoCloseable {
             throw new CompletionException(new ImageDecodeException(ImageError.EMPTY, "no image bytes (null)"));
         }
         try {
-            // Fast mode keeps the shorter side at least twice the resize target before the exact bicubic.
-            return decoder.decode(encoded, config.decodeMode(), 2 * preprocessor.spec().resizeShorterSide(),
-                    preprocessor::resizeAndCrop);
+            return decoder.decode(encoded, config.decodeMode(), preprocessor.fastDecodeShorterSide(),
+                    preprocessor::prepare);
+        } catch (ImageDecodeException e) {
+            throw new CompletionException(e);
+        }
+    }
+
+    /**
+     * A native-resolution image: decoded exactly (never at reduced scale: that would be another image), capped, and
+     * run through the batcher while this thread keeps its decode budget, which also counts the float tensor
+     * ({@link #tensorBudgetPixels} per input pixel), so the pixels in flight stay within the budget.
+     */
+    private EmbedOutcome.Embedded decodeAndRunHeld(byte[] encoded) {
+        if (encoded == null) {
+            throw new CompletionException(new ImageDecodeException(ImageError.EMPTY, "no image bytes (null)"));
+        }
+        long cap = ((NativeResolutionPreprocessor) preprocessor).spec().maxPixels();
+        long perPixel = tensorBudgetPixels(manifest);
+        try {
+            return decoder.decode(encoded, DecodeMode.EXACT, 0,
+                    pixels -> perPixel * (cap > 0 ? Math.min(pixels, cap) : pixels), image -> {
+                        RgbImage input = preprocessor.prepare(image);
+                        boolean cropped = input != image;
+                        return new EmbedOutcome.Embedded(batcher.submit(input).join(), cropped);
+                    });
         } catch (ImageDecodeException e) {
             throw new CompletionException(e);
         }

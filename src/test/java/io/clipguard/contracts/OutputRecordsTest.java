@@ -98,4 +98,64 @@ class OutputRecordsTest {
                 .forEach(r -> accounted.add(OutputRecords.failureReason(r)));
         assertThat(accounted).containsExactlyInAnyOrder(FailureReason.values());
     }
+
+    /**
+     * A fused verdict carries each detector's entry and the rule; a plain Avro reader with the .avsc file (no generated
+     * classes, no serde) reads them, and the schema of before the field (no detectors, no fusion) still reads the
+     * record, so old consumers keep working.
+     */
+    @Test
+    void aFusedVerdictCarriesEveryDetectorAndOldReadersStillReadIt() throws Exception {
+        var head = io.clipguard.model.LinearHead.load(java.nio.file.Path.of("models/tiny-clip-test/head.json"),
+                io.clipguard.model.ModelManifest.load(java.nio.file.Path.of("models/tiny-clip-test")));
+        var detectors = java.util.List.of(
+                new io.clipguard.scoring.DetectorScore("clip", "tiny-clip-test", "random-seed0", 0.25, false, null, null),
+                new io.clipguard.scoring.DetectorScore("corvi", "tiny-res50nodown-test", null, null, true,
+                        io.clipguard.scoring.FailureReason.TOO_LARGE, "over 1000 pixels"));
+        var verdict = OutputRecords.fusedVerdict(UPLOAD, new io.clipguard.scoring.ScoreOutcome.Scored(0.25, 0.56, true),
+                head, "tiny-clip-test", "exact", Instant.parse("2026-12-06T00:00:00Z"), 12, false, detectors,
+                io.clipguard.scoring.Fusion.SOFT_OR_PROB, 0.0);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(bytes, null);
+        new SpecificDatumWriter<>(io.clipguard.avro.ModerationVerdict.class).write(verdict, encoder);
+        encoder.flush();
+
+        org.apache.avro.Schema schema = new org.apache.avro.Schema.Parser().parse(
+                java.nio.file.Path.of("avro/ModerationVerdict.avsc").toFile());
+        var decoder = org.apache.avro.io.DecoderFactory.get().binaryDecoder(bytes.toByteArray(), null);
+        org.apache.avro.generic.GenericRecord read =
+                new org.apache.avro.generic.GenericDatumReader<org.apache.avro.generic.GenericRecord>(schema).read(null, decoder);
+        assertThat(read.get("fusion").toString()).isEqualTo("soft_or_prob");
+        assertThat(read.get("threshold")).isEqualTo(0.0);
+        var entries = (java.util.List<?>) read.get("detectors");
+        assertThat(entries).hasSize(2);
+        var clip = (org.apache.avro.generic.GenericRecord) entries.get(0);
+        var corvi = (org.apache.avro.generic.GenericRecord) entries.get(1);
+        assertThat(clip.get("detectorId").toString()).isEqualTo("clip");
+        assertThat(clip.get("logit")).isEqualTo(0.25);
+        assertThat(clip.get("headVersion").toString()).isEqualTo("random-seed0");
+        assertThat(corvi.get("logit")).isNull();
+        assertThat(corvi.get("headVersion")).isNull();
+        assertThat(corvi.get("cropped")).isEqualTo(true);
+        assertThat(corvi.get("error").toString()).isEqualTo("TOO_LARGE: over 1000 pixels");
+
+        // the schema as it was before detector sets: same record, fields dropped by resolution
+        var old = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                java.nio.file.Path.of("avro/ModerationVerdict.avsc").toFile());
+        var fields = (com.fasterxml.jackson.databind.node.ArrayNode) old.get("fields");
+        for (int i = fields.size() - 1; i >= 0; i--) {
+            String name = fields.get(i).get("name").asText();
+            if (name.equals("detectors") || name.equals("fusion")) {
+                fields.remove(i);
+            }
+        }
+        org.apache.avro.Schema oldSchema = new org.apache.avro.Schema.Parser().parse(old.toString());
+        assertThat(org.apache.avro.SchemaCompatibility.checkReaderWriterCompatibility(oldSchema, schema).getType())
+                .isEqualTo(org.apache.avro.SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE);
+        assertThat(org.apache.avro.SchemaCompatibility.checkReaderWriterCompatibility(schema, oldSchema).getType())
+                .isEqualTo(org.apache.avro.SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE);
+        var oldRead = new org.apache.avro.generic.GenericDatumReader<org.apache.avro.generic.GenericRecord>(schema, oldSchema)
+                .read(null, org.apache.avro.io.DecoderFactory.get().binaryDecoder(bytes.toByteArray(), null));
+        assertThat(oldRead.get("llr")).isEqualTo(0.25);
+    }
 }

@@ -112,10 +112,11 @@ class DynamicBatcherTest {
         ConcurrentLinkedQueue<Batch> seen = new ConcurrentLinkedQueue<>();
         try (DynamicBatcher batcher = new DynamicBatcher(encoder, 3, Duration.ofSeconds(60), 16,
                 (size, wait, run, failure) -> seen.add(new Batch(size, failure)))) {
+            // three of one (wrong) size: one batch, which the encoder refuses
             RgbImage wrongSize = new RgbImage(16, 16, new byte[16 * 16 * 3]);
-            CompletableFuture<float[]> a = batcher.submit(crops.get(0));
+            CompletableFuture<float[]> a = batcher.submit(wrongSize);
             CompletableFuture<float[]> b = batcher.submit(wrongSize);
-            CompletableFuture<float[]> c = batcher.submit(crops.get(1));
+            CompletableFuture<float[]> c = batcher.submit(wrongSize);
             for (CompletableFuture<float[]> f : List.of(a, b, c)) {
                 assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS))
                         .isInstanceOf(ExecutionException.class)
@@ -127,6 +128,24 @@ class DynamicBatcherTest {
             List<CompletableFuture<float[]>> next = List.of(batcher.submit(crops.get(0)), batcher.submit(crops.get(1)),
                     batcher.submit(crops.get(2)));
             assertThat(next.get(2).get(10, TimeUnit.SECONDS)).hasSize(64);
+        }
+    }
+
+    /** Images of another size than the rest of the merge window run as their own batch, not in (or failing) theirs. */
+    @Test
+    void imagesOfAnotherSizeRunAsTheirOwnBatch() throws Exception {
+        ConcurrentLinkedQueue<Batch> seen = new ConcurrentLinkedQueue<>();
+        try (DynamicBatcher batcher = new DynamicBatcher(encoder, 3, Duration.ofSeconds(60), 16,
+                (size, wait, run, failure) -> seen.add(new Batch(size, failure)))) {
+            RgbImage wrongSize = new RgbImage(16, 16, new byte[16 * 16 * 3]);
+            CompletableFuture<float[]> a = batcher.submit(crops.get(0));
+            CompletableFuture<float[]> b = batcher.submit(wrongSize);
+            CompletableFuture<float[]> c = batcher.submit(crops.get(1));
+            assertThat(a.get(10, TimeUnit.SECONDS)).hasSize(64);
+            assertThat(c.get(10, TimeUnit.SECONDS)).hasSize(64);
+            assertThatThrownBy(() -> b.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(InferenceException.class)
+                    .hasMessageContaining("16x16");
+            assertThat(seen).extracting(Batch::size).containsExactly(2, 1);
         }
     }
 

@@ -112,7 +112,7 @@ class ModelManifestTest {
         });
         assertThatThrownBy(() -> ModelManifest.load(dir))
                 .isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining("field 'l2_normalize' is \"both\" (one of [\"engine\", \"graph\"] expected)");
+                .hasMessageContaining("field 'l2_normalize' is \"both\" (one of [\"engine\", \"graph\", \"none\"] expected)");
     }
 
     @Test
@@ -122,5 +122,70 @@ class ModelManifestTest {
         ModelManifest m = ModelManifest.read(dir);
         assertThat(m.id()).isEqualTo("tiny-clip-test");
         assertThat(m.featureDim()).isEqualTo(64);
+    }
+
+    @Test
+    void aLogitModelAtNativeResolutionLoads() throws Exception {
+        ModelManifest m = ModelManifest.load(TestModels.TINY_RES50);
+        assertThat(m.outputsLogit()).isTrue();
+        assertThat(m.output().kind()).isEqualTo(ModelManifest.OutputKind.LOGIT);
+        assertThat(m.featureDim()).isEqualTo(1);
+        assertThat(m.nativeResolution()).isTrue();
+        assertThat(m.imageSize()).isZero();
+        assertThat(m.input().shape()).containsExactly(-1, 3, -1, -1);
+        assertThat(m.l2Normalize()).isEqualTo(ModelManifest.L2Normalize.NONE);
+        assertThat(m.engineNormalizes()).isFalse();
+        assertThat(m.nativeSpec().mean()).containsExactly(0.485f, 0.456f, 0.406f);
+        assertThat(m.nativeSpec().std()).containsExactly(0.229f, 0.224f, 0.225f);
+        assertThat(m.nativeSpec().maxPixels()).isZero(); // null in the file: no cap
+        assertThatThrownBy(m::preprocessSpec).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aManifestWithoutOutputKindIsAFeaturesModel() throws Exception {
+        ModelManifest m = ModelManifest.load(TestModels.TINY); // written before output.kind existed
+        assertThat(m.output().kind()).isEqualTo(ModelManifest.OutputKind.FEATURES);
+        assertThat(m.outputsLogit()).isFalse();
+        assertThat(m.nativeResolution()).isFalse();
+    }
+
+    @Test
+    void maxPixelsIsReadAndChecked() throws Exception {
+        Path dir = TestModels.copyModel(TestModels.TINY_RES50, tmp.resolve("r"));
+        TestModels.editJson(dir.resolve("manifest.json"), j -> j.with("preprocess").put("max_pixels", 1_000_000));
+        assertThat(ModelManifest.load(dir).nativeSpec().maxPixels()).isEqualTo(1_000_000);
+        TestModels.editJson(dir.resolve("manifest.json"), j -> j.with("preprocess").put("max_pixels", 0));
+        assertThatThrownBy(() -> ModelManifest.load(dir)).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("max_pixels must be null (no cap) or positive");
+    }
+
+    @Test
+    void inconsistentLogitManifestsAreRefusedWithTheRule() {
+        Path dir = TestModels.copyModel(TestModels.TINY_RES50, tmp.resolve("r"));
+        TestModels.editJson(dir.resolve("manifest.json"), j -> j.put("l2_normalize", "engine"));
+        assertThatThrownBy(() -> ModelManifest.load(dir)).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("a logit model has l2_normalize \"none\", got engine");
+        TestModels.editJson(dir.resolve("manifest.json"), j -> {
+            j.put("l2_normalize", "none");
+            j.with("output").put("dim", 2);
+        });
+        assertThatThrownBy(() -> ModelManifest.load(dir)).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("a logit output has dim 1, got 2");
+        TestModels.editJson(dir.resolve("manifest.json"), j -> {
+            j.with("output").put("dim", 1);
+            j.withArray("/input/shape").set(2, 224);
+        });
+        assertThatThrownBy(() -> ModelManifest.load(dir)).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("must be [-1, 3, -1, -1]");
+        Path clip = TestModels.copyTiny(tmp.resolve("c"));
+        TestModels.editJson(clip.resolve("manifest.json"), j -> j.put("l2_normalize", "none"));
+        assertThatThrownBy(() -> ModelManifest.load(clip)).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("a features model needs l2_normalize engine or graph");
+        TestModels.editJson(clip.resolve("manifest.json"), j -> {
+            j.put("l2_normalize", "engine");
+            j.with("preprocess").put("max_pixels", 5);
+        });
+        assertThatThrownBy(() -> ModelManifest.load(clip)).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("max_pixels applies only to native-resolution models");
     }
 }

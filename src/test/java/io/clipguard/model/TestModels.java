@@ -13,6 +13,8 @@ import java.util.stream.Stream;
 public final class TestModels {
     /** models/tiny-clip-test: random-init tiny CLIP tower (64-d features), made by tools/export_clip_onnx.py. */
     public static final Path TINY = Path.of("models", "tiny-clip-test");
+    /** models/tiny-res50nodown-test: random-init narrow res50nodown (a logit model at native resolution). */
+    public static final Path TINY_RES50 = Path.of("models", "tiny-res50nodown-test");
     public static final Path GOLDEN_IMAGES = Path.of("src", "test", "resources", "golden", "images");
     public static final Path GOLDEN_BAD = Path.of("src", "test", "resources", "golden", "bad");
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -21,9 +23,14 @@ public final class TestModels {
 
     /** Copies the tiny model folder (manifest, model.onnx, head.json) into {@code target}. */
     public static Path copyTiny(Path target) {
+        return copyModel(TINY, target);
+    }
+
+    /** Copies a model folder into {@code target}. */
+    public static Path copyModel(Path model, Path target) {
         try {
             Files.createDirectories(target);
-            try (Stream<Path> files = Files.list(TINY)) {
+            try (Stream<Path> files = Files.list(model)) {
                 for (Path f : (Iterable<Path>) files::iterator) {
                     Files.copy(f, target.resolve(f.getFileName()));
                 }
