@@ -107,6 +107,8 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--head-version", paramLabel = "V", description = "With --decisions and no --head: the verdicts of"
             + " this head version (rescored or live) instead of the live service's.")
     String headVersion;
+
+    @Mixin
     FusionOptions fusionOptions;
 
     @Override
