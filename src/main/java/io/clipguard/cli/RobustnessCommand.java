@@ -12,8 +12,9 @@ import io.clipguard.image.impair.Impaired;
 import io.clipguard.image.impair.Impairment;
 import io.clipguard.image.impair.ImpairmentException;
 import io.clipguard.image.impair.Impairments;
+import io.clipguard.inference.BatchListener;
 import io.clipguard.model.ModelLoadException;
-import io.clipguard.scoring.EngineConfig;
+import io.clipguard.scoring.DetectorSet;
 import io.clipguard.scoring.EngineInfo;
 import io.clipguard.scoring.ScoringEngine;
 import java.io.BufferedWriter;
@@ -61,6 +62,10 @@ import picocli.CommandLine.Model.CommandSpec;
                 + " strength), robustness.md (the summary beside the picture) and scores/<impairment>.csv (per image,"
                 + " as score writes them, with the DMID draws). An image too small for an impairment gets an error"
                 + " row there (TOO_SMALL: ...) and is left out of that impairment's metrics.",
+                "Detectors and fusion as in score: with --model-dir given more than once, llr is the --fusion of the"
+                + " detectors' logits and every detector has its own logit column in scores/<impairment>.csv;"
+                + " robustness.csv and the summary have a row set per score column (llr, the fusion, then each"
+                + " detector by id, at its own threshold) and robustness.png shows the fusion.",
                 "The run writes into <output-dir>.partial and renames it to --output-dir only when everything is"
                 + " written: an output folder is complete or absent. A run that fails or is stopped leaves the"
                 + " .partial folder, which the next run deletes and redoes (no resume)."},
@@ -73,6 +78,9 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  tools/clipguard robustness --input samples/training --output-dir robustness/",
                 "  tools/clipguard robustness --input data/list.csv --model-dir models/clip-vit-l14-commonpool"
                         + " --head heads/mine.json --output-dir rob/ --impairments my-impairments.txt --seed 7",
+                "  tools/clipguard robustness --input data/list.csv --model-dir models/clip-vit-l14-commonpool"
+                        + " --model-dir models/corvi2023-res50nodown --fusion soft_or_prob --max-pixels 1048576"
+                        + " --output-dir rob/",
                 "", "Exit codes: 0 report written, 2 usage error, 3 the input, model, head or impairments could not be"
                 + " loaded, or the output could not be written."})
 public final class RobustnessCommand implements Callable<Integer> {
@@ -81,7 +89,7 @@ public final class RobustnessCommand implements Callable<Integer> {
     static final String REPORT_MD = "robustness.md";
     static final String SCORES_DIR = "scores";
     static final String PARTIAL_SUFFIX = ".partial";
-    /** The score column the metrics are computed on; with fusion, one per detector and "fusion". */
+    /** The score column of the verdict (with several detectors, their fusion); each detector's id follows it. */
     static final String SCORE_COLUMN = "llr";
 
     @Spec
@@ -111,6 +119,9 @@ public final class RobustnessCommand implements Callable<Integer> {
     @Mixin
     EngineOptions engineOptions;
 
+    @Mixin
+    FusionOptions fusionOptions;
+
     /** One image's result under one impairment: the draws it made and the scoring's cells. */
     record Cell(Map<String, String> drawn, RowResult result) {}
 
@@ -129,12 +140,15 @@ public final class RobustnessCommand implements Callable<Integer> {
             err.println("error: " + e.getMessage());
             return ClipguardCli.EXIT_LOAD_ERROR;
         }
-        EngineConfig engineConfig;
+        List<DetectorSet.DetectorSpec> detectors;
         try {
-            engineConfig = engineOptions.config(head);
+            detectors = engineOptions.detectorSpecs(head);
         } catch (IllegalArgumentException e) {
             err.println("error: " + e.getMessage());
             return 2;
+        } catch (ModelLoadException e) {
+            err.println("error: " + e.getMessage());
+            return ClipguardCli.EXIT_LOAD_ERROR;
         }
         Path target = outputDir.toAbsolutePath().normalize();
         Path partial = target.resolveSibling(target.getFileName() + PARTIAL_SUFFIX);
@@ -146,10 +160,11 @@ public final class RobustnessCommand implements Callable<Integer> {
             err.println("error: " + e.getMessage());
             return ClipguardCli.EXIT_LOAD_ERROR;
         }
-        try (ScoringEngine engine = ScoringEngine.open(engineConfig)) {
-            Report report = run(engine, inputs, impairments, partial, err);
-            report.write(partial, engine.info(), inputs.rows().size());
-            out.print(report.summary());
+        try (DetectorSet set = DetectorSet.open(detectors, fusionOptions.fusion, fusionOptions.threshold,
+                id -> BatchListener.NONE)) {
+            Report report = run(set, inputs, impairments, partial, err);
+            report.write(partial, set, inputs.rows().size());
+            out.print(report.summary(set.fusion().ruleName()));
             out.flush();
             deleteTree(target);
             Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
@@ -195,11 +210,15 @@ public final class RobustnessCommand implements Callable<Integer> {
     }
 
     /** Impairs and scores every row; writes scores/<impairment>.csv as rows complete; returns the report. */
-    private Report run(ScoringEngine engine, InputList inputs, List<Impairment> impairments, Path partial,
+    private Report run(DetectorSet set, InputList inputs, List<Impairment> impairments, Path partial,
                        PrintWriter err) throws IOException {
         int n = inputs.rows().size();
-        double[][] scores = new double[impairments.size()][n];
-        int[] errors = new int[impairments.size()];
+        ScoringEngine engine = set.detectors().getFirst().engine(); // decodes; its settings are every detector's
+        int detectorCount = set.detectors().size();
+        List<String> detectorColumns = ScoreCommand.detectorColumns(set);
+        List<String> columns = new ArrayList<>(List.of(SCORE_COLUMN));
+        columns.addAll(detectorColumns);
+        double[][][] scores = new double[columns.size()][impairments.size()][n]; // [column][impairment][row]
         List<CSVPrinter> writers = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(engine.config().decodeThreads(),
                 r -> Thread.ofPlatform().name("clipguard-impair").daemon(true).unstarted(r));
@@ -214,6 +233,7 @@ public final class RobustnessCommand implements Callable<Integer> {
                 header.addAll(inputs.carriedColumns());
                 header.addAll(impairment.drawnColumns());
                 header.addAll(ScoreCommand.RESULT_COLUMNS);
+                header.addAll(detectorColumns);
                 csv.printRecord(header);
             }
             // Rows in flight: each makes one scoring request per impairment, so a few rows fill the batches; the
@@ -222,32 +242,47 @@ public final class RobustnessCommand implements Callable<Integer> {
                     (4 * engine.info().maxBatchSize() + impairments.size() - 1) / impairments.size());
             int[] rowIndex = {0};
             double seconds = ImageRun.run(inputs.rows(), engine, window, engineOptions.showProgress(), "Robustness",
-                    (row, bytes) -> impairAndScore(engine, pool, row, bytes, impairments),
-                    (reason, message) -> failedForAll(impairments.size(), reason, message),
+                    (row, bytes) -> impairAndScore(set, pool, row, bytes, impairments),
+                    (reason, message) -> failedForAll(impairments.size(), reason, message, detectorCount),
                     (row, cells) -> {
                         int i = rowIndex[0]++;
                         for (int k = 0; k < impairments.size(); k++) {
-                            Cell cell = cells.get(k);
-                            write(writers.get(k), row, impairments.get(k), cell);
-                            scores[k][i] = cell.result().ok() ? Double.parseDouble(cell.result().llr()) : Double.NaN;
-                            errors[k] += cell.result().ok() ? 0 : 1;
+                            RowResult result = cells.get(k).result();
+                            write(writers.get(k), row, impairments.get(k), cells.get(k));
+                            scores[0][k][i] = number(result.llr());
+                            for (int d = 0; d < detectorColumns.size(); d++) {
+                                scores[d + 1][k][i] = number(result.detectors().get(d));
+                            }
                         }
                     });
-            err.printf(Locale.ROOT, "%d images x %d impairments (with the original) in %.1f s on %s with model %s,"
-                    + " head %s%n", n, impairments.size(), seconds, engine.info().device(), engine.info().modelId(),
-                    engine.info().headVersion());
+            err.printf(Locale.ROOT, "%d images x %d impairments (with the original) in %.1f s on %s with %s%n", n,
+                    impairments.size(), seconds, engine.info().device(), ScoreCommand.describe(set));
         } finally {
             pool.shutdownNow();
             for (CSVPrinter csv : writers) {
                 csv.close();
             }
         }
-        return Report.compute(inputs.typs(), impairments, scores, errors, engine.info().threshold(), seed);
+        List<ColumnReport> reports = new ArrayList<>();
+        for (int c = 0; c < columns.size(); c++) {
+            // The fusion at the set's threshold (one detector: its head's); each detector's logit at its own.
+            double threshold = c > 0 ? set.detectors().get(c - 1).engine().info().threshold()
+                    : detectorCount > 1 ? set.threshold() : engine.info().threshold();
+            reports.add(ColumnReport.compute(columns.get(c), inputs.typs(), impairments, scores[c], threshold, c == 0));
+        }
+        return new Report(impairments, reports, seed);
     }
 
-    /** Decodes once on the pool, then each impairment on the pool and its image through the engine, in order. */
-    private CompletableFuture<List<Cell>> impairAndScore(ScoringEngine engine, ExecutorService pool, InputRow row,
+    /** A score cell as a number; NaN where empty (the image or the detector failed: left out of the metrics). */
+    private static double number(String cell) {
+        return cell.isEmpty() ? Double.NaN : Double.parseDouble(cell);
+    }
+
+    /** Decodes once on the pool, then each impairment on the pool and its image through the detectors, in order. */
+    private CompletableFuture<List<Cell>> impairAndScore(DetectorSet set, ExecutorService pool, InputRow row,
                                                          byte[] bytes, List<Impairment> impairments) {
+        ScoringEngine engine = set.detectors().getFirst().engine();
+        int detectorCount = set.detectors().size();
         ImageContext context = new ImageContext(row.filename(), seed, engine.decoder(),
                 engine.config().imageLimits());
         return CompletableFuture.supplyAsync(() -> {
@@ -260,17 +295,17 @@ public final class RobustnessCommand implements Callable<Integer> {
             List<CompletableFuture<Cell>> cells = new ArrayList<>();
             for (Impairment impairment : impairments) {
                 cells.add(CompletableFuture.supplyAsync(() -> apply(impairment, original, context), pool)
-                        .thenCompose(impaired -> (impaired.pixels() != null ? engine.submitDecoded(impaired.pixels())
-                                : engine.submit(impaired.encoded()))
-                                .thenApply(outcome -> new Cell(impaired.drawn(), RowResult.of(outcome))))
-                        .exceptionally(e -> failedCell(e)));
+                        .thenCompose(impaired -> (impaired.pixels() != null ? set.submitDecoded(impaired.pixels())
+                                : set.submit(impaired.encoded()))
+                                .thenApply(fused -> new Cell(impaired.drawn(), RowResult.of(fused, detectorCount))))
+                        .exceptionally(e -> failedCell(e, detectorCount)));
             }
             return CompletableFuture.allOf(cells.toArray(CompletableFuture[]::new))
                     .thenApply(done -> cells.stream().map(CompletableFuture::join).toList());
         }).exceptionally(e -> {
-            Cell failed = failedCell(e);
+            Cell failed = failedCell(e, detectorCount);
             return failedForAll(impairments.size(), failed.result().reason(),
-                    failed.result().error().substring(failed.result().reason().length() + 2));
+                    failed.result().error().substring(failed.result().reason().length() + 2), detectorCount);
         });
     }
 
@@ -282,17 +317,19 @@ public final class RobustnessCommand implements Callable<Integer> {
         }
     }
 
-    private static Cell failedCell(Throwable error) {
+    private static Cell failedCell(Throwable error, int detectorCount) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         return switch (cause) {
-            case ImpairmentException e -> new Cell(Map.of(), RowResult.failed(e.reason(), e.getMessage()));
-            case ImageDecodeException e -> new Cell(Map.of(), RowResult.failed(e.error().name(), e.getMessage()));
-            default -> new Cell(Map.of(), RowResult.failed("IMPAIRMENT_FAILED", cause.toString()));
+            case ImpairmentException e -> new Cell(Map.of(), RowResult.failed(e.reason(), e.getMessage(),
+                    detectorCount));
+            case ImageDecodeException e -> new Cell(Map.of(), RowResult.failed(e.error().name(), e.getMessage(),
+                    detectorCount));
+            default -> new Cell(Map.of(), RowResult.failed("IMPAIRMENT_FAILED", cause.toString(), detectorCount));
         };
     }
 
-    private static List<Cell> failedForAll(int count, String reason, String message) {
-        Cell cell = new Cell(Map.of(), RowResult.failed(reason, message));
+    private static List<Cell> failedForAll(int count, String reason, String message, int detectorCount) {
+        Cell cell = new Cell(Map.of(), RowResult.failed(reason, message, detectorCount));
         return java.util.Collections.nCopies(count, cell);
     }
 
@@ -305,27 +342,34 @@ public final class RobustnessCommand implements Callable<Integer> {
         }
         RowResult r = cell.result();
         record.addAll(List.of(r.llr(), r.probability(), r.label(), r.error()));
+        record.addAll(r.detectors());
         csv.printRecord(record);
     }
 
-    /** The metrics per impairment, in the order run, the original first. */
-    record Report(List<Impairment> impairments, List<DetectionReport> reports, int[] errors, double threshold,
-                  long seed) {
-        static Report compute(List<String> typs, List<Impairment> impairments, double[][] scores, int[] errors,
-                              double threshold, long seed) {
+    /** One score column's metrics per impairment, in the order run, the original first. */
+    record ColumnReport(String column, List<Impairment> impairments, List<DetectionReport> reports, int[] errors,
+                        double threshold) {
+        /**
+         * @param scores  [impairment][row], NaN where the column has no score (left out, counted in errors)
+         * @param primary the verdict's column: without metrics on the originals the run has nothing to compare
+         */
+        static ColumnReport compute(String column, List<String> typs, List<Impairment> impairments, double[][] scores,
+                                    double threshold, boolean primary) {
             List<DetectionReport> reports = new ArrayList<>();
+            int[] errors = new int[impairments.size()];
             for (int k = 0; k < impairments.size(); k++) {
+                errors[k] = (int) java.util.Arrays.stream(scores[k]).filter(Double::isNaN).count();
                 try {
-                    reports.add(DetectionReport.compute(typs, Map.of(SCORE_COLUMN, scores[k]), threshold));
+                    reports.add(DetectionReport.compute(typs, Map.of(column, scores[k]), threshold));
                 } catch (IllegalArgumentException e) {
-                    if (k == 0) { // the originals themselves lack a class: nothing to compare against
+                    if (k == 0 && primary) { // the originals themselves lack a class: nothing to compare against
                         throw new IllegalArgumentException("the unimpaired images give no metrics: " + e.getMessage()
                                 + " (see scores/original.csv for the rows that failed)", e);
                     }
                     reports.add(null); // every image of a class failed this impairment (too small): NaN metrics
                 }
             }
-            return new Report(impairments, reports, errors, threshold, seed);
+            return new ColumnReport(column, impairments, reports, errors, threshold);
         }
 
         double value(int k, String metric) {
@@ -336,18 +380,17 @@ public final class RobustnessCommand implements Callable<Integer> {
                     .average();
         }
 
-        /** Families in order of first appearance, each with the indices of its impairments. */
-        Map<String, List<Integer>> families() {
-            Map<String, List<Integer>> families = new LinkedHashMap<>();
-            for (int k = 1; k < impairments.size(); k++) {
-                families.computeIfAbsent(impairments.get(k).family(), f -> new ArrayList<>()).add(k);
+        double auc(int k, String generator) {
+            if (reports.get(k) == null) {
+                return Double.NaN;
             }
-            return families;
+            return reports.get(k).rows().stream().filter(r -> r.metric().equals("auc")).findFirst().orElseThrow()
+                    .byGenerator().get(generator);
         }
 
         /** The family whose lowest AVG AUC is the lowest, or null when only the original ran. */
         String worstFamily() {
-            return families().entrySet().stream()
+            return families(impairments).entrySet().stream()
                     .min(Comparator.comparingDouble(e -> e.getValue().stream().mapToDouble(k -> value(k, "auc"))
                             .filter(v -> !Double.isNaN(v)).min().orElse(1)))
                     .map(Map.Entry::getKey).orElse(null);
@@ -366,7 +409,7 @@ public final class RobustnessCommand implements Callable<Integer> {
             }
             String worst = worstFamily();
             if (worst != null) {
-                List<Integer> members = families().get(worst);
+                List<Integer> members = families(impairments).get(worst);
                 int k = members.stream().filter(i -> !Double.isNaN(value(i, "auc")))
                         .min(Comparator.comparingDouble(i -> value(i, "auc"))).orElse(members.get(0));
                 s.append(String.format(Locale.ROOT, "worst family: %s (AVG AUC down to %.3f at %s, %+.3f vs the"
@@ -375,9 +418,44 @@ public final class RobustnessCommand implements Callable<Integer> {
             }
             return s.toString();
         }
+    }
 
-        void write(Path folder, EngineInfo info, int images) throws IOException {
-            List<String> generators = reports.get(0).generators();
+    /** Families in order of first appearance, each with the indices of its impairments (the original left out). */
+    static Map<String, List<Integer>> families(List<Impairment> impairments) {
+        Map<String, List<Integer>> families = new LinkedHashMap<>();
+        for (int k = 1; k < impairments.size(); k++) {
+            families.computeIfAbsent(impairments.get(k).family(), f -> new ArrayList<>()).add(k);
+        }
+        return families;
+    }
+
+    /**
+     * The metrics of every score column: the verdict's llr first (with several detectors, their fusion), then each
+     * detector's logit.
+     */
+    record Report(List<Impairment> impairments, List<ColumnReport> columns, long seed) {
+        ColumnReport primary() {
+            return columns.getFirst();
+        }
+
+        /** One column: its table. Several: a table per column, each headed by what the column is. */
+        String summary(String fusionRule) {
+            if (columns.size() == 1) {
+                return primary().summary();
+            }
+            StringBuilder s = new StringBuilder();
+            for (ColumnReport column : columns) {
+                s.append(s.isEmpty() ? "" : "\n").append(column == primary()
+                        ? "score " + SCORE_COLUMN + ": the " + fusionRule + " fusion of the detectors"
+                        : "score " + column.column() + ": this detector alone").append(String.format(Locale.ROOT,
+                        " (bacc at threshold %s)%n", column.threshold())).append(column.summary());
+            }
+            return s.toString();
+        }
+
+        void write(Path folder, DetectorSet set, int images) throws IOException {
+            ColumnReport primary = primary();
+            List<String> generators = primary.reports().get(0).generators();
             try (BufferedWriter writer = Files.newBufferedWriter(folder.resolve(REPORT_CSV), StandardCharsets.UTF_8);
                  CSVPrinter csv = new CSVPrinter(writer, CSVFormat.DEFAULT)) {
                 List<String> header = new ArrayList<>(List.of("impairment", "score", "metric"));
@@ -385,55 +463,68 @@ public final class RobustnessCommand implements Callable<Integer> {
                 header.add("AVG");
                 csv.printRecord(header);
                 for (int k = 0; k < impairments.size(); k++) {
-                    if (reports.get(k) == null) {
-                        for (String metric : DetectionReport.METRICS) {
-                            List<String> record = new ArrayList<>(List.of(impairments.get(k).spec(), SCORE_COLUMN,
-                                    metric));
-                            generators.forEach(g -> record.add("NaN"));
-                            record.add("NaN");
+                    for (ColumnReport column : columns) {
+                        DetectionReport report = column.reports().get(k);
+                        if (report == null) {
+                            for (String metric : DetectionReport.METRICS) {
+                                List<String> record = new ArrayList<>(List.of(impairments.get(k).spec(),
+                                        column.column(), metric));
+                                generators.forEach(g -> record.add("NaN"));
+                                record.add("NaN");
+                                csv.printRecord(record);
+                            }
+                            continue;
+                        }
+                        for (DetectionReport.Row row : report.rows()) {
+                            List<String> record = new ArrayList<>(List.of(impairments.get(k).spec(), row.score(),
+                                    row.metric()));
+                            generators.forEach(g -> record.add(Double.toString(row.byGenerator().get(g))));
+                            record.add(Double.toString(row.average()));
                             csv.printRecord(record);
                         }
-                        continue;
-                    }
-                    for (DetectionReport.Row row : reports.get(k).rows()) {
-                        List<String> record = new ArrayList<>(List.of(impairments.get(k).spec(), row.score(),
-                                row.metric()));
-                        generators.forEach(g -> record.add(Double.toString(row.byGenerator().get(g))));
-                        record.add(Double.toString(row.average()));
-                        csv.printRecord(record);
                     }
                 }
             }
             List<EvaluationCharts.RobustnessPanel> panels = new ArrayList<>();
-            for (Map.Entry<String, List<Integer>> family : families().entrySet()) {
+            for (Map.Entry<String, List<Integer>> family : families(impairments).entrySet()) {
                 Map<String, double[]> series = new LinkedHashMap<>();
                 for (String g : generators) {
-                    series.put(g, family.getValue().stream().mapToDouble(k -> auc(k, g)).toArray());
+                    series.put(g, family.getValue().stream().mapToDouble(k -> primary.auc(k, g)).toArray());
                 }
-                series.put("AVG", family.getValue().stream().mapToDouble(k -> value(k, "auc")).toArray());
+                series.put("AVG", family.getValue().stream().mapToDouble(k -> primary.value(k, "auc")).toArray());
                 List<String> strengths = family.getValue().stream().map(k -> impairments.get(k).strength())
                         .map(st -> st.isEmpty() ? "(drawn)" : st).toList();
-                panels.add(new EvaluationCharts.RobustnessPanel(family.getKey(), strengths, series, value(0, "auc")));
+                panels.add(new EvaluationCharts.RobustnessPanel(family.getKey(), strengths, series,
+                        primary.value(0, "auc")));
             }
-            EvaluationCharts.robustness(folder.resolve(REPORT_PNG), String.format(Locale.ROOT,
-                    "AUC under impairments — model %s, head %s, %d images (unimpaired AVG AUC %.3f)", info.modelId(),
-                    info.headVersion(), images, value(0, "auc")), "AUC", panels);
-            String md = "# Robustness report\n\n"
-                    + String.format(Locale.ROOT, "Model `%s`, head `%s`, %d images, generators %s, DMID seed %d;"
+            boolean several = columns.size() > 1;
+            EngineInfo info = set.detectors().getFirst().engine().info();
+            String ids = String.join(" + ", set.detectors().stream().map(DetectorSet.Detector::id).toList());
+            String rule = set.fusion().ruleName();
+            String title = several
+                    ? String.format(Locale.ROOT, "AUC of the fusion (llr = %s of %s) under impairments — %d images"
+                    + " (unimpaired AVG AUC %.3f)", rule, ids, images, primary.value(0, "auc"))
+                    : String.format(Locale.ROOT, "AUC under impairments — model %s, head %s, %d images (unimpaired"
+                    + " AVG AUC %.3f)", info.modelId(), info.headVersion(), images, primary.value(0, "auc"));
+            EvaluationCharts.robustness(folder.resolve(REPORT_PNG), title, several ? "AUC of the fusion" : "AUC",
+                    panels);
+            String heading = several
+                    ? String.format(Locale.ROOT, "Detectors %s, fused by `%s` into llr; %d images, generators %s,"
+                    + " DMID seed %d; balanced accuracy at threshold %s for llr and at each detector's own (%s).%n%n",
+                    String.join(" + ", set.detectors().stream().map(d -> "`" + d.id() + "`"
+                            + (d.engine().info().headVersion() == null ? ""
+                            : " (head `" + d.engine().info().headVersion() + "`)")).toList()), rule, images,
+                    generators, seed, primary.threshold(), String.join(", ", columns.subList(1, columns.size())
+                            .stream().map(c -> c.column() + " " + c.threshold()).toList()))
+                    : String.format(Locale.ROOT, "Model `%s`, head `%s`, %d images, generators %s, DMID seed %d;"
                     + " balanced accuracy at threshold %s.%n%n", info.modelId(), info.headVersion(), images,
-                    generators, seed, threshold)
-                    + "![AUC per impairment family](" + REPORT_PNG + ")\n\n```\n" + summary() + "```\n\n"
-                    + "All metrics per generator: `" + REPORT_CSV + "`; per image: `" + SCORES_DIR
-                    + "/<impairment>.csv`.\n";
+                    generators, seed, primary.threshold());
+            String md = "# Robustness report\n\n" + heading
+                    + (several ? "![AUC of the fusion (llr) per impairment family](" : "![AUC per impairment family](")
+                    + REPORT_PNG + ")\n\n```\n" + summary(rule) + "```\n\n"
+                    + "All metrics per generator" + (several ? " and score column" : "") + ": `" + REPORT_CSV
+                    + "`; per image: `" + SCORES_DIR + "/<impairment>.csv`.\n";
             Files.writeString(folder.resolve(REPORT_MD), md, StandardCharsets.UTF_8);
-        }
-
-        private double auc(int k, String generator) {
-            if (reports.get(k) == null) {
-                return Double.NaN;
-            }
-            return reports.get(k).rows().stream().filter(r -> r.metric().equals("auc")).findFirst().orElseThrow()
-                    .byGenerator().get(generator);
         }
     }
 }

@@ -103,6 +103,12 @@ public final class ScoreCommand implements Callable<Integer> {
             return new RowResult("", "", "", reason + ": " + message, List.of());
         }
 
+        /** A row that failed before any detector ran, with an empty logit cell per detector of a set of several. */
+        static RowResult failed(String reason, String message, int detectorCount) {
+            return new RowResult("", "", "", reason + ": " + message,
+                    detectorCount == 1 ? List.of() : java.util.Collections.nCopies(detectorCount, ""));
+        }
+
         /** Has a score (a fused row may still name a detector that failed in its error cell). */
         boolean ok() {
             return !llr.isEmpty();
@@ -170,18 +176,12 @@ public final class ScoreCommand implements Callable<Integer> {
             header.add(ImageInputs.FILENAME_COLUMN);
             header.addAll(inputs.carriedColumns());
             header.addAll(RESULT_COLUMNS);
-            if (detectorCount > 1) {
-                set.detectors().forEach(d -> header.add(d.id()));
-            }
+            header.addAll(detectorColumns(set));
             csv.printRecord(header);
             ScoringEngine first = set.detectors().getFirst().engine();
             double seconds = ImageRun.run(inputs.rows(), first, progress, "Scoring",
                     bytes -> set.submit(bytes).thenApply(fused -> RowResult.of(fused, detectorCount)),
-                    (reason, message) -> {
-                        RowResult failed = RowResult.failed(reason, message);
-                        return detectorCount == 1 ? failed : new RowResult(failed.llr(), failed.probability(),
-                                failed.label(), failed.error(), java.util.Collections.nCopies(detectorCount, ""));
-                    }, (row, result) -> {
+                    (reason, message) -> RowResult.failed(reason, message, detectorCount), (row, result) -> {
                         write(csv, row, result);
                         if (result.ok()) {
                             scored[0]++;
@@ -191,19 +191,28 @@ public final class ScoreCommand implements Callable<Integer> {
                     });
             csv.flush();
             int failed = inputs.rows().size() - scored[0];
-            StringBuilder models = new StringBuilder();
-            for (DetectorSet.Detector d : set.detectors()) {
-                EngineInfo info = d.engine().info();
-                models.append(models.isEmpty() ? "" : " + ").append("model ").append(info.modelId())
-                        .append(info.headVersion() == null ? "" : ", head " + info.headVersion());
-            }
-            EngineInfo info = first.info();
-            err.printf("%d scored, %d errors%s in %.1f s (%.1f images/s, mean batch %.1f) on %s with %s%s -> %s%n",
+            err.printf("%d scored, %d errors%s in %.1f s (%.1f images/s, mean batch %.1f) on %s with %s -> %s%n",
                     scored[0], failed, failed == 0 ? "" : " " + errorsByReason, seconds,
-                    inputs.rows().size() / seconds, first.batchStats().meanBatchSize(), info.device(), models,
-                    detectorCount == 1 ? "" : ", fused by " + set.fusion().ruleName(), output);
+                    inputs.rows().size() / seconds, first.batchStats().meanBatchSize(), first.info().device(),
+                    describe(set), output);
         }
         return scored[0];
+    }
+
+    /** The per-detector logit columns after {@link #RESULT_COLUMNS}: each detector's id with several, else none. */
+    static List<String> detectorColumns(DetectorSet set) {
+        return set.detectors().size() == 1 ? List.of() : set.detectors().stream().map(DetectorSet.Detector::id).toList();
+    }
+
+    /** "model A, head H" per detector, joined by " + ", and the fusion rule with several (for summary lines). */
+    static String describe(DetectorSet set) {
+        StringBuilder models = new StringBuilder();
+        for (DetectorSet.Detector d : set.detectors()) {
+            EngineInfo info = d.engine().info();
+            models.append(models.isEmpty() ? "" : " + ").append("model ").append(info.modelId())
+                    .append(info.headVersion() == null ? "" : ", head " + info.headVersion());
+        }
+        return models + (set.detectors().size() == 1 ? "" : ", fused by " + set.fusion().ruleName());
     }
 
     /** Opens {@code file} for writing, creating its folder. */

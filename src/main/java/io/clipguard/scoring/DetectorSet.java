@@ -1,6 +1,7 @@
 package io.clipguard.scoring;
 
 import io.clipguard.image.DecodeBudget;
+import io.clipguard.image.RgbImage;
 import io.clipguard.inference.BatchListener;
 import io.clipguard.model.LinearHead;
 import io.clipguard.model.ModelLoadException;
@@ -136,9 +137,24 @@ public final class DetectorSet implements AutoCloseable {
 
     /** Scores one image with every detector, the CLIP detector with {@code clipHead} (the live head). */
     public CompletableFuture<FusedOutcome> submit(byte[] encodedImage, LinearHead clipHead) {
+        return fuseEach(engine -> engine.embed(encodedImage), clipHead);
+    }
+
+    /**
+     * Scores an image already decoded (robustness: decoded once, impaired, scored) with every detector, the CLIP
+     * detector with its configured head: {@link #submit(byte[])} after its decode. Never fails exceptionally.
+     */
+    public CompletableFuture<FusedOutcome> submitDecoded(RgbImage decoded) {
+        ScoringEngine features = featuresEngine();
+        return fuseEach(engine -> engine.embedDecoded(decoded), features == null ? null : features.configuredHead());
+    }
+
+    /** Runs {@code embed} on every detector's engine and combines their outcomes in the set's order. */
+    private CompletableFuture<FusedOutcome> fuseEach(Function<ScoringEngine, CompletableFuture<EmbedOutcome>> embed,
+                                                     LinearHead clipHead) {
         List<CompletableFuture<EmbedOutcome>> parts = new ArrayList<>(detectors.size());
         for (Detector d : detectors) {
-            parts.add(d.engine().embed(encodedImage));
+            parts.add(embed.apply(d.engine()));
         }
         return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
                 .thenApply(done -> combine(parts.stream().map(CompletableFuture::join).toList(), clipHead));

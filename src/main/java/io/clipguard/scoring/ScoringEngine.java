@@ -145,9 +145,20 @@ public final class ScoringEngine implements AutoCloseable {
         if (head == null && !manifest.outputsLogit()) {
             throw new IllegalStateException("this engine was opened without a head (openFeaturesOnly)");
         }
-        CompletableFuture<EmbedOutcome> embedded;
+        return embedDecoded(decoded).thenApply(outcome -> switch (outcome) {
+            case EmbedOutcome.Embedded e -> score(head, e);
+            case ScoreOutcome.Failed failed -> failed;
+        });
+    }
+
+    /**
+     * The backbone's output (features, or a logit model's logit) of an image already decoded: {@link #embed(byte[])}
+     * after its decode. A native-resolution model marks whether it saw a crop. The future never completes
+     * exceptionally.
+     */
+    public CompletableFuture<EmbedOutcome> embedDecoded(RgbImage decoded) {
         try {
-            embedded = CompletableFuture.supplyAsync(() -> {
+            return CompletableFuture.supplyAsync(() -> {
                 try {
                     return preprocessor.prepare(decoded);
                 } catch (ImageDecodeException e) {
@@ -161,10 +172,6 @@ public final class ScoringEngine implements AutoCloseable {
             return CompletableFuture.completedFuture(
                     new ScoreOutcome.Failed(FailureReason.ENGINE_UNAVAILABLE, "the scoring engine is shut down"));
         }
-        return embedded.thenApply(outcome -> switch (outcome) {
-            case EmbedOutcome.Embedded e -> score(head, e);
-            case ScoreOutcome.Failed failed -> failed;
-        });
     }
 
     /** The engine's decoder (its limits and decode budget), for callers that decode once and score several times. */
