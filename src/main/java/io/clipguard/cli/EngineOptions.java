@@ -26,8 +26,8 @@ import picocli.CommandLine.Spec;
  */
 final class EngineOptions {
     @Option(names = "--model-dir", defaultValue = "models/tiny-clip-test", paramLabel = "DIR",
-            description = "Model folder with manifest.json and model.onnx (default: ${DEFAULT-VALUE}). score and"
-                    + " evaluate take it more than once: one detector per folder, fused by --fusion (e.g. the CLIP"
+            description = "Model folder with manifest.json and model.onnx (default: ${DEFAULT-VALUE}). score,"
+                    + " evaluate and robustness take it more than once: one detector per folder, fused by --fusion (e.g. the CLIP"
                     + " detector and models/corvi2023-res50nodown, the reference's default).")
     List<Path> modelDirs;
 
@@ -91,7 +91,7 @@ final class EngineOptions {
     Path modelDir() {
         if (modelDirs.size() != 1) {
             throw new IllegalArgumentException("this command runs one model (the CLIP detector) but --model-dir was"
-                    + " given " + modelDirs.size() + " times; give it once (detector sets are for score and evaluate)");
+                    + " given " + modelDirs.size() + " times; give it once (detector sets are for score, evaluate and robustness)");
         }
         return modelDirs.getFirst();
     }

@@ -5,7 +5,7 @@ import io.clipguard.scoring.Fusion;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 
-/** How the detectors of a set (--model-dir more than once) are fused: score and evaluate. */
+/** How the detectors of a set (--model-dir more than once) are fused: score, evaluate and robustness. */
 final class FusionOptions {
     @Option(names = "--fusion", defaultValue = "soft_or_prob", paramLabel = "RULE", converter = RuleConverter.class,
             description = "How the detectors' logits become llr when --model-dir is given more than once: mean_logit,"

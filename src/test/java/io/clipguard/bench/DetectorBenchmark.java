@@ -33,12 +33,12 @@ import javax.imageio.ImageIO;
  * <p>Per size it reports: {@code ort-batch1}: {@link OnnxImageEncoder#encode} of one prepared image (ImageNet
  * normalisation + the ORT run: what PyTorch's batch-1 forward is compared with); {@code engine-batch1}: PNG bytes in,
  * score out through {@link ScoringEngine}, one image at a time (decode + tensor + run), as the reference scores;
- * {@code clip-alone} and {@code clip+res50}: {@link DetectorSet} throughput with 8 images in flight, the CLIP
+ * {@code clip-alone} and {@code clip+res50}: {@link DetectorSet} throughput with 8 images in flight ({@code --in-flight}), the CLIP
  * detector ({@code --clip-dir}) alone against both fused, i.e. what the second detector costs the service.
  *
  * <p>Run: {@code tools/bench-detectors}, or {@code java -cp <test classpath> io.clipguard.bench.DetectorBenchmark
  * --model-dir target/bench-models/res50nodown-random-seed0 --sizes 224x224,512x512 --threads 2 [--seconds 20]
- * [--clip-dir models/tiny-clip-test]}. The machine's load matters: report it beside the figures.
+ * [--clip-dir models/tiny-clip-test] [--in-flight 8]}. The machine's load matters: report it beside the figures.
  */
 public final class DetectorBenchmark {
     private DetectorBenchmark() {}
@@ -49,6 +49,7 @@ public final class DetectorBenchmark {
         List<int[]> sizes = List.of(new int[] {224, 224}, new int[] {512, 512});
         int threads = Runtime.getRuntime().availableProcessors();
         double seconds = 20;
+        int inFlight = 8;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--model-dir" -> modelDir = Path.of(args[++i]);
@@ -56,17 +57,19 @@ public final class DetectorBenchmark {
                 case "--sizes" -> sizes = parseSizes(args[++i]);
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
+                case "--in-flight" -> inFlight = Integer.parseInt(args[++i]);
                 case "-h", "--help" -> {
                     System.out.println("usage: DetectorBenchmark [--model-dir DIR] [--sizes HxW,...] [--threads N]"
-                            + " [--seconds S] [--clip-dir DIR]");
+                            + " [--seconds S] [--clip-dir DIR] [--in-flight N]");
                     return;
                 }
                 default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (see --help)");
             }
         }
         ModelManifest manifest = ModelManifest.load(modelDir);
-        System.out.printf(Locale.ROOT, "# model %s (%s), %d ORT threads, %.0f s per measurement, %d cores, load %s%n",
-                manifest.id(), modelDir, threads, seconds, Runtime.getRuntime().availableProcessors(), loadAverage());
+        System.out.printf(Locale.ROOT, "# model %s (%s), %d ORT threads, %.0f s per measurement, sets with %s and %d"
+                + " images in flight, %d cores, load %s%n", manifest.id(), modelDir, threads, seconds, clipDir, inFlight,
+                Runtime.getRuntime().availableProcessors(), loadAverage());
         System.out.println("size,mode,images,seconds,images_per_s,ms_per_image");
         for (int[] hw : sizes) {
             byte[] png = photoPng(hw[0], hw[1]);
@@ -87,13 +90,14 @@ public final class DetectorBenchmark {
                     specs.add(new DetectorSet.DetectorSpec(null, config));
                 }
                 try (DetectorSet set = DetectorSet.open(specs, Fusion.SOFT_OR_PROB, 0, id -> BatchListener.NONE)) {
+                    int images = inFlight;
                     report(size, both ? "clip+res50" : "clip-alone", time(seconds, () -> {
-                        List<CompletableFuture<FusedOutcome>> inFlight = new ArrayList<>();
-                        for (int k = 0; k < 8; k++) {
-                            inFlight.add(set.submit(png));
+                        List<CompletableFuture<FusedOutcome>> pending = new ArrayList<>();
+                        for (int k = 0; k < images; k++) {
+                            pending.add(set.submit(png));
                         }
-                        inFlight.forEach(f -> require(f.join().outcome()));
-                    }, 8));
+                        pending.forEach(f -> require(f.join().outcome()));
+                    }, images));
                 }
             }
         }
