@@ -135,6 +135,9 @@ public class ConsoleResource {
         ReadModel read = streams.readModel();
         ModerationVerdict verdict = read.verdict(uploadId).orElseThrow(() -> new NotFoundException("no verdict for this upload"));
         HighScoreAlert alert = read.alert(uploadId).orElse(null);
+        if (saved != null && writer.acknowledged(saved)) {
+            awaitInStore(read, saved); // read your own write: the page after a decision shows it in the history
+        }
         Filters filters = new Filters(kind, model, head, uploader, decision, reviewed, pmin, pmax);
         List<ModerationDecision> history = read.decisionHistory(uploadId);
         return common(upload).data("verdict", verdict).data("alert", alert)
@@ -149,6 +152,19 @@ public class ConsoleResource {
                 .data("next", read.nextAfter(uploadId, filters.toFilter(), config.scanBudget()).orElse(null))
                 .data("filterQuery", filters.query())
                 .data("canDecide", identity.hasRole("reviewer"));
+    }
+
+    /** Waits a moment (at most 2 s) for the console's global store to have read a decision Kafka acknowledged. */
+    private static void awaitInStore(ReadModel read, String decisionId) {
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        while (!read.decisionRecorded(decisionId) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     @GET
@@ -206,7 +222,7 @@ public class ConsoleResource {
                     .render()).build();
         }
         String query = back == null || !back.matches("[A-Za-z0-9=&%._+-]*") ? "" : back;
-        URI target = URI.create("/console/uploads/" + UriBuilder.fromPath("").segment(uploadId).build().getRawPath().substring(1)
+        URI target = URI.create("/console/uploads/" + TemplateExtensions.urlEncode(uploadId)
                 + "?saved=" + decisionId + (query.isEmpty() ? "" : "&" + query));
         return Response.seeOther(target).build();
     }

@@ -71,7 +71,7 @@ public class DecisionWriter {
                             if (error != null) mine.completeExceptionally(error);
                             else mine.complete(metadata);
                         });
-            } catch (RuntimeException e) {
+            } catch (RuntimeException e) { // the serializer (registry) or the producer refused before sending
                 mine.completeExceptionally(e);
             }
         }
@@ -81,6 +81,8 @@ public class DecisionWriter {
         } catch (TimeoutException | ExecutionException e) {
             inFlight.asMap().remove(decision.getDecisionId(), shared); // a retry of the form may send again
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+            org.jboss.logging.Logger.getLogger(DecisionWriter.class).warnf(cause, "decision %s on %s not recorded",
+                    decision.getDecisionId(), decision.getUploadId());
             throw new DecisionNotRecorded("the decision was not acknowledged by Kafka within "
                     + config.decisionTimeout() + " (" + cause.getClass().getSimpleName() + ")", cause);
         } catch (InterruptedException e) {
@@ -89,15 +91,21 @@ public class DecisionWriter {
         }
     }
 
+    /** Whether this instance wrote the decision id and Kafka acknowledged it. */
+    public boolean acknowledged(String decisionId) {
+        CompletableFuture<RecordMetadata> sent = inFlight.getIfPresent(decisionId);
+        return sent != null && sent.isDone() && !sent.isCompletedExceptionally();
+    }
+
     private synchronized KafkaProducer<String, ModerationDecision> producer() {
         if (producer == null) {
-            long timeout = config.decisionTimeout().toMillis();
+            int timeout = (int) Math.min(Integer.MAX_VALUE, config.decisionTimeout().toMillis());
             Serde<ModerationDecision> values = Topics.decisions(streams.decisionsTopic(), new OutputSchemas(registryUrl)).valueSerde();
             producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                     ProducerConfig.ACKS_CONFIG, "all",
                     ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                     // Give up within the moderator's wait: the send neither blocks for metadata nor retries past it.
-                    ProducerConfig.MAX_BLOCK_MS_CONFIG, timeout,
+                    ProducerConfig.MAX_BLOCK_MS_CONFIG, (long) timeout,
                     ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, timeout,
                     ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(timeout, 5_000),
                     ProducerConfig.LINGER_MS_CONFIG, 0),
