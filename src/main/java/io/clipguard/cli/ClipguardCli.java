@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
         description = "Flags AI-generated images with a CLIP-feature linear detector (Cozzolino et al., CVPRW 2024).",
         subcommands = {ScoreCommand.class, EmbedCommand.class, TrainCommand.class, EvaluateCommand.class,
                 VerifyModelCommand.class, CreateTopicsCommand.class, PublishCommand.class,
-                WatchCommand.class, HeadCommand.class, RescoreCommand.class, CommandLine.HelpCommand.class},
+                WatchCommand.class, HeadCommand.class, RescoreCommand.class, ConsoleUserCommand.class,
+                CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 nothing succeeded (see the command's help), 2 usage error,"
                 + " 3 the model or an input list could not be loaded."})
 public final class ClipguardCli implements Runnable {
