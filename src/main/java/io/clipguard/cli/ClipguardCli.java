@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
         subcommands = {ScoreCommand.class, EmbedCommand.class, TrainCommand.class, EvaluateCommand.class,
                 RobustnessCommand.class,
                 VerifyModelCommand.class, CreateTopicsCommand.class, PublishCommand.class,
-                WatchCommand.class, HeadCommand.class, RescoreCommand.class, CommandLine.HelpCommand.class},
+                WatchCommand.class, HeadCommand.class, RescoreCommand.class, ConsoleUserCommand.class,
+                CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 nothing succeeded (see the command's help), 2 usage error,"
                 + " 3 the model or an input list could not be loaded."})
 public final class ClipguardCli implements Runnable {

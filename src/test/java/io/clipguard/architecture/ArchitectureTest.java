@@ -73,4 +73,15 @@ class ArchitectureTest {
                 .should().dependOnClassesThat().resideInAPackage("io.clipguard.streams..")
                 .check(main);
     }
+
+    @Test
+    void onlyTheConsoleImportsTheConsole() {
+        // The command line may make users-file lines (console-user); nothing else knows the console.
+        noClasses().that().resideOutsideOfPackages("io.clipguard.console..", "io.clipguard.cli..")
+                .should().dependOnClassesThat().resideInAPackage("io.clipguard.console..")
+                .check(main);
+        noClasses().that().resideInAPackage("io.clipguard.console..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.clipguard.streams..", "io.clipguard.cli..")
+                .check(main);
+    }
 }

@@ -1,0 +1,48 @@
+package io.clipguard.console;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/** The console's settings ({@code clipguard.console.*}; documented in application.properties and docs/console.md). */
+@ConfigMapping(prefix = "clipguard.console")
+public interface ConsoleConfig {
+    /** Serve the console (pages, images, decisions) from this instance. */
+    @WithDefault("false")
+    boolean enabled();
+
+    /** The console's own Kafka Streams application id (its global stores; never the scoring service's). */
+    @WithDefault("${quarkus.kafka-streams.application-id}-console")
+    String applicationId();
+
+    /** name:role[,role]:bcrypt-hash per line; unset = no one can log in (OIDC aside). */
+    Optional<Path> usersFile();
+
+    @WithDefault("50")
+    int pageSize();
+
+    /** Store entries one queue page may read before it returns what it found with a "more" link. */
+    @WithDefault("5000")
+    int scanBudget();
+
+    /** How long a decision POST waits for the broker's acknowledgement before telling the moderator it failed. */
+    @WithDefault("10s")
+    Duration decisionTimeout();
+
+    /** How long reading an image back from the uploads topic may take. */
+    @WithDefault("5s")
+    Duration imageReadTimeout();
+
+    Login login();
+
+    interface Login {
+        /** Failed logins per user name and per client address within the window before further tries are refused. */
+        @WithDefault("5")
+        int maxFailures();
+
+        @WithDefault("5m")
+        Duration failureWindow();
+    }
+}

@@ -1,0 +1,240 @@
+package io.clipguard.console;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.clipguard.avro.HighScoreAlert;
+import io.clipguard.avro.ImageUploaded;
+import io.clipguard.avro.ModerationDecision;
+import io.clipguard.avro.ModerationVerdict;
+import io.clipguard.avro.VerdictLabel;
+import io.clipguard.contracts.OutputRecords;
+import io.clipguard.contracts.OutputSchemas;
+import io.clipguard.contracts.Topics;
+import io.clipguard.testing.TestClients;
+import io.clipguard.testing.Waits;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The console as a moderator and as an attacker meet it, against a real broker and registry: the records it shows are
+ * written to the real topics (an upload with its image, its verdict and alert), read back by the console's own Kafka
+ * Streams stores; decisions are read back from moderation-decisions.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = ConsoleTestResources.class, restrictToAnnotatedClass = true)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
+class ConsoleTest {
+    static final String SCRIPT_UPLOADER = "<script>alert('x')</script>";
+
+    @TestHTTPResource("/")
+    URL root;
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
+    @ConfigProperty(name = "clipguard.registry.url")
+    String registryUrl;
+
+    byte[] photo;
+    String uploadId;
+
+    @BeforeAll
+    void writeAnAlertedUpload() throws Exception {
+        photo = Files.readAllBytes(Path.of("src/test/resources/golden/images/grace_hopper.jpg"));
+        uploadId = "console-" + TestClients.newId();
+        ImageUploaded upload = ImageUploaded.newBuilder(TestClients.inline(uploadId, photo)).setUploaderId(SCRIPT_UPLOADER).build();
+        RecordMetadata at;
+        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(bootstrap, registryUrl)) {
+            at = TestClients.send(producer, Topics.UPLOADS, uploadId, upload);
+        }
+        ModerationVerdict verdict = verdict(uploadId, SCRIPT_UPLOADER, 0.97, at.partition(), at.offset());
+        writeVerdictAndAlert(bootstrap, registryUrl, verdict);
+    }
+
+    static ModerationVerdict verdict(String uploadId, String uploader, double p, int partition, long offset) {
+        return ModerationVerdict.newBuilder().setUploadId(uploadId).setUploaderId(uploader).setImageSha256("00")
+                .setLlr(3.5).setProbability(p).setLabel(VerdictLabel.SYNTHETIC).setThreshold(0).setModelId("tiny-clip-test")
+                .setHeadVersion("head-v2").setScoredAt(Instant.now()).setEndToEndLatencyMs(5).setSourcePartition(partition)
+                .setSourceOffset(offset).setDecodeMode("fast").build();
+    }
+
+    static void writeVerdictAndAlert(String bootstrap, String registryUrl, ModerationVerdict verdict) {
+        OutputSchemas schemas = new OutputSchemas(registryUrl);
+        var verdicts = Topics.verdicts(Topics.VERDICTS, schemas);
+        var alerts = Topics.alerts(Topics.ALERTS, schemas);
+        Map<String, Object> props = Map.of("bootstrap.servers", bootstrap, "acks", "all");
+        try (var vp = new KafkaProducer<>(props, new StringSerializer(), verdicts.valueSerde().serializer());
+             var ap = new KafkaProducer<>(props, new StringSerializer(), alerts.valueSerde().serializer())) {
+            vp.send(new ProducerRecord<>(Topics.VERDICTS, verdict.getUploadId(), verdict));
+            HighScoreAlert alert = OutputRecords.alert(verdict, 0.9, Topics.VERDICTS);
+            ap.send(new ProducerRecord<>(Topics.ALERTS, verdict.getUploadId(), alert));
+        }
+    }
+
+    private ConsoleSession loggedIn(String user) throws Exception {
+        ConsoleSession s = new ConsoleSession(root.toURI());
+        HttpResponse<String> login = s.login(user, ConsoleTestResources.PASSWORD);
+        assertThat(login.statusCode()).isEqualTo(302);
+        assertThat(login.headers().firstValue("location").orElse("")).endsWith("/console");
+        return s;
+    }
+
+    private String uploadPage(ConsoleSession s) throws Exception {
+        return Waits.await("the upload in the console's stores").until(() -> s.get("/console/uploads/" + uploadId),
+                r -> r.statusCode() == 200).body();
+    }
+
+    @Test
+    void everyRouteButHealthNeedsALogin() throws Exception {
+        ConsoleSession anonymous = new ConsoleSession(root.toURI());
+        for (String path : List.of("/console", "/console/dashboard", "/console/uploads/" + uploadId,
+                "/console/uploads/" + uploadId + "/image", "/console/static/console.js")) {
+            HttpResponse<String> r = anonymous.get(path);
+            assertThat(r.statusCode()).as(path).isEqualTo(302);
+            assertThat(r.headers().firstValue("location").orElse("")).as(path).endsWith("/login");
+        }
+        HttpResponse<String> post = anonymous.post("/console/uploads/" + uploadId + "/decision",
+                Map.of("decision", "REAL", "decisionId", "00000000-0000-0000-0000-000000000000"));
+        assertThat(post.statusCode()).isEqualTo(302);
+        // Health answers without a login (DOWN here: this test keeps scoring idle).
+        assertThat(anonymous.get("/q/health/live").statusCode()).isIn(200, 503);
+        assertThat(anonymous.get("/login").body()).contains("j_security_check");
+    }
+
+    @Test
+    void theSessionCookieIsHttpOnlyAndSameSiteAndPagesCarryAStrictPolicy() throws Exception {
+        ConsoleSession s = new ConsoleSession(root.toURI());
+        HttpResponse<String> login = s.login("alice", ConsoleTestResources.PASSWORD);
+        String cookie = login.headers().allValues("set-cookie").stream().filter(c -> c.startsWith("quarkus-credential="))
+                .findFirst().orElseThrow();
+        assertThat(cookie).containsIgnoringCase("HttpOnly").containsIgnoringCase("SameSite=Strict");
+        HttpResponse<String> queue = s.get("/console");
+        String csp = queue.headers().firstValue("content-security-policy").orElseThrow();
+        assertThat(csp).contains("script-src 'self'").doesNotContain("unsafe-inline");
+        // No inline script: every script element loads a file.
+        assertThat(queue.body().split("<script")).allSatisfy(part -> assertThat(part.startsWith(">")).isFalse());
+    }
+
+    @Test
+    void anUploaderIdCarryingScriptIsEscapedOnEveryPage() throws Exception {
+        ConsoleSession s = loggedIn("alice");
+        String upload = uploadPage(s);
+        assertThat(upload).doesNotContain(SCRIPT_UPLOADER).contains("&lt;script&gt;alert(");
+        String queue = Waits.await("the alert in the queue").until(() -> s.get("/console").body(), b -> b.contains(uploadId));
+        assertThat(queue).doesNotContain(SCRIPT_UPLOADER).contains("&lt;script&gt;");
+        assertThat(upload).contains("fast").contains("head-v2").contains("0.9700");
+    }
+
+    @Test
+    void theImageIsTheUploadsBytesWithItsSniffedTypeAndNosniff() throws Exception {
+        ConsoleSession s = loggedIn("vera");
+        uploadPage(s);
+        HttpResponse<byte[]> image = s.getBytes("/console/uploads/" + uploadId + "/image");
+        assertThat(image.statusCode()).isEqualTo(200);
+        assertThat(image.headers().firstValue("content-type").orElseThrow()).isEqualTo("image/jpeg");
+        assertThat(image.headers().firstValue("x-content-type-options").orElseThrow()).isEqualTo("nosniff");
+        assertThat(image.body()).isEqualTo(photo);
+    }
+
+    @Test
+    void pathTraversalUploadIdsFindNothing() throws Exception {
+        ConsoleSession s = loggedIn("alice");
+        uploadPage(s);
+        for (String path : List.of("/console/uploads/..%2F..%2F..%2Fetc%2Fpasswd", "/console/uploads/..%2F..%2F..%2Fetc%2Fpasswd/image",
+                "/console/uploads/%2e%2e/image", "/console/uploads/" + "x".repeat(600))) {
+            HttpResponse<String> r = s.get(path);
+            assertThat(r.statusCode()).as(path).isIn(400, 404);
+            assertThat(r.body()).as(path).doesNotContain("root:");
+        }
+    }
+
+    @Test
+    void aDecisionIsWrittenOnceThenCountedAndAViewerOrAForgedPostCannotDecide() throws Exception {
+        ConsoleSession alice = loggedIn("alice");
+        String page = uploadPage(alice);
+        String path = "/console/uploads/" + uploadId + "/decision";
+
+        // Without the CSRF token: refused, nothing written.
+        Map<String, String> noToken = ConsoleSession.decisionForm(page, "REAL");
+        noToken.remove("csrf-token");
+        assertThat(alice.post(path, noToken).statusCode()).isIn(400, 403);
+
+        // Another user's session with alice's token (a cross-site form carrying a leaked token): refused.
+        ConsoleSession bob = loggedIn("bob");
+        bob.get("/console/uploads/" + uploadId);
+        assertThat(bob.post(path, ConsoleSession.decisionForm(page, "REAL")).statusCode()).isIn(400, 403);
+
+        // A viewer, with her own valid token, cannot decide.
+        ConsoleSession vera = loggedIn("vera");
+        String veraPage = uploadPage(vera);
+        assertThat(veraPage).doesNotContain("id=\"decide\"");
+        Map<String, String> veraForm = ConsoleSession.decisionForm(page, "REAL");
+        veraForm.put("csrf-token", ConsoleSession.csrfToken(veraPage));
+        assertThat(vera.post(path, veraForm).statusCode()).isEqualTo(403);
+
+        // Alice decides; the same form posted twice (a double click, a retry) writes one record.
+        Map<String, String> form = ConsoleSession.decisionForm(page, "AI_GENERATED");
+        form.put("generator", "NewGen <b>9</b>");
+        form.put("note", "looks <i>synthetic</i>");
+        HttpResponse<String> first = alice.post(path, form);
+        HttpResponse<String> second = alice.post(path, form);
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(303);
+        assertThat(second.statusCode()).isEqualTo(303);
+        String location = first.headers().firstValue("location").orElseThrow();
+        HttpResponse<String> savedPage = alice.get(location);
+        assertThat(savedPage.statusCode()).as(location + " " + savedPage.headers().map()).isEqualTo(200);
+        String saved = savedPage.body();
+        assertThat(saved).contains("Saved: AI_GENERATED by alice").contains("NewGen &lt;b&gt;9&lt;/b&gt;")
+                .contains("looks &lt;i&gt;synthetic&lt;/i&gt;");
+
+        List<ModerationDecision> onTopic = TestClients.readCommitted(bootstrap, ConsoleTestResources.DECISIONS,
+                        TestClients.<ModerationDecision>avroReader(registryUrl), got -> !got.isEmpty(), java.time.Duration.ofSeconds(30))
+                .stream().map(r -> r.value()).toList();
+        assertThat(onTopic).hasSize(1);
+        ModerationDecision d = onTopic.get(0);
+        assertThat(d.getUploadId()).isEqualTo(uploadId);
+        assertThat(d.getReviewer()).isEqualTo("alice");
+        assertThat(d.getHeadVersion()).isEqualTo("head-v2");
+        assertThat(d.getAlertKind()).isEqualTo("high-score");
+        assertThat(d.getGenerator()).isEqualTo("NewGen <b>9</b>");
+
+        String dashboard = Waits.await("the dashboard counting the decision").until(() -> alice.get("/console/dashboard").body(),
+                b -> b.contains("<td class=\"num confirmed\">1</td>"));
+        assertThat(dashboard).contains("head-v2").contains("<td class=\"num reviewed\">1</td>").contains("1.00 (0.21–1.00)");
+
+        // Changed: the latest counts, the history keeps both.
+        String again = alice.get("/console/uploads/" + uploadId).body();
+        assertThat(alice.post(path, ConsoleSession.decisionForm(again, "REAL")).statusCode()).isEqualTo(303);
+        Waits.await("the changed decision counted").until(() -> alice.get("/console/dashboard").body(),
+                b -> b.contains("<td class=\"num confirmed\">0</td>") && b.contains("<td class=\"num reviewed\">1</td>"));
+        String history = alice.get("/console/uploads/" + uploadId).body();
+        assertThat(history).contains("<b>REAL</b>").contains("<b>AI_GENERATED</b>");
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(Integer.MAX_VALUE) // last: it locks the test's address out of logging in
+    void loginsAreThrottledAfterRepeatedFailures() throws Exception {
+        ConsoleSession s = new ConsoleSession(root.toURI());
+        for (int i = 0; i < 5; i++) {
+            assertThat(s.login("throttled", "wrong-" + i).headers().firstValue("location").orElse("")).contains("error");
+        }
+        // The address is now locked out too: even a right password of another user is refused for a while.
+        assertThat(s.login("alice", ConsoleTestResources.PASSWORD).headers().firstValue("location").orElse("")).contains("error");
+    }
+}

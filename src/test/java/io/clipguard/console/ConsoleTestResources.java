@@ -1,0 +1,60 @@
+package io.clipguard.console;
+
+import io.clipguard.console.security.UsersFile;
+import io.clipguard.contracts.Topics;
+import io.clipguard.testing.ApicurioRegistry;
+import io.clipguard.testing.KafkaBroker;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * For the console's @QuarkusTest: a real broker (the service's topics and moderation-decisions) and registry, the
+ * console on, a users file with two reviewers and a viewer. Scoring stays idle: Quarkus waits for a topic that is
+ * never created before it starts the scoring streams, so only the records the test writes reach the console.
+ */
+public class ConsoleTestResources implements QuarkusTestResourceLifecycleManager {
+    public static final String DECISIONS = Topics.DECISIONS;
+    public static final String PASSWORD = "correct horse battery staple";
+    private KafkaBroker broker;
+    private ApicurioRegistry registry;
+
+    @Override
+    public Map<String, String> start() {
+        try {
+            Path tmp = Files.createTempDirectory("clipguard-console-test");
+            broker = KafkaBroker.start();
+            broker.createTopics(2, Topics.Names.DEFAULT.all());
+            registry = ApicurioRegistry.start(tmp.resolve("registry.log"));
+            Path users = tmp.resolve("console-users");
+            Files.writeString(users, String.join("\n",
+                    "# test users",
+                    UsersFile.line("alice", Set.of("reviewer"), PASSWORD.toCharArray()),
+                    UsersFile.line("bob", Set.of("reviewer"), PASSWORD.toCharArray()),
+                    UsersFile.line("vera", Set.of("viewer"), PASSWORD.toCharArray())) + "\n");
+            return Map.of(
+                    "kafka.bootstrap.servers", broker.bootstrapServers(),
+                    "clipguard.registry.url", registry.url(),
+                    "clipguard.state-dir", tmp.resolve("streams").toString(),
+                    "clipguard.engine.device", "cpu",
+                    "quarkus.kafka-streams.topics", "scoring-stays-idle-in-the-console-test",
+                    "clipguard.console.enabled", "true",
+                    "clipguard.console.users-file", users.toString(),
+                    "clipguard.console.decision-timeout", "5s");
+        } catch (Exception e) {
+            throw new IllegalStateException("could not start Kafka and the registry for the console test", e);
+        }
+    }
+
+    @Override
+    public void stop() {
+        try {
+            if (registry != null) registry.close();
+            if (broker != null) broker.close();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
