@@ -48,20 +48,25 @@ def sha256_file(path: str, chunk: int = 1 << 20) -> str:
 
 def manifest(model_id: str, description: str, dtype: str, dim: int, image_size: int, architecture: str,
              weights: str, source_sha256: Optional[str], onnx_sha256: Optional[str], l2_normalize: str,
-             opset: int = 17) -> dict:
-    """Model-folder manifest, exactly the clipguard-model/v1 contract (see HELPERS.md / engine parser)."""
+             opset: int = 17, quantization: Optional[dict] = None) -> dict:
+    """Model-folder manifest, exactly the clipguard-model/v1 contract (see HELPERS.md / engine parser).
+
+    quantization: the settings of an int8 export (tools/onnx_int8.py), kept as provenance.quantization."""
     if dtype not in ("float32", "float16"):
         raise ValueError(f"dtype {dtype!r} is not float32 or float16")
     if l2_normalize not in ("engine", "graph"):
         raise ValueError(f"l2_normalize {l2_normalize!r} is not engine or graph")
+    provenance = {"architecture": architecture, "weights": weights, "source_sha256": source_sha256,
+                  "exporter": "tools/export_clip_onnx.py", "opset": opset}
+    if quantization is not None:
+        provenance["quantization"] = quantization
     return {
         "format": MANIFEST_FORMAT,
         "id": model_id,
         "description": description,
         "onnx": "model.onnx",
         "sha256": onnx_sha256,
-        "provenance": {"architecture": architecture, "weights": weights, "source_sha256": source_sha256,
-                       "exporter": "tools/export_clip_onnx.py", "opset": opset},
+        "provenance": provenance,
         "input": {"name": "pixel_values", "dtype": dtype, "shape": [-1, 3, image_size, image_size]},
         "output": {"name": "features", "dtype": dtype, "dim": dim},
         "preprocess": {"resize": {"rule": "shorter_side", "size": image_size, "interpolation": "bicubic"},

@@ -73,7 +73,8 @@ public final class ScoringEngine implements AutoCloseable {
         LinearHead head = LinearHead.load(config.headFile(), manifest);
         OnnxImageEncoder encoder = OnnxImageEncoder.open(config.modelDir(), manifest, config.device(),
                 config.intraOpThreads(), config.maxBatchSize());
-        LOG.info("scoring engine: model " + manifest.id() + ", head " + head.version() + ", device " + encoder.device()
+        LOG.info("scoring engine: model " + manifest.id() + " (" + manifest.precision() + "), head " + head.version()
+                + ", device " + encoder.device()
                 + ", max batch " + config.maxBatchSize() + ", merge window " + config.mergeWindow().toMillis()
                 + " ms, decode threads " + config.decodeThreads() + ", decode " + config.decodeMode().label()
                 + (ImageDecoder.nativeDecoderAvailable() ? " (libjpeg-turbo/libpng/libwebp)" : " (ImageIO only: no OpenCV natives)"));
@@ -88,7 +89,8 @@ public final class ScoringEngine implements AutoCloseable {
         ModelManifest manifest = ModelManifest.load(config.modelDir());
         OnnxImageEncoder encoder = OnnxImageEncoder.open(config.modelDir(), manifest, config.device(),
                 config.intraOpThreads(), config.maxBatchSize());
-        LOG.info("feature engine: model " + manifest.id() + ", device " + encoder.device() + ", max batch "
+        LOG.info("feature engine: model " + manifest.id() + " (" + manifest.precision() + "), device "
+                + encoder.device() + ", max batch "
                 + config.maxBatchSize() + ", decode threads " + config.decodeThreads());
         return new ScoringEngine(config, manifest, null, encoder, BatchListener.NONE);
     }
