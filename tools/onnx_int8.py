@@ -56,8 +56,11 @@ def _venv_python(venv: str) -> str:
 
 def _venv_ready(venv: str) -> bool:
     marker = os.path.join(venv, VENV_MARKER)
-    if not os.path.isfile(marker) or open(marker).read().split() != list(REQUIREMENTS):
+    if not os.path.isfile(marker):
         return False
+    with open(marker) as f:
+        if f.read().split() != list(REQUIREMENTS):
+            return False
     probe = subprocess.run([_venv_python(venv), "-c", "import onnxruntime.quantization, onnx"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return probe.returncode == 0
