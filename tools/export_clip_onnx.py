@@ -463,6 +463,6 @@ def main(argv=None) -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except (ExportError, ct.TowerConfigError) as e:
+    except (ExportError, ct.TowerConfigError, onnx_int8.QuantizationError) as e:
         print(f"export_clip_onnx.py: error: {e}", file=sys.stderr)
         sys.exit(1)
