@@ -66,14 +66,19 @@ def _check_dtype(dtype: str) -> None:
 
 def manifest(model_id: str, description: str, dtype: str, dim: int, image_size: int, architecture: str,
              weights: str, source_sha256: Optional[str], onnx_sha256: Optional[str], l2_normalize: str,
-             opset: int = 17) -> dict:
+             opset: int = 17, quantization: Optional[dict] = None) -> dict:
     """Manifest of a CLIP feature tower (output features, Clip224 preprocessing): the clipguard-model/v1 contract
-    (docs/models.md; the engine's ModelManifest parser)."""
+    (docs/models.md; the engine's ModelManifest parser).
+
+    quantization: the settings of an int8 export (tools/onnx_int8.py), kept as provenance.quantization."""
     _check_dtype(dtype)
     if l2_normalize not in ("engine", "graph"):
         raise ValueError(f"l2_normalize {l2_normalize!r} is not engine or graph")
+    provenance = _provenance(architecture, weights, source_sha256, opset)
+    if quantization is not None:
+        provenance["quantization"] = quantization
     return _model_manifest(
-        model_id, description, onnx_sha256, _provenance(architecture, weights, source_sha256, opset),
+        model_id, description, onnx_sha256, provenance,
         {"name": "pixel_values", "dtype": dtype, "shape": [-1, 3, image_size, image_size]},
         {"name": "features", "dtype": dtype, "dim": dim},
         {"resize": {"rule": "shorter_side", "size": image_size, "interpolation": "bicubic"},

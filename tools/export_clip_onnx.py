@@ -13,6 +13,12 @@ Examples:
   tools/export_clip_onnx.py --weights open_clip_pytorch_model.bin --arch vit-l-14 --out models/clip-vit-l14-commonpool
   tools/export_clip_onnx.py --weights open_clip_pytorch_model.bin --arch vit-l-14 --dtype fp16 \\
       --out models/clip-vit-l14-commonpool-fp16
+  # int8 for CPU-only serving: the fp32 graph, then ONNX Runtime's dynamic quantisation (in a venv made once in
+  # ~/.cache/clipguard); the id of the fp32 export so its heads fit; check it on your own images afterwards with
+  # tools/clipguard verify-model --model-dir models/clip-vit-l14-commonpool-int8 \\
+  #     --compare-to models/clip-vit-l14-commonpool --input YOUR_IMAGES/
+  tools/export_clip_onnx.py --weights open_clip_pytorch_model.bin --arch vit-l-14 --dtype int8 \\
+      --out models/clip-vit-l14-commonpool-int8 --model-id clip-vit-l14-commonpool
   # the bundled test model
   tools/export_clip_onnx.py --random-init --seed 0 --arch tiny --out models/tiny-clip-test \\
       --save-state-dict models/tiny-clip-test/weights.pt --head-random-init \\
@@ -44,6 +50,7 @@ import clip_reference as ref  # noqa: E402
 import clip_tower as ct  # noqa: E402
 import onnx_fp16  # noqa: E402
 import res50nodown as rn  # noqa: E402
+import onnx_int8  # noqa: E402
 
 OPSET = 17
 INPUT_NAME = "pixel_values"
@@ -51,8 +58,10 @@ OUTPUT_NAME = "features"
 LOGIT_OUTPUT_NAME = "logit"
 DEFAULT_CHECK_SIZES = "64x48,37x71"  # res50nodown: two shapes, one of them odd-sized (padding and stride rounding)
 VERIFICATION_FORMAT = "clipguard-verification/v1"
-DEFAULT_TOLERANCE = {"fp32": 1e-4, "fp16": 1e-2}
-DTYPE_NAMES = {"fp32": "float32", "fp16": "float16"}
+DEFAULT_TOLERANCE = {"fp32": 1e-4, "fp16": 1e-2, "int8": 0.1}
+# Element type of the graph's input and output: an int8 graph still takes and returns float32 (only weights are int8).
+DTYPE_NAMES = {"fp32": "float32", "fp16": "float16", "int8": "float32"}
+DEFAULT_INT8_MIN_COSINE = 0.99
 DEFAULT_VERIFIER = os.path.join(ref.REPO_ROOT, "tools", "clipguard")
 
 
@@ -106,8 +115,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     o.add_argument("--out", required=True, metavar="DIR", help="model folder, e.g. models/<id>/ (created)")
     o.add_argument("--model-id", help="manifest id (default: the --out folder name)")
     o.add_argument("--description", help="manifest description (default: generated)")
-    o.add_argument("--dtype", choices=["fp32", "fp16"], default="fp32",
-                   help="fp16 graphs have float16 input and output (default fp32)")
+    o.add_argument("--dtype", choices=["fp32", "fp16", "int8"], default="fp32",
+                   help="fp16 graphs have float16 input and output; int8: the fp32 graph with its MatMul weights "
+                        "quantised by ONNX Runtime (dynamic, per channel), float32 input and output (default fp32)")
     o.add_argument("--save-state-dict", metavar="PT", help="also save the tower's weights (open_clip key layout + "
                    "config) so tools/reference_llr.py can rebuild the same PyTorch tower")
     o.add_argument("--force", action="store_true", help="overwrite an existing OUT/model.onnx")
@@ -124,6 +134,17 @@ def parse_args(argv=None) -> argparse.Namespace:
                    "check sizes: the first size here, the others as JSON's name + '.HxW.json')")
     c.add_argument("--skip-check", action="store_true", help="write the model unchecked (onnx.checker still runs)")
 
+    q = p.add_argument_group("int8 (--dtype int8; see tools/onnx_int8.py for what is quantised and why)")
+    q.add_argument("--int8-per-tensor", action="store_true",
+                   help="one scale per weight tensor instead of one per output channel (default per channel)")
+    q.add_argument("--int8-reduce-range", action="store_true",
+                   help="7-bit weights: for AVX2 CPUs without VNNI, whose u8*s8 instruction can saturate")
+    q.add_argument("--int8-min-cosine", type=float, default=DEFAULT_INT8_MIN_COSINE,
+                   help="fail unless every sample's int8 features have at least this cosine with PyTorch's fp32 "
+                        "ones (default %(default)s)")
+    q.add_argument("--quant-venv", metavar="DIR", help="virtual environment for onnxruntime's quantisation tool, made "
+                   "when missing (default $CLIPGUARD_QUANT_VENV or ~/.cache/clipguard/onnxruntime-venv)")
+
     h = p.add_argument_group("random linear head (for test models)")
     h.add_argument("--head-random-init", action="store_true", help="write OUT/head.json: random direction "
                    "(CLIP towers; res50nodown has its head, fc, inside the graph)")
@@ -139,10 +160,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error("--arch is required with --random-init and --manifest-only")
     if args.manifest_only and (args.save_state_dict or args.head_random_init):
         p.error("--manifest-only writes no weights or head")
+    if args.manifest_only and args.dtype == "int8":
+        p.error("--manifest-only cannot describe an int8 export: its quantisation settings come from the export")
     if args.samples < 1:
         p.error("--samples must be at least 1")
     args.logit_model = args.arch in rn.ARCHS
     if args.logit_model:
+        if args.dtype == "int8":
+            p.error("--dtype int8 quantises the CLIP transformer's MatMuls; res50nodown is a convolutional network: "
+                    "export it as fp32 or fp16")
         if args.quick_gelu or args.l2_normalize_in_graph:
             p.error("--quick-gelu and --l2-normalize-in-graph are CLIP tower options, not res50nodown ones")
         if args.head_random_init:
@@ -356,12 +382,43 @@ def run_check(model_dir: str, samples: dict, args, progress: Progress) -> str:
         "or pass --skip-check to write the model unchecked.")
 
 
+def check_int8(python: str, model_path: str, samples: dict, min_cosine: float, work_dir: str) -> dict:
+    """Runs the int8 graph (ONNX Runtime in the venv) on the samples and compares with the fp32 PyTorch features.
+
+    Quantisation changes every value a little, so this reports closeness instead of an elementwise pass: the cosine
+    of each sample's int8 and fp32 feature vectors (the head sees the direction: features are L2-normalised before
+    it), and max/median |difference|. Fails when a cosine is below min_cosine."""
+    inp, exp = samples["input"], samples["expected"]
+    x = np.frombuffer(base64.b64decode(inp["data"]), dtype="<f4").reshape(inp["shape"])
+    expected = np.frombuffer(base64.b64decode(exp["data"]), dtype="<f4").reshape(exp["shape"]).astype(np.float64)
+    x_path, y_path = os.path.join(work_dir, "check-x.npy"), os.path.join(work_dir, "check-y.npy")
+    np.save(x_path, x)
+    try:
+        onnx_int8.run(python, model_path, x_path, y_path)
+        actual = np.load(y_path).astype(np.float64).reshape(expected.shape)
+    finally:
+        for f in (x_path, y_path):
+            if os.path.exists(f):
+                os.remove(f)
+    cosine = (actual * expected).sum(1) / (np.linalg.norm(actual, axis=1) * np.linalg.norm(expected, axis=1))
+    diff = np.abs(actual - expected)
+    stats = {"samples": int(expected.shape[0]), "feature_cosine_min": round(float(np.nanmin(cosine)), 6),
+             "feature_cosine_median": round(float(np.median(cosine)), 6),
+             "abs_diff_max": float(f"{diff.max():.4g}"), "abs_diff_median": float(f"{np.median(diff):.4g}")}
+    if not np.all(cosine >= min_cosine):  # NaN fails too
+        raise ExportError(f"int8 features differ from PyTorch's fp32 ones beyond --int8-min-cosine {min_cosine}: {stats}"
+                          "; try --int8-reduce-range, or serve the fp32 export")
+    return stats
+
+
 def default_description(args, display: str, dtype: str) -> str:
     if args.manifest_only:
         return (f"open_clip {display} image tower, next-to-last (ln_post class-token) features, {dtype}. "
                 f"model.onnx is not committed: download the weights ({args.weights_name}) and run "
                 f"tools/export_clip_onnx.py --weights open_clip_pytorch_model.bin --arch {args.arch}"
                 f"{' --dtype fp16' if args.dtype == 'fp16' else ''} --out {args.out.rstrip('/')}")
+    if args.dtype == "int8":
+        dtype = "int8 (MatMul weights, dynamic quantisation; float32 input and output)"
     if args.random_init:
         return (f"Random-init {display} image tower (seed {args.seed}), {dtype}, ln_post class-token features. "
                 "Detects nothing: for tests, demos and benchmarks.")
@@ -444,7 +501,8 @@ def main(argv=None) -> int:
     final_onnx = os.path.join(out, "model.onnx")
     if os.path.exists(final_onnx) and not args.force:
         raise ExportError(f"{final_onnx} exists; pass --force to overwrite")
-    progress = Progress(total=6, quiet=args.quiet)
+    int8 = args.dtype == "int8"
+    progress = Progress(total=7 if int8 else 6, quiet=args.quiet)
     torch.set_grad_enabled(False)
 
     progress.stage("building " + ("network" if args.logit_model else "tower"))
@@ -468,6 +526,20 @@ def main(argv=None) -> int:
             model = onnx_fp16.convert_float_to_float16(onnx.load(staged_onnx))
             onnx.save(model, staged_onnx)
             del model
+        quantization, venv_python = None, None
+        if int8:
+            check_graph(staged_onnx, "fp32", cfg.image_size, cfg.width)
+            progress.stage("quantising the MatMul weights to int8 (ONNX Runtime, dynamic, "
+                           f"{'per tensor' if args.int8_per_tensor else 'per channel'})")
+            venv_python = onnx_int8.ensure_venv(args.quant_venv, say=progress.say)
+            fp32_onnx = os.path.join(staging, "model-fp32.onnx")
+            os.replace(staged_onnx, fp32_onnx)
+            quantization = onnx_int8.quantize(venv_python, fp32_onnx, staged_onnx, per_channel=not args.int8_per_tensor,
+                                              reduce_range=args.int8_reduce_range)
+            quantization["fp32_sha256"] = ref.sha256_file(fp32_onnx)
+            os.remove(fp32_onnx)
+            progress.say(f"{quantization['matmuls_quantized']} MatMuls int8, {quantization['matmuls_float']} left "
+                         f"float (activation x activation); onnxruntime {quantization['onnxruntime']}")
 
         progress.stage("onnx.checker and interface check")
         if args.logit_model:
@@ -485,7 +557,8 @@ def main(argv=None) -> int:
                                  args, ct.ARCH_DISPLAY.get(arch_key, arch_key), dtype),
                              dtype, cfg.width, cfg.image_size, architecture_text(arch_key, cfg.quick_gelu,
                                                                                  args.l2_normalize_in_graph),
-                             args.weights_name, source_sha, onnx_sha, l2_mode, OPSET)
+                             args.weights_name, source_sha, onnx_sha, l2_mode, OPSET,
+                             quantization=quantization)
         ref.write_json(m, os.path.join(staging, "manifest.json"))
 
         tolerance = args.tolerance if args.tolerance is not None else DEFAULT_TOLERANCE[args.dtype]
@@ -507,6 +580,13 @@ def main(argv=None) -> int:
                 progress.say(f"verification samples written to {path}")
         if args.skip_check:
             progress.say("SKIPPED (--skip-check): the graph was not run; only onnx.checker and its interface passed")
+        elif int8:
+            stats = check_int8(venv_python, staged_onnx, sample_sets[0], args.int8_min_cosine, staging)
+            progress.say(f"passed (int8 vs fp32 PyTorch, onnxruntime {quantization['onnxruntime']}): feature cosine "
+                         f"min {stats['feature_cosine_min']:.5f}, median {stats['feature_cosine_median']:.5f}; "
+                         f"|diff| max {stats['abs_diff_max']:.3g}, median {stats['abs_diff_median']:.3g}")
+            quantization["export_check"] = stats
+            ref.write_json(m, os.path.join(staging, "manifest.json"))  # m holds quantization: now with the check
         else:
             for (h, w), samples in zip(sizes, sample_sets):
                 progress.say(f"passed at {h}x{w}: " + run_check(staging, samples, args, progress))
@@ -543,6 +623,6 @@ def main(argv=None) -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except (ExportError, ct.TowerConfigError, rn.NetConfigError) as e:
+    except (ExportError, ct.TowerConfigError, rn.NetConfigError, onnx_int8.QuantizationError) as e:
         print(f"export_clip_onnx.py: error: {e}", file=sys.stderr)
         sys.exit(1)

@@ -125,6 +125,48 @@ class ExportTest(unittest.TestCase):
                 if dtype == "fp16":
                     self.assertTrue(np.array_equal(x, x.astype(np.float16).astype(np.float32)))
 
+    def test_int8_export(self):
+        """The fp32 graph quantised in the venv: float32 interface, MatMulInteger for the weight MatMuls only, settings
+        and the PyTorch check in provenance.quantization. Needs the venv (made here unless pip cannot reach an index)."""
+        import onnx
+        import onnx_int8
+        try:
+            onnx_int8.ensure_venv(say=lambda _: None)
+        except (onnx_int8.QuantizationError, OSError) as e:
+            self.skipTest(f"no quantisation venv: {e}")
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "m")
+            export_clip_onnx.main(["--quiet", "--random-init", "--arch", "tiny", "--out", out, "--dtype", "int8",
+                                   "--model-id", "tiny-clip-test"])
+            manifest = export_clip_onnx.ref.read_json(os.path.join(out, "manifest.json"))
+            model = onnx.load(os.path.join(out, "model.onnx"))
+            ops = [n.op_type for n in model.graph.node]
+            self.assertEqual(ops.count("MatMulInteger"), 8)  # qkv, out_proj, c_fc, c_proj in each of 2 blocks
+            self.assertEqual(ops.count("MatMul"), 4)  # q·kᵀ and softmax·v stay float
+            self.assertEqual(model.graph.input[0].type.tensor_type.elem_type, onnx.TensorProto.FLOAT)
+            self.assertEqual((manifest["input"]["dtype"], manifest["output"]["dtype"]), ("float32", "float32"))
+            q = manifest["provenance"]["quantization"]
+            self.assertEqual((q["per_channel"], q["weight_type"], q["activation_type"], q["op_types"]),
+                             (True, "QInt8", "QUInt8", ["MatMul"]))
+            # the same fp32 graph as the committed tiny model, and int8 features close to PyTorch's
+            self.assertEqual(q["fp32_sha256"], export_clip_onnx.ref.read_json(
+                os.path.join(export_clip_onnx.ref.REPO_ROOT, "models", "tiny-clip-test", "manifest.json"))["sha256"])
+            self.assertGreater(q["export_check"]["feature_cosine_min"], 0.999)
+            self.assertGreater(q["export_check"]["abs_diff_max"], 0)  # really quantised
+
+    def test_int8_export_fails_below_the_cosine_bound(self):
+        import onnx_int8
+        try:
+            onnx_int8.ensure_venv(say=lambda _: None)
+        except (onnx_int8.QuantizationError, OSError) as e:
+            self.skipTest(f"no quantisation venv: {e}")
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "m")
+            with self.assertRaisesRegex(export_clip_onnx.ExportError, "--int8-min-cosine"):
+                export_clip_onnx.main(["--quiet", "--random-init", "--arch", "tiny", "--out", out, "--dtype", "int8",
+                                       "--int8-min-cosine", "1.0000001"])
+            self.assertEqual(os.listdir(out), [])  # nothing written, staging removed
+
     def test_export_refuses_to_write_unchecked_model(self):
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "m")

@@ -35,9 +35,29 @@ public record ModelManifest(
     public static final String FORMAT = "clipguard-model/v1";
     public static final String FILE_NAME = "manifest.json";
 
+    /** @param quantization the settings of an int8 export (tools/onnx_int8.py), null for fp32 and fp16 ones */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Provenance(String architecture, String weights, @JsonProperty("source_sha256") String sourceSha256,
-                             String exporter, Integer opset) {}
+                             String exporter, Integer opset, Quantization quantization) {}
+
+    /**
+     * How an int8 model was quantised, as the exporter records it. Informational: the graph still takes and returns
+     * float32 (the manifest's input and output dtypes), so nothing in loading or scoring depends on it.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Quantization(String method, @JsonProperty("op_types") String[] opTypes,
+                               @JsonProperty("per_channel") Boolean perChannel,
+                               @JsonProperty("reduce_range") Boolean reduceRange,
+                               @JsonProperty("weight_type") String weightType,
+                               @JsonProperty("activation_type") String activationType, String onnxruntime) {
+        /** E.g. "int8 (QInt8 MatMul weights per channel, QUInt8 activations, onnxruntime 1.30.0)". */
+        public String describe() {
+            return "int8 (" + weightType + " " + String.join("/", opTypes == null ? new String[0] : opTypes)
+                    + " weights " + (Boolean.TRUE.equals(perChannel) ? "per channel" : "per tensor")
+                    + (Boolean.TRUE.equals(reduceRange) ? ", 7-bit" : "")
+                    + ", " + activationType + " activations, onnxruntime " + onnxruntime + ")";
+        }
+    }
 
     /** The image tensor: {@code [batch, 3, size, size]}, batch dynamic (-1). */
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -118,6 +138,12 @@ public record ModelManifest(
     /** The ONNX file this manifest describes, inside {@code modelDir}. */
     public Path onnxFile(Path modelDir) {
         return modelDir.resolve(onnx);
+    }
+
+    /** The weights' precision in words: the tensors' dtype, or the int8 quantisation that produced the graph. */
+    public String precision() {
+        Quantization q = provenance == null ? null : provenance.quantization();
+        return q != null ? q.describe() : input.dtype().manifestName();
     }
 
     public int featureDim() {

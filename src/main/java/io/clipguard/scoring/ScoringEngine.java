@@ -93,7 +93,7 @@ public final class ScoringEngine implements AutoCloseable {
         ModelManifest manifest = ModelManifest.load(config.modelDir());
         LinearHead head = manifest.outputsLogit() ? null : LinearHead.load(config.headFile(), manifest);
         OnnxImageEncoder encoder = openEncoder(config, manifest);
-        LOG.info("scoring engine: model " + manifest.id() + ", head "
+        LOG.info("scoring engine: model " + manifest.id() + " (" + manifest.precision() + "), head "
                 + (head == null ? "none (the model outputs its logit)" : head.version()) + ", device " + encoder.device()
                 + ", max batch " + config.maxBatchSize() + ", merge window " + config.mergeWindow().toMillis()
                 + " ms, decode threads " + config.decodeThreads() + ", decode " + config.decodeMode().label()
@@ -112,7 +112,7 @@ public final class ScoringEngine implements AutoCloseable {
                     + " features: embed and train concern the CLIP detector only; pass its model folder");
         }
         OnnxImageEncoder encoder = openEncoder(config, manifest);
-        LOG.info("feature engine: model " + manifest.id() + ", device " + encoder.device() + ", max batch "
+        LOG.info("feature engine: model " + manifest.id() + " (" + manifest.precision() + "), device " + encoder.device() + ", max batch "
                 + config.maxBatchSize() + ", decode threads " + config.decodeThreads());
         return new ScoringEngine(config, manifest, null, encoder, BatchListener.NONE,
                 DecodeBudget.of(config.decodeBudgetPixels()));

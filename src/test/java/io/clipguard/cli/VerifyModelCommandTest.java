@@ -6,8 +6,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.clipguard.model.TestModels;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,5 +48,76 @@ class VerifyModelCommandTest {
         ScoreCommandTest.Run run = ScoreCommandTest.run("verify-model", "--model-dir", dir.toString());
         assertThat(run.exitCode()).isEqualTo(1);
         assertThat(run.err()).contains("abab").contains("same export");
+    }
+
+    @Test
+    void theInt8ExportComparedWithItsFp32OriginalOnTheGoldenImagesPasses() throws Exception {
+        Path rows = tmp.resolve("rows.csv");
+        ScoreCommandTest.Run run = compareInt8("--output", rows.toString());
+        assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+        assertThat(run.out()).contains("(tiny-clip-test, int8 (QInt8 MatMul weights per channel")
+                .contains("36 images scored by both, 0 failed in both").contains("label flips: 0 of 36")
+                .containsPattern("LLR drift: max [0-9.e-]+ \\(0\\.[0-9]+ % of the spread, [^)]+\\), median")
+                .containsPattern("feature cosine: min 0\\.99")
+                .contains("PASS: max drift").contains("<= 2.0 %");
+        List<String> lines = Files.readAllLines(rows);
+        assertThat(lines).hasSize(37);
+        assertThat(lines.getFirst()).isEqualTo("filename,llr_reference,llr_model,llr_drift,flipped,feature_cosine");
+    }
+
+    @Test
+    void aDriftOverTheBoundFails() {
+        ScoreCommandTest.Run run = compareInt8("--max-drift", "0.001");
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.out()).containsPattern("FAIL: max drift 0\\.[0-9]+ % > 0\\.001 %, flips 0 <= 0");
+    }
+
+    @Test
+    void aFlippedLabelIsNamedAndFails() throws Exception {
+        // A head whose threshold lies between the two models' LLRs of the most drifting image: that label flips.
+        Path rows = tmp.resolve("rows.csv");
+        assertThat(compareInt8("--output", rows.toString()).exitCode()).isZero();
+        String[] worst = null;
+        for (String line : Files.readAllLines(rows).subList(1, 37)) {
+            String[] cells = line.split(",");
+            if (worst == null || Double.parseDouble(cells[3]) > Double.parseDouble(worst[3])) {
+                worst = cells;
+            }
+        }
+        double threshold = (Double.parseDouble(worst[1]) + Double.parseDouble(worst[2])) / 2;
+        Path head = tmp.resolve("head.json");
+        Files.copy(TestModels.TINY.resolve("head.json"), head);
+        TestModels.editJson(head, j -> j.put("threshold", threshold));
+        ScoreCommandTest.Run run = compareInt8("--head", head.toString());
+        assertThat(run.exitCode()).as(run.out()).isEqualTo(1);
+        assertThat(run.out()).contains("label flips: 1 of 36").contains("flipped: " + worst[0])
+                .contains("FAIL").contains("flips 1 > 0");
+    }
+
+    @Test
+    void compareToNeedsInput() {
+        ScoreCommandTest.Run run = ScoreCommandTest.run("verify-model", "--model-dir", INT8.toString(), "--compare-to",
+                TestModels.TINY.toString());
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("--compare-to and --input go together");
+    }
+
+    @Test
+    void aHeadOfAnotherDimensionIsRefused() {
+        Path head = TestModels.scaledHead(tmp.resolve("head.json"), "wide", 65, 1.0);
+        ScoreCommandTest.Run run = compareInt8("--head", head.toString());
+        assertThat(run.exitCode()).isEqualTo(3);
+        assertThat(run.err()).contains("65 weights");
+    }
+
+    static final Path INT8 = Path.of("models", "tiny-clip-test-int8");
+
+    /** verify-model of the committed int8 tiny model against the fp32 one on the golden images, one image per run. */
+    private static ScoreCommandTest.Run compareInt8(String... extra) {
+        List<String> args = new ArrayList<>(List.of("verify-model", "--model-dir", INT8.toString(), "--compare-to",
+                TestModels.TINY.toString(), "--input", TestModels.GOLDEN_IMAGES.toString(), "--batch-size", "1",
+                "--no-progress"));
+        args.addAll(List.of(extra));
+        return ScoreCommandTest.run(args.toArray(String[]::new));
     }
 }
