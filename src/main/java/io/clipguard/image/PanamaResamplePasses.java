@@ -17,14 +17,15 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Only loaded, by name, by {@link ResamplePasses}' choice when {@code jdk.incubator.vector} is in the boot layer.
  */
-final class PanamaResamplePasses implements ResamplePasses {
+final class PanamaResamplePasses implements ResamplePasses, VectorizationChoice.Vectorized {
     private static final VectorSpecies<Integer> INT = IntVector.SPECIES_PREFERRED;
     /** Bytes with as many lanes as {@link #INT}, for the narrowing store (null when no such shape exists). */
     private static final VectorSpecies<Byte> BYTE = INT.length() >= 8
             ? ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(INT.length() * 8)) : null;
 
     /** Lanes of the preferred int vector; the choice wants at least 8 (the narrowest byte vector is 64 bits). */
-    int lanes() {
+    @Override
+    public int lanes() {
         return INT.length();
     }
 
