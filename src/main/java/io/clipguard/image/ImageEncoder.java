@@ -7,10 +7,12 @@ import static org.bytedeco.opencv.global.opencv_imgcodecs.IMWRITE_JPEG_QUALITY;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMWRITE_JPEG_SAMPLING_FACTOR;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMWRITE_JPEG_SAMPLING_FACTOR_420;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMWRITE_WEBP_QUALITY;
+import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_RGB2BGR;
 
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.opencv.global.opencv_imgcodecs;
+import org.bytedeco.opencv.global.opencv_imgproc;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
@@ -61,17 +63,12 @@ public final class ImageEncoder {
             throw new ImageDecodeException(ImageError.UNSUPPORTED_FORMAT, "cannot encode " + extension + ": "
                     + NativeDecoding.get());
         }
-        byte[] rgb = image.rgb();
-        byte[] bgr = new byte[rgb.length]; // OpenCV's encoders take BGR
-        for (int i = 0; i < rgb.length; i += 3) {
-            bgr[i] = rgb[i + 2];
-            bgr[i + 1] = rgb[i + 1];
-            bgr[i + 2] = rgb[i];
-        }
+        // OpenCV's encoders take BGR: the pixels are copied in as they are and swapped there (SIMD, in place).
         try (Mat mat = new Mat(image.height(), image.width(), CV_8UC3);
              IntPointer options = new IntPointer(params);
              BytePointer out = new BytePointer()) {
-            mat.data().put(bgr);
+            mat.data().put(image.rgb());
+            opencv_imgproc.cvtColor(mat, mat, COLOR_RGB2BGR);
             if (!opencv_imgcodecs.imencode(extension, mat, out, options)) {
                 throw new ImageDecodeException(ImageError.CORRUPT, "OpenCV could not encode a " + image.width() + "x"
                         + image.height() + " image as " + extension);

@@ -17,14 +17,15 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Only loaded, by name, by {@link ResamplePasses}' choice when {@code jdk.incubator.vector} is in the boot layer.
  */
-final class PanamaResamplePasses implements ResamplePasses {
+final class PanamaResamplePasses implements ResamplePasses, VectorizationChoice.Vectorized {
     private static final VectorSpecies<Integer> INT = IntVector.SPECIES_PREFERRED;
     /** Bytes with as many lanes as {@link #INT}, for the narrowing store (null when no such shape exists). */
     private static final VectorSpecies<Byte> BYTE = INT.length() >= 8
             ? ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(INT.length() * 8)) : null;
 
     /** Lanes of the preferred int vector; the choice wants at least 8 (the narrowest byte vector is 64 bits). */
-    int lanes() {
+    @Override
+    public int lanes() {
         return INT.length();
     }
 
@@ -49,7 +50,10 @@ final class PanamaResamplePasses implements ResamplePasses {
         int[] red = new int[span * lanes];
         int[] green = new int[span * lanes];
         int[] blue = new int[span * lanes];
-        int[] block = new int[cols * 3 * lanes];
+        int[] rowOffsets = new int[lanes];
+        for (int row = 0; row < lanes; row++) {
+            rowOffsets[row] = row * cols * 3;
+        }
         int[] rowStart = new int[lanes];
         int y = 0;
         for (; y + lanes <= rowCount; y += lanes) {
@@ -78,17 +82,11 @@ final class PanamaResamplePasses implements ResamplePasses {
                     g = g.add(IntVector.fromArray(INT, green, p).mul(w));
                     b = b.add(IntVector.fromArray(INT, blue, p).mul(w));
                 }
-                int q = col * 3 * lanes;
-                clip8(r).intoArray(block, q);
-                clip8(g).intoArray(block, q + lanes);
-                clip8(b).intoArray(block, q + 2 * lanes);
-            }
-            // Back from [col][channel][row] to the rows' interleaved RGB.
-            for (int row = 0; row < lanes; row++) {
-                int o = (y + row) * cols * 3;
-                for (int q = row, end = cols * 3 * lanes; q < end; q += lanes) {
-                    out[o++] = block[q];
-                }
+                // Lane row goes to out row y + row: scattered straight into the rows' interleaved RGB.
+                int o = y * cols * 3 + col * 3;
+                clip8(r).intoArray(out, o, rowOffsets, 0);
+                clip8(g).intoArray(out, o + 1, rowOffsets, 0);
+                clip8(b).intoArray(out, o + 2, rowOffsets, 0);
             }
         }
         if (y < rowCount) {

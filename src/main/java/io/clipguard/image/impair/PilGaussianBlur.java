@@ -7,49 +7,74 @@ import io.clipguard.image.RgbImage;
  * an extended box blur (Gwosdek et al., SSVM 2011) of 3 passes along the rows, then 3 along the columns. The box
  * radius comes from {@code radius} in C float arithmetic; each pass sums in fixed point (24 fractional bits, the two
  * fractional edge pixels weighted {@code fw}) and rounds to uint8. Edges repeat the first and last pixel.
+ *
+ * <p>Pillow blurs each row, transposes, blurs each row again and transposes back. Here the passes run along the
+ * columns of a sample grid ({@link BoxBlurPasses}, SIMD across the columns): the image is transposed first (pixel
+ * columns become rows, so the row blur runs down them), then transposed back for the column blur. Each pass rounds
+ * per sample and per line exactly as Pillow's does, so the order of lines does not change a byte.
  */
 final class PilGaussianBlur {
     private static final int PASSES = 3;
+    /** Pixels per side of the tiles the transposes copy, so that both the reads and the writes stay in cache. */
+    private static final int TILE = 32;
 
     private PilGaussianBlur() {}
 
     /** ImagingGaussianBlur(imOut, imIn, radius, 3) on an RGB image. */
     static RgbImage blur(RgbImage image, float radius) {
+        return blur(image, radius, BoxBlurPasses.chosen());
+    }
+
+    static RgbImage blur(RgbImage image, float radius, BoxBlurPasses passes) {
         float boxRadius = boxRadius(radius, PASSES);
+        int r = (int) boxRadius;
+        int[] weights = weights(boxRadius);
         int w = image.width();
         int h = image.height();
-        byte[] rgb = image.rgb();
-        byte[] out = new byte[rgb.length];
-        int[] plane = new int[w * h];
-        int[] transposed = new int[w * h];
-        int[] line = new int[Math.max(w, h)];
-        for (int c = 0; c < 3; c++) {
-            for (int p = 0; p < w * h; p++) {
-                plane[p] = rgb[p * 3 + c] & 0xFF;
-            }
-            for (int y = 0; y < h; y++) {
-                for (int pass = 0; pass < PASSES; pass++) {
-                    lineBlur(plane, y * w, w, boxRadius, line);
-                }
-            }
-            // BoxBlur.c transposes and blurs rows again: the columns, as lines.
-            for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    transposed[x * h + y] = plane[y * w + x];
-                }
-            }
-            for (int x = 0; x < w; x++) {
-                for (int pass = 0; pass < PASSES; pass++) {
-                    lineBlur(transposed, x * h, h, boxRadius, line);
-                }
-            }
-            for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    out[(y * w + x) * 3 + c] = (byte) transposed[x * h + y];
+        byte[] a = new byte[image.rgb().length];
+        byte[] b = new byte[a.length];
+        // Along x: as a grid of w lines (one per pixel column) of h * 3 samples, each of its columns one of Pillow's
+        // rows' channels.
+        transpose(image.rgb(), w, h, a);
+        byte[] blurred = runPasses(passes, a, b, w, h * 3, r, weights);
+        byte[] other = blurred == a ? b : a;
+        // Along y: back to h lines of w * 3 samples.
+        transpose(blurred, h, w, other);
+        return new RgbImage(w, h, runPasses(passes, other, blurred, h, w * 3, r, weights));
+    }
+
+    /** {@link #PASSES} passes, alternating between the two buffers; returns the one holding the result. */
+    private static byte[] runPasses(BoxBlurPasses passes, byte[] first, byte[] second, int lines, int rowLength,
+                                    int radius, int[] weights) {
+        byte[] src = first;
+        byte[] dst = second;
+        for (int pass = 0; pass < PASSES; pass++) {
+            passes.pass(src, dst, lines, rowLength, radius, weights[0], weights[1]);
+            byte[] t = src;
+            src = dst;
+            dst = t;
+        }
+        return src;
+    }
+
+    /**
+     * out[x][y][c] = in[y][x][c]: {@code in} holds {@code h} lines of {@code w} RGB pixels, {@code out} gets
+     * {@code w} lines of {@code h}; in tiles.
+     */
+    private static void transpose(byte[] in, int w, int h, byte[] out) {
+        for (int y0 = 0; y0 < h; y0 += TILE) {
+            int y1 = Math.min(y0 + TILE, h);
+            for (int x0 = 0; x0 < w; x0 += TILE) {
+                int x1 = Math.min(x0 + TILE, w);
+                for (int x = x0; x < x1; x++) {
+                    for (int y = y0, s = (y0 * w + x) * 3, o = (x * h + y0) * 3; y < y1; y++, s += w * 3, o += 3) {
+                        out[o] = in[s];
+                        out[o + 1] = in[s + 1];
+                        out[o + 2] = in[s + 2];
+                    }
                 }
             }
         }
-        return new RgbImage(w, h, out);
     }
 
     /** ImagingGaussianBlur's box radius, in C float arithmetic as BoxBlur.c writes it. */
@@ -63,56 +88,13 @@ final class PilGaussianBlur {
     }
 
     /**
-     * ImagingHorizontalBoxBlur on one line of {@code size} samples at {@code offset}, in place (through {@code tmp}),
-     * as ImagingLineBoxBlur8 computes it. The accumulators are C's UINT32: {@code bulk} wraps modulo 2^32.
+     * ImagingLineBoxBlur8's weights {ww, fw}: {@code ww = (UINT32)(1 << 24) / (floatRadius * 2 + 1)} (a float
+     * division, truncated) for each whole sample of the window, {@code fw} for each of the two fractional edge ones.
      */
-    private static void lineBlur(int[] data, int offset, int size, float floatRadius, int[] tmp) {
-        int radius = (int) floatRadius;
-        long ww = (long) (16777216f / (floatRadius * 2 + 1)); // (UINT32)(1 << 24) / (floatRadius * 2 + 1)
+    static int[] weights(float boxRadius) {
+        int radius = (int) boxRadius;
+        long ww = (long) (16777216f / (boxRadius * 2 + 1));
         long fw = ((1L << 24) - (radius * 2L + 1) * ww) / 2;
-        int edgeA = Math.min(radius + 1, size);
-        int edgeB = Math.max(size - radius - 1, 0);
-        int lastx = size - 1;
-
-        long acc = (long) data[offset] * (radius + 1);
-        for (int x = 0; x < edgeA - 1; x++) {
-            acc += data[offset + x];
-        }
-        acc += (long) data[offset + lastx] * (radius - edgeA + 1);
-
-        if (edgeA <= edgeB) {
-            for (int x = 0; x < edgeA; x++) {
-                acc += data[offset + x + radius] - data[offset];
-                tmp[x] = save(acc, ww, fw, data[offset] + data[offset + x + radius + 1]);
-            }
-            for (int x = edgeA; x < edgeB; x++) {
-                acc += data[offset + x + radius] - data[offset + x - radius - 1];
-                tmp[x] = save(acc, ww, fw, data[offset + x - radius - 1] + data[offset + x + radius + 1]);
-            }
-            for (int x = edgeB; x <= lastx; x++) {
-                acc += data[offset + lastx] - data[offset + x - radius - 1];
-                tmp[x] = save(acc, ww, fw, data[offset + x - radius - 1] + data[offset + lastx]);
-            }
-        } else {
-            for (int x = 0; x < edgeB; x++) {
-                acc += data[offset + x + radius] - data[offset];
-                tmp[x] = save(acc, ww, fw, data[offset] + data[offset + x + radius + 1]);
-            }
-            for (int x = edgeB; x < edgeA; x++) {
-                acc += data[offset + lastx] - data[offset];
-                tmp[x] = save(acc, ww, fw, data[offset] + data[offset + lastx]);
-            }
-            for (int x = edgeA; x <= lastx; x++) {
-                acc += data[offset + lastx] - data[offset + x - radius - 1];
-                tmp[x] = save(acc, ww, fw, data[offset + x - radius - 1] + data[offset + lastx]);
-            }
-        }
-        System.arraycopy(tmp, 0, data, offset, size);
-    }
-
-    /** ADD_FAR then SAVE: {@code (UINT8)((acc * ww + far * fw + (1 << 23)) >> 24)} in UINT32 arithmetic. */
-    private static int save(long acc, long ww, long fw, int far) {
-        long bulk = (acc * ww + far * fw) & 0xFFFFFFFFL;
-        return (int) (((bulk + (1 << 23)) & 0xFFFFFFFFL) >>> 24) & 0xFF;
+        return new int[] {(int) ww, (int) fw};
     }
 }
