@@ -11,7 +11,7 @@ import io.clipguard.model.ModelManifest;
 import io.clipguard.moderation.UploadScorer;
 import io.clipguard.recalibration.Compression;
 import io.clipguard.recalibration.Rescorer;
-import io.clipguard.cli.FusionOptions;
+import io.clipguard.cli.options.FusionOptions;
 import io.clipguard.inference.BatchListener;
 import io.clipguard.scoring.DetectorSet;
 import io.clipguard.scoring.EmbeddingCache;

@@ -1,4 +1,4 @@
-package io.clipguard.cli;
+package io.clipguard.cli.options;
 
 import io.clipguard.scoring.DetectorSet;
 import io.clipguard.scoring.Fusion;
