@@ -61,7 +61,8 @@ public class EngineProducer {
                 e.decode(),
                 e.decodeBudgetPixels());
         DetectorSet set = openDetectors(clip, d.extraModelDirs().orElse(List.of()), d.fusion(), d.fusionThreshold(),
-                d.maxPixels().orElse(List.of()), id -> batchMeters(registry, id));
+                d.maxPixels().orElse(List.of()), d.maxImagePixels().isPresent() ? d.maxImagePixels().getAsLong() : null,
+                id -> batchMeters(registry, id));
         for (DetectorSet.Detector detector : set.detectors()) {
             ScoringEngine engine = detector.engine();
             DecodeMeters.register(registry, engine.decodeCounters(), detector.id());
@@ -74,9 +75,11 @@ public class EngineProducer {
      * The service's detector set: the CLIP detector ({@code clip}) first, then one logit model per extra folder with
      * the same settings. Refuses, naming the setting to fix, a folder that does not load, a CLIP (features) model among
      * the extra folders or a logit model as the CLIP detector, an unknown fusion rule and a bad pixel cap.
+     *
+     * @param extraMaxImagePixels the logit models' own image pixel limit; null = the CLIP detector's
      */
     public static DetectorSet openDetectors(EngineConfig clip, List<Path> extraModelDirs, String fusionRule,
-                                            double fusionThreshold, List<String> maxPixels,
+                                            double fusionThreshold, List<String> maxPixels, Long extraMaxImagePixels,
                                             Function<String, BatchListener> listeners) throws ModelLoadException {
         Fusion fusion;
         try {
@@ -96,6 +99,12 @@ public class EngineProducer {
                     + clipManifest.id() + ", which outputs its logit: that setting is the CLIP detector (features and a"
                     + " head); name a CLIP model folder there and put this one in clipguard.detectors.extra-model-dirs");
         }
+        if (extraMaxImagePixels != null && extraMaxImagePixels < 1) {
+            throw new ModelLoadException("clipguard.detectors.max-image-pixels must be at least 1, got "
+                    + extraMaxImagePixels + " (leave it unset for clipguard.engine.max-image-pixels)");
+        }
+        ImageLimits extraLimits = extraMaxImagePixels == null ? clip.imageLimits() : new ImageLimits(
+                clip.imageLimits().maxEncodedBytes(), Math.min(extraMaxImagePixels, clip.imageLimits().maxPixels()));
         List<DetectorSet.DetectorSpec> specs = new ArrayList<>();
         Set<String> ids = new HashSet<>(Set.of(clipManifest.id()));
         specs.add(new DetectorSet.DetectorSpec(clipManifest.id(), clip));
@@ -111,7 +120,7 @@ public class EngineProducer {
                 throw new ModelLoadException("model " + m.id() + " (" + dir + ") is configured twice; list each model"
                         + " once in clipguard.engine.model-dir and clipguard.detectors.extra-model-dirs");
             }
-            specs.add(new DetectorSet.DetectorSpec(m.id(), clip.forModel(dir, caps.capOf(m.id()))));
+            specs.add(new DetectorSet.DetectorSpec(m.id(), clip.forModel(dir, caps.capOf(m.id())).withImageLimits(extraLimits)));
         }
         try {
             caps.checkNames(ids, "clipguard.detectors.max-pixels");

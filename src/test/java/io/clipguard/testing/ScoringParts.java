@@ -35,8 +35,9 @@ public record ScoringParts(DetectorSet detectors, ActiveHeads heads, EmbeddingCa
         implements AutoCloseable {
 
     /** The detector set's settings beyond the CLIP detector's engine configuration: none by default. */
-    public record Detectors(List<Path> extraModelDirs, String fusion, double fusionThreshold, List<String> maxPixels) {
-        public static final Detectors CLIP_ONLY = new Detectors(List.of(), "soft_or_prob", 0, List.of());
+    public record Detectors(List<Path> extraModelDirs, String fusion, double fusionThreshold, List<String> maxPixels,
+                            Long maxImagePixels) {
+        public static final Detectors CLIP_ONLY = new Detectors(List.of(), "soft_or_prob", 0, List.of(), null);
     }
 
     /** @param embeddingCacheSize clipguard.embeddings.cache-size (0: off, every upload runs the encoder) */
@@ -51,7 +52,7 @@ public record ScoringParts(DetectorSet detectors, ActiveHeads heads, EmbeddingCa
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         Map<String, LongAdder> encoded = new ConcurrentHashMap<>();
         DetectorSet detectors = EngineProducer.openDetectors(config, set.extraModelDirs(), set.fusion(),
-                set.fusionThreshold(), set.maxPixels(), id -> counting(encoded.computeIfAbsent(id, k -> new LongAdder())));
+                set.fusionThreshold(), set.maxPixels(), set.maxImagePixels(), id -> counting(encoded.computeIfAbsent(id, k -> new LongAdder())));
         ScoringEngine engine = detectors.featuresEngine();
         ActiveHeads heads = new ActiveHeads(engine.configuredHead(), engine.info().modelId(), engine.info().featureDim(),
                 Topics.avroReader(registryUrl), meters);

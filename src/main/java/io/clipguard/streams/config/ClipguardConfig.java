@@ -164,6 +164,13 @@ public interface ClipguardConfig {
 
         /** Pixel caps of native-resolution detectors: N for every one, ID=N for one (its model id); 0 = no cap. */
         Optional<List<String>> maxPixels();
+
+        /**
+         * The logit models' own limit on an image's header-declared pixels (at most clipguard.engine.max-image-pixels):
+         * above it they fail on the image (TOO_LARGE, marked in the verdict) while the CLIP detector still scores it.
+         * Default: clipguard.engine.max-image-pixels.
+         */
+        java.util.OptionalLong maxImagePixels();
     }
 
     interface Embeddings {
