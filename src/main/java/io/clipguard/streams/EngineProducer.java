@@ -146,7 +146,7 @@ public class EngineProducer {
     }
 
     /** Batch size and inference latency of one detector, as its engine's dynamic batcher reports them. */
-    private static BatchListener batchMeters(MeterRegistry registry, String detector) {
+    public static BatchListener batchMeters(MeterRegistry registry, String detector) {
         DistributionSummary batchSize = DistributionSummary.builder("clipguard.inference.batch.size").tag("detector", detector)
                 .description("Images per ONNX Runtime run").serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128).register(registry);
         Timer inference = Timer.builder("clipguard.inference.latency").tag("detector", detector)

@@ -52,7 +52,8 @@ public record ScoringParts(DetectorSet detectors, ActiveHeads heads, EmbeddingCa
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         Map<String, LongAdder> encoded = new ConcurrentHashMap<>();
         DetectorSet detectors = EngineProducer.openDetectors(config, set.extraModelDirs(), set.fusion(),
-                set.fusionThreshold(), set.maxPixels(), set.maxImagePixels(), id -> counting(encoded.computeIfAbsent(id, k -> new LongAdder())));
+                set.fusionThreshold(), set.maxPixels(), set.maxImagePixels(), id -> counting(encoded.computeIfAbsent(id, k -> new LongAdder()),
+                        EngineProducer.batchMeters(meters, id)));
         ScoringEngine engine = detectors.featuresEngine();
         ActiveHeads heads = new ActiveHeads(engine.configuredHead(), engine.info().modelId(), engine.info().featureDim(),
                 Topics.avroReader(registryUrl), meters);
@@ -62,8 +63,12 @@ public record ScoringParts(DetectorSet detectors, ActiveHeads heads, EmbeddingCa
         return new ScoringParts(detectors, heads, cache, scorer, new ModerationMetrics(meters), meters, encoded);
     }
 
-    private static BatchListener counting(LongAdder images) {
-        return (size, queueWaitNanos, inferenceNanos, failure) -> images.add(size);
+    /** The service's per-detector meters, and the count of images through the encoder. */
+    private static BatchListener counting(LongAdder images, BatchListener meters) {
+        return (size, queueWaitNanos, inferenceNanos, failure) -> {
+            images.add(size);
+            meters.onBatch(size, queueWaitNanos, inferenceNanos, failure);
+        };
     }
 
     /** The CLIP detector's engine. */
