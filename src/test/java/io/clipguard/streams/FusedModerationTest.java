@@ -189,6 +189,25 @@ class FusedModerationTest {
     }
 
     @Test
+    void repeatedContentSkipsEveryDetectorAndGetsBothLogitsFromTheCache() throws Exception {
+        byte[] photo = image("bmp8_palette_200x150.bmp"); // sent by no other test
+        long clipBefore = stack.pipeline().parts().encodedBy(CLIP);
+        long resnetBefore = stack.pipeline().parts().encodedBy(RESNET);
+        send(Map.of("dup-fused-1", photo));
+        readAll(stack.settings().topics().verdicts(), List.of("dup-fused-1"));
+        send(Map.of("dup-fused-2", photo)); // a later batch: a hit on the completed entry
+        Map<String, ModerationVerdict> verdicts = readAll(stack.settings().topics().verdicts(), List.of("dup-fused-1", "dup-fused-2"));
+
+        assertThat(stack.pipeline().parts().encodedBy(CLIP) - clipBefore).isEqualTo(1);
+        assertThat(stack.pipeline().parts().encodedBy(RESNET) - resnetBefore).isEqualTo(1);
+        ModerationVerdict first = verdicts.get("dup-fused-1");
+        ModerationVerdict second = verdicts.get("dup-fused-2");
+        assertThat(second.getDetectors()).extracting(d -> d.getLogit()).doesNotContainNull()
+                .containsExactlyElementsOf(first.getDetectors().stream().map(d -> d.getLogit()).toList());
+        assertThat(second.getLlr()).isEqualTo(first.getLlr());
+    }
+
+    @Test
     void rescoreWithANewClipHeadReFusesTheStoredResNetLogitsWithoutRunningTheResNet() throws Exception {
         Instant from = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         Map<String, byte[]> images = Map.of("refuse-1", image("rgb16_160x120.png"), "refuse-2", image("gray_301x225.jpg"));
