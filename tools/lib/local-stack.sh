@@ -88,7 +88,8 @@ await_registry() {
 start_service() {
   local state="${1:-$data/streams}"; service_log="${2:-$data/logs/service.log}"
   mkdir -p "$state" "$(dirname "$service_log")"
-  say "starting clipguard on localhost:$service_port with models/tiny-clip-test (log: $service_log)"
+  # clipguard.detectors.* pass through from the environment, e.g. CLIPGUARD_DETECTORS_EXTRA_MODEL_DIRS (docs/operations.md)
+  say "starting clipguard on localhost:$service_port with models/tiny-clip-test${CLIPGUARD_DETECTORS_EXTRA_MODEL_DIRS:+ + $CLIPGUARD_DETECTORS_EXTRA_MODEL_DIRS (${CLIPGUARD_DETECTORS_FUSION:-soft_or_prob})} (log: $service_log)"
   QUARKUS_HTTP_PORT="$service_port" CLIPGUARD_STATE_DIR="$state" CLIPGUARD_FETCH_FILE_ROOTS="${CLIPGUARD_FETCH_FILE_ROOTS:-$repo/samples/uploads}" \
     CLIPGUARD_ENGINE_MODEL_DIR="$repo/models/tiny-clip-test" \
     "$java_bin" "${java_opts[@]}" -jar "$repo/target/quarkus-app/quarkus-run.jar" >> "$service_log" 2>&1 &

@@ -7,13 +7,12 @@ import io.clipguard.scoring.EngineConfig;
 import io.clipguard.model.ModelLoadException;
 import io.clipguard.model.ModelManifest;
 import io.clipguard.scoring.DetectorSet;
+import io.clipguard.scoring.PixelCaps;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -107,35 +106,17 @@ final class EngineOptions {
      */
     List<DetectorSet.DetectorSpec> detectorSpecs(Path head) throws ModelLoadException {
         List<DetectorSet.DetectorSpec> specs = new ArrayList<>();
-        Map<String, Long> caps = new HashMap<>();
-        Long everyCap = null;
-        for (String cap : maxPixels) {
-            int eq = cap.indexOf('=');
-            try {
-                if (eq < 0) {
-                    everyCap = Long.parseLong(cap.strip());
-                } else {
-                    caps.put(cap.substring(0, eq).strip(), Long.parseLong(cap.substring(eq + 1).strip()));
-                }
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--max-pixels '" + cap + "' is not N or ID=N (N a pixel count)");
-            }
-        }
+        PixelCaps caps = PixelCaps.parse(maxPixels, "--max-pixels");
         Set<String> ids = new HashSet<>();
         for (Path dir : modelDirs) {
             String id = ModelManifest.read(dir).id();
             ids.add(id);
             EngineConfig config = config(dir, head);
-            Long cap = caps.getOrDefault(id, everyCap);
+            Long cap = caps.capOf(id);
             specs.add(new DetectorSet.DetectorSpec(id, cap == null ? config
                     : config.forModel(dir, cap).withHeadFile(config.headFile())));
         }
-        for (String id : caps.keySet()) {
-            if (!ids.contains(id)) {
-                throw new IllegalArgumentException("--max-pixels names detector '" + id + "', which is none of "
-                        + ids + " (a detector's id is its model id)");
-            }
-        }
+        caps.checkNames(ids, "--max-pixels");
         return specs;
     }
 

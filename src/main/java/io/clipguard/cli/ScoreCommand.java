@@ -1,5 +1,6 @@
 package io.clipguard.cli;
 
+import io.clipguard.cli.options.FusionOptions;
 import io.clipguard.cli.ImageInputs.InputList;
 import io.clipguard.cli.ImageInputs.InputRow;
 import io.clipguard.inference.BatchListener;

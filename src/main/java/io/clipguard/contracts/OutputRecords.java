@@ -9,6 +9,7 @@ import io.clipguard.avro.HighScoreAlert;
 import io.clipguard.avro.ImageEmbedding;
 import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.avro.ScoringFailure;
+import io.clipguard.avro.StoredDetectorLogit;
 import io.clipguard.avro.VectorEncoding;
 import io.clipguard.avro.VerdictLabel;
 import io.clipguard.model.LinearHead;
@@ -143,6 +144,54 @@ public final class OutputRecords {
                 .setSourceOffset(upload.offset())
                 .setDecodeMode(decodeMode)
                 .build();
+    }
+
+    /**
+     * The embedding of a detector set's verdict: {@link #embedding} with the other detectors' logits (the set's logit
+     * models, in order), so that a rescore with a new CLIP head re-fuses without running them, and the verdict's rule
+     * and threshold (both null with one detector).
+     */
+    public static ImageEmbedding fusedEmbedding(UploadRef upload, String modelId, String decodeMode, float[] features,
+                                                boolean l2Normalized, Instant uploadedAt,
+                                                java.util.List<DetectorScore> otherDetectors, Fusion fusion,
+                                                Double fusionThreshold) {
+        ImageEmbedding e = embedding(upload, modelId, decodeMode, features, l2Normalized, uploadedAt);
+        e.setOtherDetectors(otherDetectors.stream().map(d -> StoredDetectorLogit.newBuilder()
+                .setDetectorId(d.detectorId())
+                .setModelId(d.modelId())
+                .setLogit(d.logit())
+                .setCropped(d.cropped())
+                .setError(d.errorText())
+                .build()).toList());
+        e.setFusion(fusion == null ? null : fusion.ruleName());
+        e.setFusionThreshold(fusionThreshold);
+        return e;
+    }
+
+    /**
+     * The other detectors' parts stored with an embedding, as the fusion takes them. A stored error's reason is the
+     * text before its first ':' ({@link DetectorScore#errorText}); one this version does not know reads as
+     * INFERENCE_FAILED.
+     */
+    public static java.util.List<DetectorScore> storedDetectors(ImageEmbedding e) {
+        return e.getOtherDetectors().stream().map(d -> {
+            String error = d.getError();
+            io.clipguard.scoring.FailureReason reason = null;
+            String message = null;
+            if (d.getLogit() == null) {
+                int colon = error == null ? -1 : error.indexOf(':');
+                reason = io.clipguard.scoring.FailureReason.INFERENCE_FAILED;
+                if (colon > 0) {
+                    try {
+                        reason = io.clipguard.scoring.FailureReason.valueOf(error.substring(0, colon));
+                    } catch (IllegalArgumentException unknown) {
+                        // a reason of a later version: INFERENCE_FAILED
+                    }
+                }
+                message = colon > 0 ? error.substring(colon + 1).strip() : String.valueOf(error);
+            }
+            return new DetectorScore(d.getDetectorId(), d.getModelId(), null, d.getLogit(), d.getCropped(), reason, message);
+        }).toList();
     }
 
     /** Where a record that could not be scored sits in the input topic, with its key and value (null: none, or not kept). */

@@ -9,7 +9,11 @@ import io.clipguard.contracts.OutputRecords;
 import io.clipguard.fetch.FetchException;
 import io.clipguard.fetch.ImageFetcher;
 import io.clipguard.model.LinearHead;
+import io.clipguard.avro.ImageEmbedding;
+import io.clipguard.scoring.DetectorScore;
+import io.clipguard.scoring.DetectorSet;
 import io.clipguard.scoring.EmbedOutcome;
+import io.clipguard.scoring.FusedOutcome;
 import io.clipguard.scoring.EmbeddingCache;
 import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.scoring.ScoringEngine;
@@ -28,13 +32,15 @@ import java.util.function.Supplier;
 
 /**
  * Turns pending upload records into outcomes: reads the event, resolves the image bytes (inline or by URI), has the
- * shared {@link ScoringEngine} embed them (through the dedupe {@link EmbeddingCache}), applies the active head, and
- * builds the verdict with its embedding, or the dead letter. Knows nothing of pixels (the engine does) nor of state
+ * shared {@link DetectorSet} run every detector on them (through the dedupe {@link EmbeddingCache}), applies the active
+ * head to the CLIP detector's features, fuses the detectors' logits, and builds the verdict (with each detector's part)
+ * and its embedding (with the other detectors' logits), or the dead letter when no detector scored. Knows nothing of pixels (the engine does) nor of state
  * stores and commits (the processor does). Counts nothing: a batch that fails part-way is retried, so outcomes are
  * counted by the processor once the whole batch is scored.
  */
 public final class UploadScorer implements AutoCloseable {
-    private final ScoringEngine engine;
+    private final DetectorSet detectors;
+    private final ScoringEngine clip;
     private final EmbeddingCache embeddings;
     private final Supplier<LinearHead> activeHead;
     private final ImageFetcher fetcher;
@@ -44,12 +50,15 @@ public final class UploadScorer implements AutoCloseable {
     private final ExecutorService fetchPool = Executors.newFixedThreadPool(16, Thread.ofPlatform().daemon().name("clipguard-fetch-", 0).factory());
 
     /**
-     * @param embeddings the engine behind its dedupe cache
-     * @param activeHead the head to score with, read once per batch (a head switch never splits a batch)
+     * @param detectors  the detector set; it must hold a CLIP (features) detector, whose head is {@code activeHead}
+     * @param embeddings the set behind its dedupe cache
+     * @param activeHead the CLIP detector's head, read once per batch (a head switch never splits a batch)
      */
-    public UploadScorer(ScoringEngine engine, EmbeddingCache embeddings, Supplier<LinearHead> activeHead, ImageFetcher fetcher,
+    public UploadScorer(DetectorSet detectors, EmbeddingCache embeddings, Supplier<LinearHead> activeHead, ImageFetcher fetcher,
                         Map<String, Object> registryConfig, Clock clock) {
-        this.engine = engine;
+        this.detectors = detectors;
+        this.clip = java.util.Objects.requireNonNull(detectors.featuresEngine(),
+                "the service's detector set needs a CLIP (features) detector for its head");
         this.embeddings = embeddings;
         this.activeHead = activeHead;
         this.fetcher = fetcher;
@@ -134,36 +143,43 @@ public final class UploadScorer implements AutoCloseable {
     }
 
     private ModerationOutcome outcome(PendingUpload upload, byte[] value, ImageUploaded event, String imageSha256,
-                                      EmbedOutcome embedded, LinearHead head) {
-        ScoreOutcome result = switch (embedded) {
-            case EmbedOutcome.Embedded e -> ScoringEngine.applyHead(head, e.features(), !engine.featuresNormalized());
-            case ScoreOutcome.Failed failed -> failed;
-        };
-        return switch (result) {
+                                      List<EmbedOutcome> embedded, LinearHead head) {
+        FusedOutcome fused = detectors.combine(embedded, head);
+        return switch (fused.outcome()) {
             // Not the upload's fault: fail the batch so its transaction aborts and the uploads stay pending.
             case ScoreOutcome.Failed failed when failed.reason() == io.clipguard.scoring.FailureReason.ENGINE_UNAVAILABLE ->
                     throw new EngineUnavailableException(failed.message());
             case ScoreOutcome.Failed failed -> deadLetter(upload, value, event.getUploadId(),
-                    OutputRecords.failureReason(failed.reason()), failed.message());
+                    OutputRecords.failureReason(failed.reason()), failed.message(), fused.detectors());
             case ScoreOutcome.Scored scored -> {
-                String modelId = engine.info().modelId();
+                String modelId = clip.info().modelId();
                 long now = clock.millis();
                 long latency = now - upload.timestamp();
                 var ref = new OutputRecords.UploadRef(event.getUploadId(), event.getUploaderId(), imageSha256,
                         upload.partition(), upload.offset());
-                String decodeMode = engine.config().decodeMode().label();
-                yield new ModerationOutcome.Verdict(
-                        OutputRecords.verdict(ref, scored, head, modelId, decodeMode, java.time.Instant.ofEpochMilli(now), latency, false),
-                        OutputRecords.embedding(ref, modelId, decodeMode, ((EmbedOutcome.Embedded) embedded).features(),
-                                engine.featuresNormalized(), event.getUploadedAt()));
+                String decodeMode = clip.config().decodeMode().label();
+                boolean several = detectors.detectors().size() > 1;
+                ImageEmbedding embedding = fused.features() == null ? null : OutputRecords.fusedEmbedding(ref, modelId,
+                        decodeMode, fused.features().features(), clip.featuresNormalized(), event.getUploadedAt(),
+                        detectors.logitModelParts(fused.detectors()),
+                        several ? detectors.fusion() : null, several ? detectors.threshold() : null);
+                yield new ModerationOutcome.Verdict(OutputRecords.fusedVerdict(ref, scored, head, modelId, decodeMode,
+                        java.time.Instant.ofEpochMilli(now), latency, false, fused.detectors(), detectors.fusion(),
+                        detectors.thresholdFor(head)), embedding, fused.detectors());
             }
         };
     }
 
     private ModerationOutcome.DeadLetter deadLetter(PendingUpload upload, byte[] value, String uploadId, FailureReason reason,
                                                     String message) {
+        return deadLetter(upload, value, uploadId, reason, message, List.of());
+    }
+
+    private ModerationOutcome.DeadLetter deadLetter(PendingUpload upload, byte[] value, String uploadId, FailureReason reason,
+                                                    String message, List<DetectorScore> parts) {
         var source = new OutputRecords.SourceRecord(upload.topic(), upload.partition(), upload.offset(), upload.key(), value);
-        return new ModerationOutcome.DeadLetter(upload.key(), OutputRecords.deadLetter(source, uploadId, reason, message, clock.instant()));
+        return new ModerationOutcome.DeadLetter(upload.key(),
+                OutputRecords.deadLetter(source, uploadId, reason, message, clock.instant()), parts);
     }
 
     private static CompletableFuture<ModerationOutcome> done(ModerationOutcome outcome) {

@@ -12,6 +12,9 @@ import io.clipguard.contracts.Topics;
 import io.clipguard.model.LinearHead;
 import io.clipguard.model.ModelLoadException;
 import io.clipguard.moderation.UploadScorer;
+import io.clipguard.scoring.DetectorScore;
+import io.clipguard.scoring.DetectorSet;
+import io.clipguard.scoring.Fusion;
 import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.scoring.ScoringEngine;
 import java.time.Instant;
@@ -30,10 +33,12 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * <p>Which uploads: every upload of the range that has a verdict or an embedding (by the upload record's timestamp,
  * which verdicts and embeddings carry as their record timestamp, or by its position in image-uploads). Each one is
  * <ul>
- *   <li><b>rescored</b> from its embedding when that was made by the head's model;</li>
+ *   <li><b>rescored</b> from its embedding when that was made by the head's model; with a detector set, the new
+ *       head's logit is fused with the other detectors' logits stored in the embedding, by the verdict's rule and
+ *       threshold, without running those detectors;</li>
  *   <li><b>re-inferred</b> when it has no embedding of that model (older than embeddings, or embedded by another
  *       model): its original record is read back from image-uploads by the partition/offset its verdict or embedding
- *       names, and scored through the backbone exactly as the live service does (the new embedding is written too);</li>
+ *       names, and scored through the backbone (every detector of the set) exactly as the live service does (the new embedding is written too);</li>
  *   <li><b>not rescorable</b> when that record is gone (retention) or its image cannot be scored: reported with the
  *       reason, as a dead letter ({@link io.clipguard.avro.ScoringFailure}) and in the summary;</li>
  *   <li><b>already rescored</b> when the output topic already holds a rescored verdict of this head version for it.</li>
@@ -174,6 +179,43 @@ public final class Rescorer {
         }
     }
 
+    /** A stored embedding's verdict under the new head: fused as the live verdict was, or why it cannot be. */
+    private sealed interface Rescored {
+        record Scored(ScoreOutcome.Scored scored, List<DetectorScore> parts, Fusion fusion, double threshold)
+                implements Rescored {}
+
+        record Failed(FailureReason reason, String message) implements Rescored {}
+    }
+
+    /**
+     * Re-fuses the new head's logit of the CLIP detector with the other detectors' logits stored in the embedding
+     * (without running them), by the rule and threshold the live verdict used. An embedding without other detectors
+     * gives the head's own score, as before detector sets.
+     */
+    private Rescored reFuse(ImageEmbedding e, ScoreOutcome clipScore) {
+        if (!(clipScore instanceof ScoreOutcome.Scored clip)) {
+            return new Rescored.Failed(FailureReason.INFERENCE_FAILED, ((ScoreOutcome.Failed) clipScore).message());
+        }
+        List<DetectorScore> parts = new ArrayList<>();
+        parts.add(new DetectorScore(head.modelId(), head.modelId(), head.version(), clip.llr(), false, null, null));
+        parts.addAll(OutputRecords.storedDetectors(e));
+        if (parts.size() == 1 || e.getFusion() == null) {
+            return new Rescored.Scored(clip, parts.subList(0, 1), Fusion.REFERENCE_DEFAULT, linearHead.threshold());
+        }
+        Fusion fusion;
+        try {
+            fusion = Fusion.byName(e.getFusion());
+        } catch (IllegalArgumentException unknown) {
+            return new Rescored.Failed(FailureReason.OTHER, "the embedding names a fusion rule this version does not"
+                    + " know: " + unknown.getMessage());
+        }
+        double threshold = e.getFusionThreshold() == null ? DetectorSet.DEFAULT_FUSED_THRESHOLD : e.getFusionThreshold();
+        return switch (DetectorSet.fuse(parts, fusion, threshold)) {
+            case ScoreOutcome.Scored fused -> new Rescored.Scored(fused, parts, fusion, threshold);
+            case ScoreOutcome.Failed failed -> new Rescored.Failed(FailureReason.INFERENCE_FAILED, failed.message());
+        };
+    }
+
     /** The read of the ledger and the embeddings: which uploads are done, rescored here, or left to re-inference. */
     private final class Scan {
         final Range range;
@@ -232,14 +274,15 @@ public final class Rescorer {
             }
             reInference.forget(id);
             done.add(id);
-            switch (ScoringEngine.applyHead(linearHead, vector, !e.getL2Normalized())) {
-                case ScoreOutcome.Scored scored -> {
+            switch (reFuse(e, ScoringEngine.applyHead(linearHead, vector, !e.getL2Normalized()))) {
+                case Rescored.Scored(ScoreOutcome.Scored scored, List<DetectorScore> parts, Fusion fusion, double threshold) -> {
                     Instant now = Instant.now();
-                    outcomes.rescored(OutputRecords.verdict(OutputRecords.upload(e), scored, linearHead, head.modelId(),
-                            e.getDecodeMode(), now, now.toEpochMilli() - r.timestamp(), true), r.timestamp());
+                    outcomes.rescored(OutputRecords.fusedVerdict(OutputRecords.upload(e), scored, linearHead,
+                            head.modelId(), e.getDecodeMode(), now, now.toEpochMilli() - r.timestamp(), true, parts,
+                            fusion, threshold), r.timestamp());
                 }
-                case ScoreOutcome.Failed failed -> outcomes.report(id, e.getSourcePartition(), e.getSourceOffset(),
-                        FailureReason.INFERENCE_FAILED, failed.message(), r.timestamp());
+                case Rescored.Failed(FailureReason reason, String message) -> outcomes.report(id, e.getSourcePartition(),
+                        e.getSourceOffset(), reason, message, r.timestamp());
             }
         }
 

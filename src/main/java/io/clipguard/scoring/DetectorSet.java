@@ -5,6 +5,7 @@ import io.clipguard.image.RgbImage;
 import io.clipguard.inference.BatchListener;
 import io.clipguard.model.LinearHead;
 import io.clipguard.model.ModelLoadException;
+import io.clipguard.model.ModelManifest;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -79,16 +80,14 @@ public final class DetectorSet implements AutoCloseable {
         try {
             String features = null;
             for (DetectorSpec spec : specs) {
-                String wanted = spec.id();
-                ScoringEngine engine = ScoringEngine.open(spec.config(),
-                        listeners.apply(wanted != null ? wanted : spec.config().modelDir().getFileName().toString()),
-                        budget);
-                String id = wanted != null ? wanted : engine.info().modelId();
-                opened.add(new Detector(id, engine));
+                // The id before the engine opens, so that its batch listener (metrics) is told the detector's id.
+                String id = spec.id() != null ? spec.id() : ModelManifest.read(spec.config().modelDir()).id();
                 if (!ids.add(id)) {
                     throw new ModelLoadException("detector id '" + id + "' is given twice; every detector of a set"
                             + " needs its own id (its CSV column and verdict entry)");
                 }
+                ScoringEngine engine = ScoringEngine.open(spec.config(), listeners.apply(id), budget);
+                opened.add(new Detector(id, engine));
                 if (!engine.outputsLogit()) {
                     if (features != null) {
                         throw new ModelLoadException("detectors '" + features + "' and '" + id + "' both output"
@@ -124,6 +123,17 @@ public final class DetectorSet implements AutoCloseable {
         return threshold;
     }
 
+    /** The parts of the detectors that output their logit (not the CLIP detector), of one image's parts in set order. */
+    public List<DetectorScore> logitModelParts(List<DetectorScore> parts) {
+        List<DetectorScore> logits = new ArrayList<>(parts.size());
+        for (int i = 0; i < parts.size(); i++) {
+            if (i != featuresIndex) {
+                logits.add(parts.get(i));
+            }
+        }
+        return logits;
+    }
+
     /** The CLIP (features) detector's engine, or null when the set has none. */
     public ScoringEngine featuresEngine() {
         return featuresIndex < 0 ? null : detectors.get(featuresIndex).engine();
@@ -137,7 +147,7 @@ public final class DetectorSet implements AutoCloseable {
 
     /** Scores one image with every detector, the CLIP detector with {@code clipHead} (the live head). */
     public CompletableFuture<FusedOutcome> submit(byte[] encodedImage, LinearHead clipHead) {
-        return fuseEach(engine -> engine.embed(encodedImage), clipHead);
+        return embed(encodedImage).thenApply(embeddings -> combine(embeddings, clipHead));
     }
 
     /**
@@ -146,18 +156,43 @@ public final class DetectorSet implements AutoCloseable {
      */
     public CompletableFuture<FusedOutcome> submitDecoded(RgbImage decoded) {
         ScoringEngine features = featuresEngine();
-        return fuseEach(engine -> engine.embedDecoded(decoded), features == null ? null : features.configuredHead());
+        LinearHead clipHead = features == null ? null : features.configuredHead();
+        return embedEach(engine -> engine.embedDecoded(decoded)).thenApply(embeddings -> combine(embeddings, clipHead));
     }
 
-    /** Runs {@code embed} on every detector's engine and combines their outcomes in the set's order. */
-    private CompletableFuture<FusedOutcome> fuseEach(Function<ScoringEngine, CompletableFuture<EmbedOutcome>> embed,
-                                                     LinearHead clipHead) {
+    /**
+     * Every detector's output for one image, before any head, in the set's order ({@link #combine} turns them into
+     * the fused answer). Never fails exceptionally.
+     */
+    public CompletableFuture<List<EmbedOutcome>> embed(byte[] encodedImage) {
+        return embedEach(engine -> engine.embed(encodedImage));
+    }
+
+    /** Runs {@code embed} on every detector's engine; the outcomes in the set's order. */
+    private CompletableFuture<List<EmbedOutcome>> embedEach(Function<ScoringEngine, CompletableFuture<EmbedOutcome>> embed) {
         List<CompletableFuture<EmbedOutcome>> parts = new ArrayList<>(detectors.size());
         for (Detector d : detectors) {
             parts.add(embed.apply(d.engine()));
         }
         return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
-                .thenApply(done -> combine(parts.stream().map(CompletableFuture::join).toList(), clipHead));
+                .thenApply(done -> parts.stream().map(CompletableFuture::join).toList());
+    }
+
+    /** The detectors' model ids in order, e.g. {@code tiny-clip-test+tiny-res50nodown-test} (dedupe cache keys). */
+    public String modelIds() {
+        return String.join("+", detectors.stream().map(d -> d.engine().info().modelId()).toList());
+    }
+
+    /**
+     * The threshold a verdict's label is derived with: the CLIP head's ({@code clipHead}) with one detector, else the
+     * fusion threshold.
+     */
+    public double thresholdFor(LinearHead clipHead) {
+        if (detectors.size() == 1) {
+            ScoringEngine only = detectors.getFirst().engine();
+            return only.outputsLogit() || clipHead == null ? only.info().threshold() : clipHead.threshold();
+        }
+        return threshold;
     }
 
     /** The fused answer from each detector's embedding outcome, in the set's order. */

@@ -74,6 +74,12 @@ public record EngineConfig(Path modelDir, Path headFile, Device device, int maxB
                 mergeWindow, intraOpThreads, decodeThreads, imageLimits, decodeMode, decodeBudgetPixels, otherMaxPixels);
     }
 
+    /** The same settings with other image limits (e.g. a costly detector's own pixel limit). */
+    public EngineConfig withImageLimits(ImageLimits otherLimits) {
+        return new EngineConfig(modelDir, headFile, device, maxBatchSize, mergeWindow, intraOpThreads, decodeThreads,
+                otherLimits, decodeMode, decodeBudgetPixels, maxPixels);
+    }
+
     /** The same settings with another head file. */
     public EngineConfig withHeadFile(Path otherHeadFile) {
         return new EngineConfig(modelDir, otherHeadFile, device, maxBatchSize, mergeWindow, intraOpThreads,

@@ -36,7 +36,8 @@ import org.apache.kafka.streams.state.Stores;
  * <pre>
  *   image-uploads ──► batch (changelogged pending store) ──► score ──┬─► moderation-verdicts ──(p ≥ alert)──► moderation-alerts
  *                          (active head from the global store of       │        └──(K high scores of one uploader in W)──► moderation-burst-alerts
- *                           detector-heads, read once per batch)       ├─► image-embeddings (the vector the verdict was scored from)
+ *                           detector-heads, read once per batch;       ├─► image-embeddings (the vector the verdict was scored from,
+ *                           every detector of the set, fused)          │                     with the other detectors' logits)
  *                                                                     └─► image-uploads-dlq (reason + original bytes)
  * </pre>
  *
@@ -105,8 +106,10 @@ public class ModerationTopology {
                 .branch((id, outcome) -> outcome instanceof ModerationOutcome.Verdict, Branched.withConsumer(scored -> {
                     KStream<String, ModerationVerdict> verdictStream = scored.mapValues(o -> ((ModerationOutcome.Verdict) o).verdict());
                     verdictStream.to(verdicts.name(), Produced.with(verdicts.keySerde(), verdicts.valueSerde()));
-                    // Same task, same transaction: an upload's embedding is committed exactly when its verdict is.
-                    scored.mapValues(o -> ((ModerationOutcome.Verdict) o).embedding())
+                    // Same task, same transaction: an upload's embedding is committed exactly when its verdict is. A
+                    // verdict fused without the CLIP detector (it failed on the image) has none: rescore re-infers it.
+                    scored.filter((id, o) -> ((ModerationOutcome.Verdict) o).embedding() != null)
+                            .mapValues(o -> ((ModerationOutcome.Verdict) o).embedding())
                             .to(embeddings.name(), Produced.with(embeddings.keySerde(), embeddings.valueSerde()));
                     verdictStream.filter((id, v) -> v.getProbability() >= s.alertThreshold())
                             .mapValues(v -> {

@@ -28,6 +28,11 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import io.clipguard.inference.BatchListener;
+import io.clipguard.scoring.DetectorSet;
+import io.clipguard.scoring.FusedOutcome;
+import io.clipguard.streams.EngineProducer;
+import io.clipguard.testing.ScoringParts;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
@@ -42,6 +47,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *       the verdict being readable, against the bound batch wait + 2 batch times.</li>
  * </ol>
  * With each throughput figure: how busy the decode threads were (their CPU time over wall time × threads).
+ * With {@code --extra-model DIR[,DIR] [--fusion RULE]} the service runs first with the CLIP model alone, then with the
+ * detector set (clipguard.detectors.extra-model-dirs), and the ratio of their pipeline throughputs is printed.
  * Run: {@code tools/bench-pipeline [--model models/tiny-clip-test] [--batch 32] [--images 1000] [--seconds 20]
  * [--batch-wait-ms 20] [--decode exact|fast] [--corpus golden|phone]}; {@code --corpus phone} scores 12 MP and 1080p JPEGs of the upload mix
  * (target/upload-mix, made by tools/make_upload_mix.py).
@@ -65,66 +72,94 @@ public final class PipelineBenchmark {
         String corpusName = arg(args, "--corpus", "golden");
         List<byte[]> corpus = corpusName.equals("phone") ? phoneCorpus() : corpus();
 
-        System.out.printf(Locale.ROOT, "model %s, batch %d, batch wait %d ms, %d images (%s corpus), decode %s, %d cores%n",
-                model, batch, batchWait.toMillis(), images, corpusName, decode.label(),
-                Runtime.getRuntime().availableProcessors());
-        double bare = bareEngine(model, batch, batchWait, corpus, images, decode);
-        System.out.printf(Locale.ROOT, "bare engine:        %8.1f images/s%n", bare);
+        // --extra-model DIR[,DIR]: logit models beside the CLIP model (clipguard.detectors.extra-model-dirs); then the
+        // service runs first with the CLIP model alone, then with the set, on the same broker, and the ratio is printed.
+        List<Path> extra = Arrays.stream(arg(args, "--extra-model", "").split(",")).filter(x -> !x.isBlank()).map(Path::of).toList();
+        String fusion = arg(args, "--fusion", "soft_or_prob");
+        System.out.printf(Locale.ROOT, "model %s%s, batch %d, batch wait %d ms, %d images (%s corpus), decode %s, %d cores%n",
+                model, extra.isEmpty() ? "" : " + " + extra + " fused by " + fusion, batch, batchWait.toMillis(), images,
+                corpusName, decode.label(), Runtime.getRuntime().availableProcessors());
+        EngineConfig engine = EngineConfig.builder(model).device(Device.AUTO).maxBatchSize(batch).mergeWindow(batchWait)
+                .decodeMode(decode).build();
+        List<ScoringParts.Detectors> sets = new ArrayList<>(List.of(ScoringParts.Detectors.CLIP_ONLY));
+        if (!extra.isEmpty()) {
+            sets.add(new ScoringParts.Detectors(extra, fusion, 0, List.of(), null));
+        }
+        double[] pipelineRates = new double[sets.size()];
 
         Path tmp = Files.createTempDirectory("clipguard-bench");
         try (KafkaBroker broker = KafkaBroker.start(); ApicurioRegistry registry = ApicurioRegistry.start(tmp.resolve("registry.log"))) {
-            ModerationTopology.Settings s = ModerationPipeline.settings("", batch, batchWait, 0.99);
-            broker.createTopics(4, s.topics().all());
-            try (ModerationPipeline pipeline = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "bench", tmp.resolve("state"),
-                    s, ModerationPipeline.fetchPolicy(List.of()), model, Duration.ofMillis(2), decode,
-                    0).start(Duration.ofSeconds(60)); // cache off: the corpus repeats, a stream of uploads does not
-                 KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url());
-                 VerdictClock verdicts = new VerdictClock(broker.bootstrapServers(), s.topics().verdicts(), registry.url())) {
-                // Warm-up: one batch through, so model and clients are loaded before timing.
-                send(producer, s, corpus, batch, 0);
-                verdicts.await(batch, Duration.ofSeconds(60));
+            for (int k = 0; k < sets.size(); k++) {
+                ScoringParts.Detectors set = sets.get(k);
+                boolean last = k == sets.size() - 1;
+                String label = set.extraModelDirs().isEmpty() ? "CLIP alone" : "CLIP + " + set.extraModelDirs().size()
+                        + " logit model(s)";
+                double bare = bareDetectors(engine, set, corpus, images);
+                System.out.printf(Locale.ROOT, "[%s] bare detectors:  %8.1f images/s%n", label, bare);
+                ModerationTopology.Settings s = ModerationPipeline.settings("-" + k, batch, batchWait, 0.99);
+                broker.createTopics(4, s.topics().all());
+                try (ModerationPipeline pipeline = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "bench-" + k,
+                        tmp.resolve("state-" + k), s, ModerationPipeline.fetchPolicy(List.of()),
+                        EngineConfig.builder(model).device(Device.AUTO).maxBatchSize(batch).mergeWindow(Duration.ofMillis(2))
+                                .decodeMode(decode).build(), set,
+                        0).start(Duration.ofSeconds(60)); // cache off: the corpus repeats, a stream of uploads does not
+                     KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url());
+                     VerdictClock verdicts = new VerdictClock(broker.bootstrapServers(), s.topics().verdicts(), registry.url())) {
+                    // Warm-up: one batch through, so model and clients are loaded before timing.
+                    send(producer, s, corpus, batch, 0);
+                    verdicts.await(batch, Duration.ofSeconds(60));
 
-                pipeline.pause();
-                send(producer, s, corpus, images, 0);
-                DecodeThreadClock decodeClock = new DecodeThreadClock();
-                long start = System.nanoTime();
-                pipeline.resume();
-                verdicts.await(batch + images, Duration.ofMinutes(10));
-                double pipelineRate = images / ((System.nanoTime() - start) / 1e9);
-                System.out.printf(Locale.ROOT, "pipeline:           %8.1f images/s  (%.0f %% of bare engine); %s%n", pipelineRate,
-                        100 * pipelineRate / bare, decodeClock.report());
-
-                double rate = pipelineRate / 2;
-                int paced = (int) (rate * latencySeconds);
-                verdicts.latencies.clear();
-                send(producer, s, corpus, paced, rate);
-                verdicts.await(batch + images + paced, Duration.ofMinutes(10));
-                long[] lat = verdicts.latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-                double batchTimeMs = 1000.0 * batch / bare;
-                System.out.printf(Locale.ROOT, "latency at %.1f images/s (half of pipeline max), %d uploads: p50 %d ms, p99 %d ms, max %d ms%n",
-                        rate, lat.length, pct(lat, 0.50), pct(lat, 0.99), lat[lat.length - 1]);
-                System.out.printf(Locale.ROOT, "bound: batch wait + 2 batch times = %d + 2 x %.1f = %.1f ms -> p99 %s%n",
-                        batchWait.toMillis(), batchTimeMs, batchWait.toMillis() + 2 * batchTimeMs,
-                        pct(lat, 0.99) <= batchWait.toMillis() + 2 * batchTimeMs ? "within" : "OVER");
+                    pipeline.pause();
+                    send(producer, s, corpus, images, 0);
+                    DecodeThreadClock decodeClock = new DecodeThreadClock();
+                    long start = System.nanoTime();
+                    pipeline.resume();
+                    verdicts.await(batch + images, Duration.ofMinutes(10));
+                    double pipelineRate = images / ((System.nanoTime() - start) / 1e9);
+                    pipelineRates[k] = pipelineRate;
+                    System.out.printf(Locale.ROOT, "[%s] pipeline:        %8.1f images/s  (%.0f %% of bare); %s%n", label,
+                            pipelineRate, 100 * pipelineRate / bare, decodeClock.report());
+                    if (!last) {
+                        continue;
+                    }
+                    double rate = pipelineRate / 2;
+                    int paced = (int) (rate * latencySeconds);
+                    verdicts.latencies.clear();
+                    send(producer, s, corpus, paced, rate);
+                    verdicts.await(batch + images + paced, Duration.ofMinutes(10));
+                    long[] lat = verdicts.latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+                    double batchTimeMs = 1000.0 * batch / bare;
+                    System.out.printf(Locale.ROOT, "[%s] latency at %.1f images/s (half of pipeline max), %d uploads: p50 %d ms, p99 %d ms, max %d ms%n",
+                            label, rate, lat.length, pct(lat, 0.50), pct(lat, 0.99), lat[lat.length - 1]);
+                    System.out.printf(Locale.ROOT, "bound: batch wait + 2 batch times = %d + 2 x %.1f = %.1f ms -> p99 %s%n",
+                            batchWait.toMillis(), batchTimeMs, batchWait.toMillis() + 2 * batchTimeMs,
+                            pct(lat, 0.99) <= batchWait.toMillis() + 2 * batchTimeMs ? "within" : "OVER");
+                }
             }
+        }
+        if (pipelineRates.length == 2) {
+            System.out.printf(Locale.ROOT, "pipeline with the set / CLIP alone: %.2f (%.1f vs %.1f images/s)%n",
+                    pipelineRates[1] / pipelineRates[0], pipelineRates[1], pipelineRates[0]);
         }
         System.exit(0);
     }
 
-    static double bareEngine(Path model, int batch, Duration batchWait, List<byte[]> corpus, int images,
-                                     DecodeMode decode) throws Exception {
-        try (ScoringEngine engine = ScoringEngine.open(EngineConfig.builder(model).device(Device.AUTO).maxBatchSize(batch)
-                .mergeWindow(batchWait).decodeMode(decode).build())) {
-            engine.scoreAll(corpus.subList(0, Math.min(batch, corpus.size()))); // warm-up
+    /** Every image through the detector set at once, as the service's engines run it (no Kafka). */
+    static double bareDetectors(EngineConfig engine, ScoringParts.Detectors set, List<byte[]> corpus, int images)
+            throws Exception {
+        try (DetectorSet detectors = EngineProducer.openDetectors(engine, set.extraModelDirs(), set.fusion(),
+                set.fusionThreshold(), set.maxPixels(), set.maxImagePixels(), id -> BatchListener.NONE)) {
+            corpus.subList(0, Math.min(engine.maxBatchSize(), corpus.size())).stream().map(detectors::submit).toList()
+                    .forEach(CompletableFuture::join); // warm-up
             DecodeThreadClock decodeClock = new DecodeThreadClock();
             long start = System.nanoTime();
-            List<CompletableFuture<ScoreOutcome>> all = new ArrayList<>(images);
+            List<CompletableFuture<FusedOutcome>> all = new ArrayList<>(images);
             for (int i = 0; i < images; i++) {
-                all.add(engine.submit(corpus.get(i % corpus.size())));
+                all.add(detectors.submit(corpus.get(i % corpus.size())));
             }
             all.forEach(CompletableFuture::join);
             double rate = images / ((System.nanoTime() - start) / 1e9);
-            System.out.println("bare engine decode: " + decodeClock.report() + "; " + engine.decodeCounters());
+            System.out.println("bare detectors decode: " + decodeClock.report());
             return rate;
         }
     }

@@ -86,8 +86,9 @@ public final class RescoreBenchmark {
             System.out.printf(Locale.ROOT, "rescore from embeddings:  %,10.0f verdicts/s  (%,d in %.2f s, %,d alerts)%n",
                     rescoreRate, n, seconds, summary.alerts());
         }
-        double replay = PipelineBenchmark.bareEngine(replayModel, batch, Duration.ofMillis(2), PipelineBenchmark.corpus(), replayImages,
-                io.clipguard.image.DecodeMode.EXACT);
+        double replay = PipelineBenchmark.bareDetectors(io.clipguard.scoring.EngineConfig.builder(replayModel)
+                .device(io.clipguard.inference.Device.AUTO).maxBatchSize(batch).mergeWindow(Duration.ofMillis(2)).build(),
+                io.clipguard.testing.ScoringParts.Detectors.CLIP_ONLY, PipelineBenchmark.corpus(), replayImages);
         System.out.printf(Locale.ROOT, "replay through encoder:   %,10.1f images/s    (%s, batch %d, %d images, bare engine)%n",
                 replay, replayModel.getFileName(), batch, replayImages);
         System.out.printf(Locale.ROOT, "rescore / replay:         %,10.0f x%n", rescoreRate / replay);

@@ -44,9 +44,11 @@ class ModerationServiceTest extends RunningService {
                 .contains("clipguard_inference_batch_size_count")
                 .contains("clipguard_end_to_end_latency_seconds_bucket")
                 .contains("clipguard_engine_device{device=\"CPU\",model=\"tiny-clip-test\"} 1.0")
+                .contains("clipguard_detector_scored_total{detector=\"tiny-clip-test\"} 1.0")
+                .contains("clipguard_inference_latency_seconds_count{detector=\"tiny-clip-test\"}")
                 .contains("clipguard_pending_uploads 0.0")
-                .contains("clipguard_decode_native_total{scaled=\"false\"} 1.0")
-                .contains("clipguard_decode_fallback_total{reason=\"JPEG_CMYK\"} 0.0")
+                .contains("clipguard_decode_native_total{detector=\"tiny-clip-test\",scaled=\"false\"} 1.0")
+                .contains("clipguard_decode_fallback_total{detector=\"tiny-clip-test\",reason=\"JPEG_CMYK\"} 0.0")
                 .contains("clipguard_embedding_cache_misses_total 1.0")
                 .contains("clipguard_embedding_cache_hits_total 0.0")
                 .contains("clipguard_head_refusals_total{model=\"tiny-clip-test\"} 0.0");

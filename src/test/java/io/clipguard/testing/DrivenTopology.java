@@ -58,9 +58,16 @@ public final class DrivenTopology implements AutoCloseable {
      */
     public DrivenTopology(String registryUrl, ModerationTopology.Settings settings, List<Path> fileRoots, Path stateDir)
             throws Exception {
+        this(registryUrl, settings, ScoringParts.Detectors.CLIP_ONLY, fileRoots, stateDir);
+    }
+
+    /** @param detectors the logit models beside the tiny CLIP model, and their fusion (clipguard.detectors.*) */
+    public DrivenTopology(String registryUrl, ModerationTopology.Settings settings, ScoringParts.Detectors detectors,
+                          List<Path> fileRoots, Path stateDir) throws Exception {
         this.settings = settings;
         parts = ScoringParts.open(EngineConfig.builder(ModerationPipeline.TINY_MODEL).device(Device.AUTO)
-                .maxBatchSize(settings.maxBatchSize()).build(), registryUrl, ModerationPipeline.fetchPolicy(fileRoots), 10_000);
+                .maxBatchSize(settings.maxBatchSize()).build(), detectors, registryUrl,
+                ModerationPipeline.fetchPolicy(fileRoots), 10_000);
         OutputSchemas schemas = new OutputSchemas(registryUrl);
         Properties props = ModerationPipeline.streamsProperties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "clipguard-driven");

@@ -66,9 +66,19 @@ public final class ModerationPipeline implements AutoCloseable {
     public ModerationPipeline(String bootstrap, String registryUrl, String applicationId, Path stateDir,
                               ModerationTopology.Settings settings, FetchPolicy fetchPolicy, Path model, Duration mergeWindow,
                               io.clipguard.image.DecodeMode decodeMode, long embeddingCacheSize) throws Exception {
-        parts = ScoringParts.open(EngineConfig.builder(model).device(Device.AUTO)
-                .maxBatchSize(settings.maxBatchSize()).mergeWindow(mergeWindow).decodeMode(decodeMode).build(),
-                registryUrl, fetchPolicy, embeddingCacheSize);
+        this(bootstrap, registryUrl, applicationId, stateDir, settings, fetchPolicy, EngineConfig.builder(model)
+                .device(Device.AUTO).maxBatchSize(settings.maxBatchSize()).mergeWindow(mergeWindow).decodeMode(decodeMode)
+                .build(), ScoringParts.Detectors.CLIP_ONLY, embeddingCacheSize);
+    }
+
+    /**
+     * @param engine    the CLIP detector's engine settings (clipguard.engine.*), which the other detectors share
+     * @param detectors the logit models beside the CLIP detector and their fusion (clipguard.detectors.*)
+     */
+    public ModerationPipeline(String bootstrap, String registryUrl, String applicationId, Path stateDir,
+                              ModerationTopology.Settings settings, FetchPolicy fetchPolicy, EngineConfig engine,
+                              ScoringParts.Detectors detectors, long embeddingCacheSize) throws Exception {
+        parts = ScoringParts.open(engine, detectors, registryUrl, fetchPolicy, embeddingCacheSize);
         // The service's start rule: seed detector-heads with the configured head if the model has none active.
         HeadsProducer.seed(new HeadCatalog(bootstrap, registryUrl, settings.topics().heads()), parts.engine().configuredHead(),
                 parts.engine().config().headFile());
@@ -120,6 +130,11 @@ public final class ModerationPipeline implements AutoCloseable {
 
     public ScoringEngine engine() {
         return parts.engine();
+    }
+
+    /** The detector set, meters and encoder counts this instance scores with. */
+    public ScoringParts parts() {
+        return parts;
     }
 
     public ModerationMetrics metrics() {

@@ -1,5 +1,7 @@
 package io.clipguard.testing;
 
+import io.clipguard.inference.Device;
+import io.clipguard.scoring.EngineConfig;
 import io.clipguard.streams.ModerationTopology;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +31,15 @@ public final class PipelineStack implements AutoCloseable {
     /** @param tmp holds the registry's log and the pipeline's state directory */
     public static PipelineStack start(Path tmp, String applicationId, ModerationTopology.Settings settings,
                                       List<Path> fileRoots, Duration wait, RegistryStep beforePipeline) throws Exception {
+        return start(tmp, applicationId, settings, fileRoots, wait, beforePipeline, EngineConfig.builder(ModerationPipeline.TINY_MODEL)
+                .device(Device.AUTO).maxBatchSize(settings.maxBatchSize()).mergeWindow(Duration.ofMillis(2)).build(),
+                ScoringParts.Detectors.CLIP_ONLY);
+    }
+
+    /** With the CLIP detector's settings {@code engine} and the detectors beside it. */
+    public static PipelineStack start(Path tmp, String applicationId, ModerationTopology.Settings settings,
+                                      List<Path> fileRoots, Duration wait, RegistryStep beforePipeline, EngineConfig engine,
+                                      ScoringParts.Detectors detectors) throws Exception {
         PipelineStack stack = new PipelineStack(settings);
         try {
             stack.broker = KafkaBroker.start();
@@ -36,7 +47,7 @@ public final class PipelineStack implements AutoCloseable {
             beforePipeline.run(stack.registry);
             stack.broker.createTopics(2, settings.topics().all());
             stack.pipeline = new ModerationPipeline(stack.broker.bootstrapServers(), stack.registry.url(), applicationId,
-                    tmp.resolve("state"), settings, ModerationPipeline.fetchPolicy(fileRoots));
+                    tmp.resolve("state"), settings, ModerationPipeline.fetchPolicy(fileRoots), engine, detectors, 10_000);
             stack.pipeline.start(wait);
             return stack;
         } catch (Exception | Error e) {

@@ -3,8 +3,10 @@ package io.clipguard.testing;
 import io.clipguard.contracts.Topics;
 import io.clipguard.fetch.FetchPolicy;
 import io.clipguard.fetch.ImageFetcher;
+import io.clipguard.inference.BatchListener;
 import io.clipguard.model.ModelLoadException;
 import io.clipguard.moderation.UploadScorer;
+import io.clipguard.scoring.DetectorSet;
 import io.clipguard.scoring.EmbeddingCache;
 import io.clipguard.scoring.EngineConfig;
 import io.clipguard.scoring.ScoringEngine;
@@ -13,27 +15,71 @@ import io.clipguard.streams.heads.ActiveHeads;
 import io.clipguard.streams.metrics.ModerationMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
- * What the topology scores uploads with, built as the service's CDI producers build it: the real engine, the live
- * heads (starting from the configured head), the dedupe cache, the upload scorer and the service's meters. Shared by a
- * pipeline on a real broker ({@link ModerationPipeline}) and one under the TopologyTestDriver ({@link DrivenTopology}).
+ * What the topology scores uploads with, built as the service's CDI producers build it: the real detector set (the
+ * CLIP detector alone, or with logit models beside it), the live heads (starting from the configured head), the dedupe
+ * cache, the upload scorer and the service's meters. Shared by a pipeline on a real broker ({@link ModerationPipeline})
+ * and one under the TopologyTestDriver ({@link DrivenTopology}).
+ *
+ * @param encoded images each detector's encoder ran on, by detector id (its batch listener counts them)
  */
-public record ScoringParts(ScoringEngine engine, ActiveHeads heads, EmbeddingCache cache, UploadScorer scorer,
-                           ModerationMetrics metrics, SimpleMeterRegistry meters) implements AutoCloseable {
+public record ScoringParts(DetectorSet detectors, ActiveHeads heads, EmbeddingCache cache, UploadScorer scorer,
+                           ModerationMetrics metrics, SimpleMeterRegistry meters, Map<String, LongAdder> encoded)
+        implements AutoCloseable {
+
+    /** The detector set's settings beyond the CLIP detector's engine configuration: none by default. */
+    public record Detectors(List<Path> extraModelDirs, String fusion, double fusionThreshold, List<String> maxPixels,
+                            Long maxImagePixels) {
+        public static final Detectors CLIP_ONLY = new Detectors(List.of(), "soft_or_prob", 0, List.of(), null);
+    }
 
     /** @param embeddingCacheSize clipguard.embeddings.cache-size (0: off, every upload runs the encoder) */
     public static ScoringParts open(EngineConfig config, String registryUrl, FetchPolicy fetchPolicy, long embeddingCacheSize)
             throws ModelLoadException {
+        return open(config, Detectors.CLIP_ONLY, registryUrl, fetchPolicy, embeddingCacheSize);
+    }
+
+    /** As the service opens {@code clipguard.engine.*} with {@code clipguard.detectors.*}. */
+    public static ScoringParts open(EngineConfig config, Detectors set, String registryUrl, FetchPolicy fetchPolicy,
+                                    long embeddingCacheSize) throws ModelLoadException {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        ScoringEngine engine = ScoringEngine.open(config);
+        Map<String, LongAdder> encoded = new ConcurrentHashMap<>();
+        DetectorSet detectors = EngineProducer.openDetectors(config, set.extraModelDirs(), set.fusion(),
+                set.fusionThreshold(), set.maxPixels(), set.maxImagePixels(), id -> counting(encoded.computeIfAbsent(id, k -> new LongAdder()),
+                        EngineProducer.batchMeters(meters, id)));
+        ScoringEngine engine = detectors.featuresEngine();
         ActiveHeads heads = new ActiveHeads(engine.configuredHead(), engine.info().modelId(), engine.info().featureDim(),
                 Topics.avroReader(registryUrl), meters);
-        EmbeddingCache cache = EngineProducer.embeddingCache(engine, embeddingCacheSize, meters);
-        UploadScorer scorer = new UploadScorer(engine, cache, heads, new ImageFetcher(fetchPolicy), Topics.serdeConfig(registryUrl),
-                Clock.systemUTC());
-        return new ScoringParts(engine, heads, cache, scorer, new ModerationMetrics(meters), meters);
+        EmbeddingCache cache = EngineProducer.embeddingCache(detectors, embeddingCacheSize, meters);
+        UploadScorer scorer = new UploadScorer(detectors, cache, heads, new ImageFetcher(fetchPolicy),
+                Topics.serdeConfig(registryUrl), Clock.systemUTC());
+        return new ScoringParts(detectors, heads, cache, scorer, new ModerationMetrics(meters), meters, encoded);
+    }
+
+    /** The service's per-detector meters, and the count of images through the encoder. */
+    private static BatchListener counting(LongAdder images, BatchListener meters) {
+        return (size, queueWaitNanos, inferenceNanos, failure) -> {
+            images.add(size);
+            meters.onBatch(size, queueWaitNanos, inferenceNanos, failure);
+        };
+    }
+
+    /** The CLIP detector's engine. */
+    public ScoringEngine engine() {
+        return detectors.featuresEngine();
+    }
+
+    /** Images the encoder of detector {@code id} ran on so far. */
+    public long encodedBy(String id) {
+        LongAdder n = encoded.get(id);
+        return n == null ? 0 : n.sum();
     }
 
     /** The sum of the counters named {@code name} (Micrometer's dotted name) with the given tags. */
@@ -44,6 +90,6 @@ public record ScoringParts(ScoringEngine engine, ActiveHeads heads, EmbeddingCac
     @Override
     public void close() {
         scorer.close();
-        engine.close();
+        detectors.close();
     }
 }

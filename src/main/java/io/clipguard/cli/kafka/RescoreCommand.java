@@ -11,6 +11,9 @@ import io.clipguard.model.ModelManifest;
 import io.clipguard.moderation.UploadScorer;
 import io.clipguard.recalibration.Compression;
 import io.clipguard.recalibration.Rescorer;
+import io.clipguard.cli.options.FusionOptions;
+import io.clipguard.inference.BatchListener;
+import io.clipguard.scoring.DetectorSet;
 import io.clipguard.scoring.EmbeddingCache;
 import io.clipguard.scoring.EngineConfig;
 import io.clipguard.scoring.ScoringEngine;
@@ -23,6 +26,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -97,6 +101,16 @@ public final class RescoreCommand implements Callable<Integer> {
 
     @Option(names = "--model-dir", description = "Model folder for re-inference (default: models/<the head's model id>).")
     Path modelDir;
+
+    @Option(names = "--extra-model-dir", paramLabel = "DIR",
+            description = "A logit model that the service runs beside the CLIP detector (its"
+                    + " clipguard.detectors.extra-model-dirs), repeatable, in the service's order: uploads re-inferred"
+                    + " run through every detector and are fused by --fusion. Uploads with an embedding are re-fused"
+                    + " from the logits stored in it, without running these models.")
+    List<Path> extraModelDirs = new ArrayList<>();
+
+    @Mixin
+    FusionOptions fusion = new FusionOptions();
 
     @Option(names = "--file-root", description = "Folder that file: image references may point under (repeatable).")
     List<Path> fileRoots = List.of();
@@ -241,12 +255,24 @@ public final class RescoreCommand implements Callable<Integer> {
         try {
             Path headFile = Files.createTempFile("clipguard-rescore-head", ".json");
             Files.writeString(headFile, head.headJson());
-            ScoringEngine engine = ScoringEngine.open(decode.applyTo(EngineConfig.builder(models).headFile(headFile)).build());
-            Files.deleteIfExists(headFile);
+            EngineConfig clip = decode.applyTo(EngineConfig.builder(models).headFile(headFile)).build();
+            List<DetectorSet.DetectorSpec> specs = new ArrayList<>(List.of(new DetectorSet.DetectorSpec(null, clip)));
+            extraModelDirs.forEach(dir -> specs.add(new DetectorSet.DetectorSpec(null, clip.forModel(dir, null))));
+            DetectorSet detectors;
+            try {
+                detectors = DetectorSet.open(specs, fusion.fusion, fusion.threshold, id -> BatchListener.NONE);
+            } finally {
+                Files.deleteIfExists(headFile);
+            }
+            ScoringEngine engine = detectors.featuresEngine();
+            if (engine == null) {
+                detectors.close();
+                throw new ModelLoadException(models + " outputs a logit: --model-dir is the CLIP detector of the head");
+            }
             ImageFetcher fetcher = new ImageFetcher(new FetchPolicy(fileRoots, Duration.ofSeconds(2), Duration.ofSeconds(10),
                     50L * 1024 * 1024, false, 3));
-            UploadScorer scorer = new UploadScorer(engine, new EmbeddingCache(engine, 1000), engine::configuredHead, fetcher,
-                    Topics.serdeConfig(kafka.registryUrl), Clock.systemUTC());
+            UploadScorer scorer = new UploadScorer(detectors, new EmbeddingCache(detectors, 1000), engine::configuredHead,
+                    fetcher, Topics.serdeConfig(kafka.registryUrl), Clock.systemUTC());
             return new Rescorer.Backbone() {
                 public UploadScorer scorer() {
                     return scorer;
@@ -254,13 +280,14 @@ public final class RescoreCommand implements Callable<Integer> {
 
                 public void close() {
                     scorer.close();
-                    engine.close();
+                    detectors.close();
                 }
             };
         } catch (ModelLoadException e) {
             throw new ReInferenceUnavailable("some uploads have no embedding of model " + head.modelId()
-                    + " and need re-inference, but the model folder " + models + " cannot be used: " + e.getMessage()
-                    + " (pass --model-dir)");
+                    + " and need re-inference, but the model folders " + models
+                    + (extraModelDirs.isEmpty() ? "" : " and " + extraModelDirs) + " cannot be used: " + e.getMessage()
+                    + " (pass --model-dir, and --extra-model-dir for each logit model of the service)");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

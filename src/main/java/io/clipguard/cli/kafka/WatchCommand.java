@@ -78,10 +78,22 @@ public final class WatchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** With several detectors: the rule and each detector's logit (or its error reason), in the verdict's order. */
+    private static String detectors(ModerationVerdict v) {
+        if (v.getFusion() == null) {
+            return "";
+        }
+        return " " + v.getFusion() + "(" + String.join(", ", v.getDetectors().stream().map(d -> d.getDetectorId() + "="
+                + (d.getLogit() != null ? String.format(Locale.ROOT, "%+.4f", d.getLogit())
+                : d.getError() == null ? "?" : d.getError().split(":", 2)[0])
+                + (d.getCropped() ? " cropped" : "")).toList()) + ")";
+    }
+
     static String describe(Object value) {
         return switch (value) {
             case ModerationVerdict v -> String.format(Locale.ROOT, "VERDICT %-9s llr=%+.4f p=%.3f upload=%s model=%s head=%s latency=%dms",
-                    v.getLabel(), v.getLlr(), v.getProbability(), v.getUploadId(), v.getModelId(), v.getHeadVersion(), v.getEndToEndLatencyMs());
+                    v.getLabel(), v.getLlr(), v.getProbability(), v.getUploadId(), v.getModelId(), v.getHeadVersion(), v.getEndToEndLatencyMs())
+                    + detectors(v);
             case HighScoreAlert a -> String.format(Locale.ROOT, "ALERT   p=%.3f >= %.3f upload=%s uploader=%s",
                     a.getProbability(), a.getAlertThreshold(), a.getUploadId(), a.getUploaderId());
             case ScoringFailure f -> String.format(Locale.ROOT, "DLQ     %-18s upload=%s: %s", f.getReason(), f.getUploadId(), f.getMessage());

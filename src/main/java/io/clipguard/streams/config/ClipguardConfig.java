@@ -20,6 +20,8 @@ public interface ClipguardConfig {
 
     Engine engine();
 
+    Detectors detectors();
+
     Alert alert();
 
     Fetch fetch();
@@ -140,6 +142,35 @@ public interface ClipguardConfig {
         /** Decoded pixels all decode threads may hold at once; 0 = half the heap at 3 bytes a pixel. */
         @WithDefault("0")
         long decodeBudgetPixels();
+    }
+
+    /**
+     * The detector set: the CLIP detector of {@code clipguard.engine.model-dir} (its head switched live through
+     * detector-heads) first, then one logit model per extra folder (e.g. the reference's Corvi2023 res50nodown), each
+     * on its own ONNX Runtime session with the engine's settings (device, batch size, merge window, threads, limits,
+     * decode budget shared), their logits fused by {@link #fusion()}. None by default: the CLIP detector alone.
+     */
+    interface Detectors {
+        /** Model folders of the logit models run beside the CLIP detector, in order (comma-separated in env vars). */
+        Optional<List<Path>> extraModelDirs();
+
+        /** How the detectors' logits become llr: mean_logit, max_logit, median_logit, lse_logit, mean_prob, soft_or_prob. */
+        @WithDefault("soft_or_prob")
+        String fusion();
+
+        /** With several detectors, label = synthetic when the fused llr exceeds this (the reference's 0). */
+        @WithDefault("0")
+        double fusionThreshold();
+
+        /** Pixel caps of native-resolution detectors: N for every one, ID=N for one (its model id); 0 = no cap. */
+        Optional<List<String>> maxPixels();
+
+        /**
+         * The logit models' own limit on an image's header-declared pixels (at most clipguard.engine.max-image-pixels):
+         * above it they fail on the image (TOO_LARGE, marked in the verdict) while the CLIP detector still scores it.
+         * Default: clipguard.engine.max-image-pixels.
+         */
+        java.util.OptionalLong maxImagePixels();
     }
 
     interface Embeddings {

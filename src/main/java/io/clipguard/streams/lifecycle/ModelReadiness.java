@@ -1,7 +1,7 @@
 package io.clipguard.streams.lifecycle;
 
 import io.clipguard.scoring.EngineInfo;
-import io.clipguard.scoring.ScoringEngine;
+import io.clipguard.scoring.DetectorSet;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.HealthCheck;
@@ -17,15 +17,20 @@ import org.eclipse.microprofile.health.Readiness;
 @ApplicationScoped
 public class ModelReadiness implements HealthCheck {
     @Inject
-    ScoringEngine engine;
+    DetectorSet detectors;
 
     @Override
     public HealthCheckResponse call() {
-        EngineInfo info = engine.info();
-        return HealthCheckResponse.named("clipguard-model").up()
+        EngineInfo info = detectors.featuresEngine().info();
+        var response = HealthCheckResponse.named("clipguard-model").up()
                 .withData("model", info.modelId())
                 .withData("configured-head", info.headVersion())
-                .withData("device", info.device())
-                .build();
+                .withData("device", info.device());
+        if (detectors.detectors().size() > 1) {
+            response.withData("detectors", String.join(", ", detectors.detectors().stream()
+                            .map(d -> d.id() + " (" + d.engine().info().device() + ")").toList()))
+                    .withData("fusion", detectors.fusion().ruleName() + " > " + detectors.threshold());
+        }
+        return response.build();
     }
 }

@@ -1,6 +1,7 @@
 package io.clipguard.streams.metrics;
 
 import io.clipguard.moderation.ModerationOutcome;
+import io.clipguard.scoring.DetectorScore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -64,6 +65,15 @@ public final class ModerationMetrics {
      * verdicts and dead letters are counted once per outcome that is committed.
      */
     public void answered(ModerationOutcome outcome) {
+        // Each detector's part: scored, or failed with its reason (a verdict fused from the others, or a dead letter).
+        for (DetectorScore part : outcome.detectors()) {
+            if (part.scored()) {
+                registry.counter("clipguard.detector.scored", "detector", part.detectorId()).increment();
+            } else {
+                registry.counter("clipguard.detector.failed", "detector", part.detectorId(), "reason",
+                        part.failure().name()).increment();
+            }
+        }
         switch (outcome) {
             case ModerationOutcome.Verdict v -> {
                 verdictsOut.increment();
