@@ -290,39 +290,39 @@ public final class ReadModel {
     // ---- the dashboard ----
 
     /**
-     * Counts from the latest decision per upload. Reviewed and confirmed count decisions on alerted uploads only
-     * (alertKind set), grouped by the head version the decision says was reviewed.
+     * The counters the indexers keep (alerts raised per model and head; over the latest decision per upload: reviewed,
+     * confirmed and unsure per head, confirmed and alerted per generator name): a read of a few entries per head and
+     * per generator, whatever the number of alerts and decisions, so the page and the Prometheus gauges are cheap.
      */
     public Dashboard dashboard() {
         Map<List<String>, long[]> perHead = new TreeMap<>(java.util.Comparator.comparing((List<String> k) -> k.get(0))
                 .thenComparing(k -> k.get(1)));
         raisedCounts().forEach((k, raised) -> perHead.put(k, new long[] {raised, 0, 0, 0}));
-        Map<String, long[]> perGenerator = new TreeMap<>();
-        String prefix = "l" + SEP;
-        try (KeyValueIterator<String, byte[]> it = decisions().range(prefix, prefix + END)) {
-            while (it.hasNext()) {
-                ModerationDecision d = DECISION.read(it.next().value);
-                boolean alerted = d.getAlertKind() != null;
-                if (alerted && d.getModelId() != null && d.getHeadVersion() != null) {
-                    long[] c = perHead.computeIfAbsent(List.of(d.getModelId(), d.getHeadVersion()), k -> new long[4]);
-                    switch (d.getDecision()) {
-                        case AI_GENERATED -> { c[1]++; c[2]++; }
-                        case REAL -> c[1]++;
-                        case UNSURE -> c[3]++;
-                    }
-                }
-                if (d.getDecision() == DecisionLabel.AI_GENERATED && d.getGenerator() != null && !d.getGenerator().isBlank()) {
-                    long[] g = perGenerator.computeIfAbsent(d.getGenerator().strip(), k -> new long[2]);
-                    g[0]++;
-                    if (alerted) g[1]++;
-                }
-            }
-        }
+        scan(decisions(), "c", (rest, value) -> {
+            String[] parts = rest.split(String.valueOf(SEP), 2);
+            long[] c = ConsoleTopology.longsOf(value, ConsoleTopology.HEAD_COUNTS);
+            long[] row = perHead.computeIfAbsent(List.of(parts[0], parts[1]), k -> new long[4]);
+            System.arraycopy(c, 0, row, 1, c.length);
+        });
         List<Dashboard.HeadRow> heads = new ArrayList<>();
         perHead.forEach((k, c) -> heads.add(new Dashboard.HeadRow(k.get(0), k.get(1), c[0], c[1], c[2], c[3],
                 Precision.of(c[2], c[1]))));
         List<Dashboard.GeneratorRow> generators = new ArrayList<>();
-        perGenerator.forEach((name, g) -> generators.add(new Dashboard.GeneratorRow(name, g[0], g[1], Precision.of(g[1], g[0]))));
+        scan(decisions(), "n", (name, value) -> {
+            long[] g = ConsoleTopology.longsOf(value, ConsoleTopology.GENERATOR_COUNTS);
+            if (g[0] > 0) {
+                generators.add(new Dashboard.GeneratorRow(name, g[0], g[1], Precision.of(g[1], g[0])));
+            }
+        });
         return new Dashboard(heads, generators);
+    }
+
+    /** Every entry under {@code kind·}: its key after that prefix, and its value. */
+    private static void scan(ReadOnlyKeyValueStore<String, byte[]> store, String kind,
+                             java.util.function.BiConsumer<String, byte[]> each) {
+        String prefix = kind + SEP;
+        try (KeyValueIterator<String, byte[]> it = store.range(prefix, prefix + END)) {
+            it.forEachRemaining(kv -> each.accept(kv.key.substring(prefix.length()), kv.value));
+        }
     }
 }
