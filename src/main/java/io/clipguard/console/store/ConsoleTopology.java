@@ -31,6 +31,7 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <pre>
  *   console-alerts     t·rev·upload → HighScoreAlert      u·upload → its t key     p·uploader·rev·upload → ""
+ *                      v·headVersion·rev·upload → ""
  *                      c·model·head → alerts raised (8-byte long)
  *   console-bursts     t·rev·uploader·windowStart → UploaderBurstAlert             u·upload → its t key
  *   console-verdicts   upload → ModerationVerdict (the latest)
@@ -45,6 +46,12 @@ public final class ConsoleTopology {
     public static final String BURSTS_STORE = "console-bursts";
     public static final String VERDICTS_STORE = "console-verdicts";
     public static final String DECISIONS_STORE = "console-decisions";
+    /**
+     * The key layouts' version: a console whose local stores were built with another one rebuilds them from the
+     * topics (ConsoleStreams deletes its state folder), since an index added later would lack the older entries.
+     * 2: head-version index (v·) and the decision counters (c·, n· in console-decisions).
+     */
+    public static final int LAYOUT_VERSION = 2;
 
     static final AvroBinary<HighScoreAlert> ALERT = new AvroBinary<>(HighScoreAlert.class);
     static final AvroBinary<UploaderBurstAlert> BURST = new AvroBinary<>(UploaderBurstAlert.class);
@@ -150,7 +157,9 @@ public final class ConsoleTopology {
                     HighScoreAlert old = ALERT.read(earlierAlert);
                     newHead = !(old.getVerdictModelId().equals(alert.getVerdictModelId())
                             && old.getVerdictHeadVersion().equals(alert.getVerdictHeadVersion()));
-                    store.delete(join("p", old.getUploaderId(), earlier.split(String.valueOf(StoreKeys.SEP))[1], uploadId));
+                    String oldRev = earlier.split(String.valueOf(StoreKeys.SEP))[1];
+                    store.delete(join("p", old.getUploaderId(), oldRev, uploadId));
+                    store.delete(join("v", old.getVerdictHeadVersion(), oldRev, uploadId));
                 }
                 store.delete(earlier);
             }
@@ -159,6 +168,7 @@ public final class ConsoleTopology {
             store.put(timeKey, ALERT.write(alert));
             store.put(uploadKey, timeKey.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             store.put(join("p", alert.getUploaderId(), rev, uploadId), new byte[0]);
+            store.put(join("v", alert.getVerdictHeadVersion(), rev, uploadId), new byte[0]);
             if (newHead) {
                 String counter = join("c", alert.getVerdictModelId(), alert.getVerdictHeadVersion());
                 store.put(counter, longBytes(longOf(store.get(counter)) + 1));
