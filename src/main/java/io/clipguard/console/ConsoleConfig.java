@@ -37,6 +37,21 @@ public interface ConsoleConfig {
 
     Login login();
 
+    Metrics metrics();
+
+    interface Metrics {
+        /** How often the Prometheus gauges are read again from the stores (and new heads and generators added). */
+        @WithDefault("10s")
+        Duration refresh();
+
+        /**
+         * Generator names are moderators' free text: at most this many get series (those with the most confirmed
+         * uploads first), so that a stream of odd names cannot blow up Prometheus' series count.
+         */
+        @WithDefault("50")
+        int maxGenerators();
+    }
+
     interface Login {
         /** Failed logins per user name and per client address within the window before further tries are refused. */
         @WithDefault("5")

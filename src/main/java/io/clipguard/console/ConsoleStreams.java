@@ -126,6 +126,7 @@ public class ConsoleStreams {
         }
         if (stopping) return;
         waitingFor = "restoring the stores from the topics";
+        rebuildIfLayoutChanged(stateDir.resolve("console"));
         KafkaStreams s = new KafkaStreams(ConsoleTopology.build(
                 new ConsoleTopology.Sources(alertsTopic, burstAlertsTopic, verdictsTopic, decisionsTopic),
                 new ConsoleTopology.Readers() {
@@ -141,6 +142,33 @@ public class ConsoleStreams {
         });
         streams = s;
         s.start();
+    }
+
+    /**
+     * Stores built with another key layout (an older console) are deleted, so that they are rebuilt from the topics
+     * with every index; the folder then records this layout's version.
+     */
+    static void rebuildIfLayoutChanged(Path dir) {
+        Path marker = dir.resolve("layout-version");
+        String current = String.valueOf(ConsoleTopology.LAYOUT_VERSION);
+        try {
+            if (java.nio.file.Files.isDirectory(dir)) {
+                String found = java.nio.file.Files.isRegularFile(marker) ? java.nio.file.Files.readString(marker).strip() : "none";
+                if (found.equals(current)) return;
+                LOG.infof("console: stores in %s have key layout %s, this console uses %s: rebuilding them from the topics",
+                        dir, found, current);
+                try (var files = java.nio.file.Files.walk(dir)) {
+                    for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        java.nio.file.Files.delete(p);
+                    }
+                }
+            }
+            java.nio.file.Files.createDirectories(dir);
+            java.nio.file.Files.writeString(marker, current + "\n");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("could not prepare the console's state folder " + dir
+                    + " (delete it by hand to rebuild the stores)", e);
+        }
     }
 
     private Properties properties() {

@@ -227,6 +227,58 @@ class ConsoleTest {
         assertThat(history).contains("<b>REAL</b>").contains("<b>AI_GENERATED</b>");
     }
 
+    /**
+     * The dashboard's Prometheus gauges (read from the stores' counters) move with a decision made through the page,
+     * and a changed decision moves them back: the counters follow the latest decision per upload.
+     */
+    @Test
+    void theDashboardGaugesMoveWithDecisions() throws Exception {
+        String id = "gauge-" + TestClients.newId();
+        ModerationVerdict v = verdict(id, "gauge-uploader", 0.95, 0, 0);
+        v.setHeadVersion("head-gauges");
+        writeVerdictAndAlert(bootstrap, registryUrl, v);
+        ConsoleSession alice = loggedIn("alice");
+        ConsoleSession prometheus = new ConsoleSession(root.toURI()); // /q/metrics answers without a login
+        String head = "{head_version=\"head-gauges\",model=\"tiny-clip-test\"}";
+        String generator = "{generator=\"GaugeGen " + id + "\"}";
+        Waits.await("the new head's gauges").until(() -> prometheus.get("/q/metrics").body(),
+                m -> Double.valueOf(1.0).equals(gauge(m, "clipguard_console_alerts_raised" + head)));
+        String before = prometheus.get("/q/metrics").body();
+        assertThat(gauge(before, "clipguard_console_alerts_reviewed" + head)).isEqualTo(0.0);
+        assertThat(gauge(before, "clipguard_console_alert_precision" + head)).isNaN();
+
+        String page = Waits.await("the upload in the console's stores").until(() -> alice.get("/console/uploads/" + id),
+                r -> r.statusCode() == 200).body();
+        Map<String, String> form = ConsoleSession.decisionForm(page, "AI_GENERATED");
+        form.put("generator", "GaugeGen " + id);
+        assertThat(alice.post("/console/uploads/" + id + "/decision", form).statusCode()).isEqualTo(303);
+        String after = Waits.await("the gauges counting the decision").until(() -> prometheus.get("/q/metrics").body(),
+                m -> Double.valueOf(1.0).equals(gauge(m, "clipguard_console_alerts_confirmed" + head)));
+        assertThat(gauge(after, "clipguard_console_alerts_raised" + head)).isEqualTo(1.0);
+        assertThat(gauge(after, "clipguard_console_alerts_reviewed" + head)).isEqualTo(1.0);
+        assertThat(gauge(after, "clipguard_console_alert_precision" + head)).isEqualTo(1.0);
+        assertThat(gauge(after, "clipguard_console_alert_precision_low" + head)).isBetween(0.20, 0.21); // Wilson, 1 of 1
+        assertThat(gauge(after, "clipguard_console_alert_precision_high" + head)).isEqualTo(1.0);
+        assertThat(gauge(after, "clipguard_console_generator_confirmed" + generator)).isEqualTo(1.0);
+        assertThat(gauge(after, "clipguard_console_generator_alerted_share" + generator)).isEqualTo(1.0);
+
+        // Changed to real: still reviewed, no longer confirmed, and the generator counts it no more.
+        String again = alice.get("/console/uploads/" + id).body();
+        assertThat(alice.post("/console/uploads/" + id + "/decision", ConsoleSession.decisionForm(again, "REAL")).statusCode())
+                .isEqualTo(303);
+        String changed = Waits.await("the gauges following the changed decision").until(() -> prometheus.get("/q/metrics").body(),
+                m -> Double.valueOf(0.0).equals(gauge(m, "clipguard_console_alerts_confirmed" + head)));
+        assertThat(gauge(changed, "clipguard_console_alerts_reviewed" + head)).isEqualTo(1.0);
+        assertThat(gauge(changed, "clipguard_console_alert_precision" + head)).isEqualTo(0.0);
+        assertThat(gauge(changed, "clipguard_console_generator_confirmed" + generator)).isEqualTo(0.0);
+    }
+
+    /** A sample's value in a Prometheus text exposition ({@code name{labels}} exactly as exported); null when absent. */
+    static Double gauge(String exposition, String series) {
+        return exposition.lines().filter(l -> l.startsWith(series + " ")).findFirst()
+                .map(l -> Double.valueOf(l.substring(series.length() + 1).strip())).orElse(null);
+    }
+
     @Test
     @org.junit.jupiter.api.Order(Integer.MAX_VALUE) // last: it locks the test's address out of logging in
     void loginsAreThrottledAfterRepeatedFailures() throws Exception {

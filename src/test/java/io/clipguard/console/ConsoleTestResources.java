@@ -18,14 +18,24 @@ import java.util.Set;
 public class ConsoleTestResources implements QuarkusTestResourceLifecycleManager {
     public static final String DECISIONS = Topics.DECISIONS;
     public static final String PASSWORD = "correct horse battery staple";
-    private KafkaBroker broker;
+    protected KafkaBroker broker;
     private ApicurioRegistry registry;
+
+    /** The test's broker (a subclass may start one it can stop and restart). */
+    protected KafkaBroker startBroker() throws Exception {
+        return KafkaBroker.start();
+    }
+
+    /** Settings a subclass changes or adds. */
+    protected Map<String, String> settings() {
+        return Map.of();
+    }
 
     @Override
     public Map<String, String> start() {
         try {
             Path tmp = Files.createTempDirectory("clipguard-console-test");
-            broker = KafkaBroker.start();
+            broker = startBroker();
             broker.createTopics(2, Topics.Names.DEFAULT.all());
             registry = ApicurioRegistry.start(tmp.resolve("registry.log"));
             Path users = tmp.resolve("console-users");
@@ -34,7 +44,7 @@ public class ConsoleTestResources implements QuarkusTestResourceLifecycleManager
                     UsersFile.line("alice", Set.of("reviewer"), PASSWORD.toCharArray()),
                     UsersFile.line("bob", Set.of("reviewer"), PASSWORD.toCharArray()),
                     UsersFile.line("vera", Set.of("viewer"), PASSWORD.toCharArray())) + "\n");
-            return Map.of(
+            Map<String, String> config = new java.util.HashMap<>(Map.of(
                     "kafka.bootstrap.servers", broker.bootstrapServers(),
                     "clipguard.registry.url", registry.url(),
                     "clipguard.state-dir", tmp.resolve("streams").toString(),
@@ -42,7 +52,10 @@ public class ConsoleTestResources implements QuarkusTestResourceLifecycleManager
                     "quarkus.kafka-streams.topics", "scoring-stays-idle-in-the-console-test",
                     "clipguard.console.enabled", "true",
                     "clipguard.console.users-file", users.toString(),
-                    "clipguard.console.decision-timeout", "5s");
+                    "clipguard.console.decision-timeout", "5s",
+                    "clipguard.console.metrics.refresh", "300ms"));
+            config.putAll(settings());
+            return config;
         } catch (Exception e) {
             throw new IllegalStateException("could not start Kafka and the registry for the console test", e);
         }

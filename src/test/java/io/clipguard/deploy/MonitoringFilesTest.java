@@ -4,11 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clipguard.avro.DecisionLabel;
 import io.clipguard.avro.ImageUploaded;
+import io.clipguard.avro.ModerationDecision;
+import io.clipguard.avro.ModerationVerdict;
+import io.clipguard.avro.VerdictLabel;
+import io.clipguard.contracts.OutputRecords;
+import io.clipguard.contracts.OutputSchemas;
 import io.clipguard.avro.ScoringFailure;
 import io.clipguard.contracts.Topics;
 import io.clipguard.streams.RunningService;
 import io.clipguard.streams.ServiceTestResources;
+import io.clipguard.testing.DecisionRecords;
 import io.clipguard.testing.TestClients;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -17,6 +24,7 @@ import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -28,6 +36,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
 
@@ -35,11 +44,23 @@ import org.yaml.snakeyaml.Yaml;
  * The Prometheus alert rules and the Grafana dashboard name only series the service really exports: a running service
  * (Quarkus, real broker and registry) scores an upload and dead-letters a malformed one, then its /q/metrics is
  * scraped and every metric name and selector label in deploy/prometheus/alert-rules.yml and deploy/grafana/*.json is
- * looked up there.
+ * looked up there. The console runs beside scoring, with an alert and a decision on it written to the topics, so the
+ * console's gauges (its Grafana panels) are checked the same way.
  */
 @QuarkusTest
-@QuarkusTestResource(value = ServiceTestResources.class, restrictToAnnotatedClass = true)
+@QuarkusTestResource(value = MonitoringFilesTest.WithConsole.class, restrictToAnnotatedClass = true)
 class MonitoringFilesTest extends RunningService {
+    /** The service with the console on beside scoring, so that the console's gauges are exported too. */
+    public static class WithConsole extends ServiceTestResources {
+        @Override
+        public Map<String, String> start() {
+            Map<String, String> config = new HashMap<>(super.start());
+            config.put("clipguard.console.enabled", "true");
+            config.put("clipguard.console.metrics.refresh", "300ms");
+            return config;
+        }
+    }
+
     private static final Path ROOT = Path.of("").toAbsolutePath();
     private static final Path RULES = ROOT.resolve("deploy/prometheus/alert-rules.yml");
     private static final Path GRAFANA = ROOT.resolve("deploy/grafana");
@@ -59,6 +80,8 @@ class MonitoringFilesTest extends RunningService {
         }
         TestClients.readCommitted(bootstrap, Topics.DEAD_LETTER, TestClients.<ScoringFailure>avroReader(registryUrl),
                 got -> !got.isEmpty(), Duration.ofSeconds(60));
+        writeAReviewedAlert();
+        awaitBody(metrics, "clipguard_console_generator_alerted_share{", Duration.ofSeconds(60));
         Map<String, Set<String>> exported = exportedLabelsByName(
                 awaitBody(metrics, "clipguard_dead_letters_total{", Duration.ofSeconds(30)));
 
@@ -86,6 +109,34 @@ class MonitoringFilesTest extends RunningService {
             }
         }
         assertThat(problems).as("metrics named in the monitoring files but not exported").isEmpty();
+    }
+
+    /** An alert (and its verdict) and a decision on it naming a generator, so every console gauge has a series. */
+    private void writeAReviewedAlert() {
+        ModerationVerdict verdict = ModerationVerdict.newBuilder().setUploadId("mon-console").setUploaderId("u")
+                .setImageSha256("00").setLlr(3).setProbability(0.97).setLabel(VerdictLabel.SYNTHETIC).setThreshold(0)
+                .setModelId("tiny-clip-test").setHeadVersion("mon-head").setScoredAt(Instant.now()).setEndToEndLatencyMs(1)
+                .setSourcePartition(0).setSourceOffset(0).setDecodeMode("fast").build();
+        OutputSchemas schemas = new OutputSchemas(registryUrl);
+        Map<String, Object> props = Map.of("bootstrap.servers", bootstrap, "acks", "all");
+        try (var alerts = new KafkaProducer<>(props, new StringSerializer(), Topics.alerts(Topics.ALERTS, schemas).valueSerde().serializer());
+             DecisionRecords decisions = new DecisionRecords(bootstrap, registryUrl, Topics.DECISIONS)) {
+            TestClients.send(alerts, Topics.ALERTS, "mon-console", OutputRecords.alert(verdict, 0.9, Topics.VERDICTS));
+            ModerationDecision d = DecisionRecords.decision("mon-console", DecisionLabel.AI_GENERATED, "MonGen", Instant.now());
+            d.setHeadVersion("mon-head");
+            d.setAlertKind("high-score");
+            decisions.send(d);
+        }
+    }
+
+    @Test
+    void theDashboardHasTheConsolePanels() throws IOException {
+        assertThat(String.join("\n", dashboardExpressions().values()))
+                .contains("clipguard_console_alert_precision{")
+                .contains("clipguard_console_alerts_reviewed{")
+                .contains("clipguard_console_alerts_confirmed{")
+                .contains("clipguard_console_generator_confirmed{")
+                .contains("clipguard_console_generator_alerted_share{");
     }
 
     @Test

@@ -94,6 +94,32 @@ public final class KafkaBroker implements AutoCloseable {
         return p;
     }
 
+    /**
+     * Stops the broker (the node's controller keeps running) and keeps its logs, so that {@link #restartBroker()}
+     * brings the same cluster, with the same topics and records, back at the same address: a broker outage as clients
+     * see it. Only for a broker started on a fixed port (its other listener gets a new port on restart).
+     */
+    public void stopBroker() {
+        requireFixedPort();
+        cluster.brokers().values().forEach(b -> {
+            b.shutdown();
+            b.awaitShutdown();
+        });
+    }
+
+    /** Starts the broker stopped by {@link #stopBroker()} again and returns once it serves clients. */
+    public void restartBroker() throws Exception {
+        requireFixedPort();
+        cluster.brokers().values().forEach(kafka.server.BrokerServer::startup);
+        cluster.waitForReadyBrokers();
+    }
+
+    private void requireFixedPort() {
+        if (fixedPort <= 0) {
+            throw new IllegalStateException("start the broker with KafkaBroker.start(port) to stop and restart it");
+        }
+    }
+
     @Override
     public void close() throws Exception {
         cluster.close();

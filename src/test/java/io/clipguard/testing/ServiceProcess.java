@@ -92,6 +92,11 @@ public final class ServiceProcess implements AutoCloseable {
         return Waits.bodyContains(http, URI.create("http://localhost:" + port + "/q/metrics"), "\n" + line + "\n", timeout);
     }
 
+    /** The service's HTTP root, e.g. {@code http://localhost:41234/}. */
+    public URI uri() {
+        return URI.create("http://localhost:" + port + "/");
+    }
+
     public String log() throws Exception {
         return Files.readString(log);
     }

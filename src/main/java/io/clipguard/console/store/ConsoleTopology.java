@@ -3,6 +3,7 @@ package io.clipguard.console.store;
 import static io.clipguard.console.store.StoreKeys.join;
 import static io.clipguard.console.store.StoreKeys.reverseTime;
 
+import io.clipguard.avro.DecisionLabel;
 import io.clipguard.avro.HighScoreAlert;
 import io.clipguard.avro.ModerationDecision;
 import io.clipguard.avro.ModerationVerdict;
@@ -30,11 +31,14 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <pre>
  *   console-alerts     t·rev·upload → HighScoreAlert      u·upload → its t key     p·uploader·rev·upload → ""
+ *                      v·headVersion·rev·upload → ""
  *                      c·model·head → alerts raised (8-byte long)
  *   console-bursts     t·rev·uploader·windowStart → UploaderBurstAlert             u·upload → its t key
  *   console-verdicts   upload → ModerationVerdict (the latest)
  *   console-decisions  l·upload → latest ModerationDecision   h·upload·rev·decisionId → each decision
  *                      d·decisionId → upload (replays of one decision id count once)   g·generator → ""
+ *                      c·model·head → reviewed, confirmed, unsure     n·generator → confirmed, alerted
+ *                      (counters over the latest decision per upload: 8-byte longs)
  * </pre>
  */
 public final class ConsoleTopology {
@@ -42,6 +46,12 @@ public final class ConsoleTopology {
     public static final String BURSTS_STORE = "console-bursts";
     public static final String VERDICTS_STORE = "console-verdicts";
     public static final String DECISIONS_STORE = "console-decisions";
+    /**
+     * The key layouts' version: a console whose local stores were built with another one rebuilds them from the
+     * topics (ConsoleStreams deletes its state folder), since an index added later would lack the older entries.
+     * 2: head-version index (v·) and the decision counters (c·, n· in console-decisions).
+     */
+    public static final int LAYOUT_VERSION = 2;
 
     static final AvroBinary<HighScoreAlert> ALERT = new AvroBinary<>(HighScoreAlert.class);
     static final AvroBinary<UploaderBurstAlert> BURST = new AvroBinary<>(UploaderBurstAlert.class);
@@ -83,6 +93,26 @@ public final class ConsoleTopology {
 
     static long longOf(byte[] bytes) {
         return bytes == null || bytes.length != Long.BYTES ? 0 : ByteBuffer.wrap(bytes).getLong();
+    }
+
+    /** Per head: reviewed, confirmed, unsure. */
+    static final int HEAD_COUNTS = 3;
+    /** Per generator name: confirmed, alerted. */
+    static final int GENERATOR_COUNTS = 2;
+
+    static byte[] longsBytes(long... values) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * Long.BYTES);
+        for (long v : values) b.putLong(v);
+        return b.array();
+    }
+
+    /** {@code n} longs; zeros for an absent (or foreign-sized) value. */
+    static long[] longsOf(byte[] bytes, int n) {
+        long[] values = new long[n];
+        if (bytes != null && bytes.length == n * Long.BYTES) {
+            ByteBuffer.wrap(bytes).asLongBuffer().get(values);
+        }
+        return values;
     }
 
     private abstract static class Indexer<V> implements Processor<String, V, Void, Void> {
@@ -127,7 +157,9 @@ public final class ConsoleTopology {
                     HighScoreAlert old = ALERT.read(earlierAlert);
                     newHead = !(old.getVerdictModelId().equals(alert.getVerdictModelId())
                             && old.getVerdictHeadVersion().equals(alert.getVerdictHeadVersion()));
-                    store.delete(join("p", old.getUploaderId(), earlier.split(String.valueOf(StoreKeys.SEP))[1], uploadId));
+                    String oldRev = earlier.split(String.valueOf(StoreKeys.SEP))[1];
+                    store.delete(join("p", old.getUploaderId(), oldRev, uploadId));
+                    store.delete(join("v", old.getVerdictHeadVersion(), oldRev, uploadId));
                 }
                 store.delete(earlier);
             }
@@ -136,6 +168,7 @@ public final class ConsoleTopology {
             store.put(timeKey, ALERT.write(alert));
             store.put(uploadKey, timeKey.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             store.put(join("p", alert.getUploaderId(), rev, uploadId), new byte[0]);
+            store.put(join("v", alert.getVerdictHeadVersion(), rev, uploadId), new byte[0]);
             if (newHead) {
                 String counter = join("c", alert.getVerdictModelId(), alert.getVerdictHeadVersion());
                 store.put(counter, longBytes(longOf(store.get(counter)) + 1));
@@ -182,11 +215,41 @@ public final class ConsoleTopology {
                 return; // a retried write of a decision already counted
             }
             byte[] bytes = DECISION.write(decision);
+            byte[] earlier = store.get(join("l", uploadId));
+            if (earlier != null) {
+                count(DECISION.read(earlier), -1); // the latest decision counts: the one it replaces stops counting
+            }
+            count(decision, +1);
             store.put(idKey, uploadId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             store.put(join("h", uploadId, reverseTime(decision.getDecidedAt().toEpochMilli()), decision.getDecisionId()), bytes);
             store.put(join("l", uploadId), bytes);
             if (decision.getGenerator() != null && !decision.getGenerator().isBlank()) {
                 store.put(join("g", decision.getGenerator().strip()), new byte[0]);
+            }
+        }
+
+        /**
+         * Adds (+1) or takes back (-1) one latest decision in the dashboard's counters, so that the dashboard and the
+         * gauges read a few counters instead of every decision. Reviewed and confirmed count decisions on alerted
+         * uploads only (alertKind set), under the head version the decision says was reviewed.
+         */
+        private void count(ModerationDecision d, int delta) {
+            if (d.getAlertKind() != null && d.getModelId() != null && d.getHeadVersion() != null) {
+                String key = join("c", d.getModelId(), d.getHeadVersion());
+                long[] c = longsOf(store.get(key), HEAD_COUNTS);
+                switch (d.getDecision()) {
+                    case AI_GENERATED -> { c[0] += delta; c[1] += delta; }
+                    case REAL -> c[0] += delta;
+                    case UNSURE -> c[2] += delta;
+                }
+                store.put(key, longsBytes(c));
+            }
+            if (d.getDecision() == DecisionLabel.AI_GENERATED && d.getGenerator() != null && !d.getGenerator().isBlank()) {
+                String key = join("n", d.getGenerator().strip());
+                long[] g = longsOf(store.get(key), GENERATOR_COUNTS);
+                g[0] += delta;
+                if (d.getAlertKind() != null) g[1] += delta;
+                store.put(key, longsBytes(g));
             }
         }
     }

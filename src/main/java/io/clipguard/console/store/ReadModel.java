@@ -99,26 +99,37 @@ public final class ReadModel {
         if (row.isBurst()) {
             return f.uploaderId() == null || f.uploaderId().equals(row.uploaderId());
         }
-        HighScoreAlert a = row.alert();
+        return alertMatches(f, row.alert()) && decisionMatches(f, row.decision());
+    }
+
+    /** The filters an alert answers alone (checked before its decision is read: most candidates stop here). */
+    private static boolean alertMatches(QueueFilter f, HighScoreAlert a) {
         if (f.uploaderId() != null && !f.uploaderId().equals(a.getUploaderId())) return false;
         if (f.headVersion() != null && !f.headVersion().equals(a.getVerdictHeadVersion())) return false;
         if (f.modelId() != null && !f.modelId().equals(a.getVerdictModelId())) return false;
         if (f.minProbability() != null && a.getProbability() < f.minProbability()) return false;
-        if (f.maxProbability() != null && a.getProbability() > f.maxProbability()) return false;
-        ModerationDecision d = row.decision();
+        return f.maxProbability() == null || a.getProbability() <= f.maxProbability();
+    }
+
+    private static boolean decisionMatches(QueueFilter f, ModerationDecision d) {
         if (f.reviewed() != null && f.reviewed() != (d != null)) return false;
         return f.decision() == null || (d != null && d.getDecision() == f.decision());
     }
 
-    /** High-score alerts newest first: the time index, or the uploader's own index when the filter names one. */
+    /**
+     * High-score alerts newest first: the uploader's own index when the filter names one, else the head version's
+     * (a rare head would otherwise cost a whole scan budget per page), else the time index.
+     */
     private Source highScoreSource(QueueFilter filter, String fromRev, String after) {
-        if (filter.uploaderId() != null) {
-            String prefix = join("p", filter.uploaderId()) + SEP;
+        String index = filter.uploaderId() != null ? join("p", filter.uploaderId())
+                : filter.headVersion() != null ? join("v", filter.headVersion()) : null;
+        if (index != null) {
+            String prefix = index + SEP;
             return new Source(alerts().range(prefix + fromRev, prefix + END), after, kv -> {
                 String rest = kv.key.substring(prefix.length()); // rev·upload
                 String rev = rest.substring(0, 16);
                 String uploadId = rest.substring(17);
-                return new Candidate(join(rev, "a", uploadId), () -> highScoreRow(join("t", rev, uploadId), rev, uploadId));
+                return new Candidate(join(rev, "a", uploadId), () -> highScoreRow(join("t", rev, uploadId), rev, uploadId, filter));
             });
         }
         String prefix = "t" + SEP;
@@ -126,18 +137,28 @@ public final class ReadModel {
             String rev = kv.key.substring(2, 18);
             String uploadId = kv.key.substring(19);
             byte[] value = kv.value;
-            return new Candidate(join(rev, "a", uploadId), () -> highScoreRow(value, rev, uploadId));
+            return new Candidate(join(rev, "a", uploadId), () -> highScoreRow(value, rev, uploadId, filter));
         });
     }
 
-    private QueueRow highScoreRow(String timeKey, String rev, String uploadId) {
+    private QueueRow highScoreRow(String timeKey, String rev, String uploadId, QueueFilter filter) {
         byte[] value = alerts().get(timeKey);
-        return value == null ? null : highScoreRow(value, rev, uploadId);
+        return value == null ? null : highScoreRow(value, rev, uploadId, filter);
     }
 
-    private QueueRow highScoreRow(byte[] alert, String rev, String uploadId) {
-        return new QueueRow(Instant.ofEpochMilli(StoreKeys.timeOfReverse(rev)), ALERT.read(alert),
-                latestDecision(uploadId).orElse(null), null);
+    /** The row, or null when the filter rejects it (the decision is read only for an alert that passes). */
+    private QueueRow highScoreRow(byte[] value, String rev, String uploadId, QueueFilter filter) {
+        ModerationDecision decision = null;
+        boolean decisionFiltered = filter.reviewed() != null || filter.decision() != null;
+        if (decisionFiltered) {
+            // A point read by upload id, cheaper than decoding the alert: with a decision filter, most stop here.
+            decision = latestDecision(uploadId).orElse(null);
+            if (!decisionMatches(filter, decision)) return null;
+        }
+        HighScoreAlert alert = ALERT.read(value);
+        if (!alertMatches(filter, alert)) return null;
+        if (!decisionFiltered) decision = latestDecision(uploadId).orElse(null);
+        return new QueueRow(Instant.ofEpochMilli(StoreKeys.timeOfReverse(rev)), alert, decision, null);
     }
 
     private Source burstSource(String fromRev, String after) {
@@ -290,39 +311,39 @@ public final class ReadModel {
     // ---- the dashboard ----
 
     /**
-     * Counts from the latest decision per upload. Reviewed and confirmed count decisions on alerted uploads only
-     * (alertKind set), grouped by the head version the decision says was reviewed.
+     * The counters the indexers keep (alerts raised per model and head; over the latest decision per upload: reviewed,
+     * confirmed and unsure per head, confirmed and alerted per generator name): a read of a few entries per head and
+     * per generator, whatever the number of alerts and decisions, so the page and the Prometheus gauges are cheap.
      */
     public Dashboard dashboard() {
         Map<List<String>, long[]> perHead = new TreeMap<>(java.util.Comparator.comparing((List<String> k) -> k.get(0))
                 .thenComparing(k -> k.get(1)));
         raisedCounts().forEach((k, raised) -> perHead.put(k, new long[] {raised, 0, 0, 0}));
-        Map<String, long[]> perGenerator = new TreeMap<>();
-        String prefix = "l" + SEP;
-        try (KeyValueIterator<String, byte[]> it = decisions().range(prefix, prefix + END)) {
-            while (it.hasNext()) {
-                ModerationDecision d = DECISION.read(it.next().value);
-                boolean alerted = d.getAlertKind() != null;
-                if (alerted && d.getModelId() != null && d.getHeadVersion() != null) {
-                    long[] c = perHead.computeIfAbsent(List.of(d.getModelId(), d.getHeadVersion()), k -> new long[4]);
-                    switch (d.getDecision()) {
-                        case AI_GENERATED -> { c[1]++; c[2]++; }
-                        case REAL -> c[1]++;
-                        case UNSURE -> c[3]++;
-                    }
-                }
-                if (d.getDecision() == DecisionLabel.AI_GENERATED && d.getGenerator() != null && !d.getGenerator().isBlank()) {
-                    long[] g = perGenerator.computeIfAbsent(d.getGenerator().strip(), k -> new long[2]);
-                    g[0]++;
-                    if (alerted) g[1]++;
-                }
-            }
-        }
+        scan(decisions(), "c", (rest, value) -> {
+            String[] parts = rest.split(String.valueOf(SEP), 2);
+            long[] c = ConsoleTopology.longsOf(value, ConsoleTopology.HEAD_COUNTS);
+            long[] row = perHead.computeIfAbsent(List.of(parts[0], parts[1]), k -> new long[4]);
+            System.arraycopy(c, 0, row, 1, c.length);
+        });
         List<Dashboard.HeadRow> heads = new ArrayList<>();
         perHead.forEach((k, c) -> heads.add(new Dashboard.HeadRow(k.get(0), k.get(1), c[0], c[1], c[2], c[3],
                 Precision.of(c[2], c[1]))));
         List<Dashboard.GeneratorRow> generators = new ArrayList<>();
-        perGenerator.forEach((name, g) -> generators.add(new Dashboard.GeneratorRow(name, g[0], g[1], Precision.of(g[1], g[0]))));
+        scan(decisions(), "n", (name, value) -> {
+            long[] g = ConsoleTopology.longsOf(value, ConsoleTopology.GENERATOR_COUNTS);
+            if (g[0] > 0) {
+                generators.add(new Dashboard.GeneratorRow(name, g[0], g[1], Precision.of(g[1], g[0])));
+            }
+        });
         return new Dashboard(heads, generators);
+    }
+
+    /** Every entry under {@code kind·}: its key after that prefix, and its value. */
+    private static void scan(ReadOnlyKeyValueStore<String, byte[]> store, String kind,
+                             java.util.function.BiConsumer<String, byte[]> each) {
+        String prefix = kind + SEP;
+        try (KeyValueIterator<String, byte[]> it = store.range(prefix, prefix + END)) {
+            it.forEachRemaining(kv -> each.accept(kv.key.substring(prefix.length()), kv.value));
+        }
     }
 }
