@@ -113,7 +113,9 @@ class TopicCheckTest {
             assertThat(result.created()).containsExactlyInAnyOrder(p + "app-pending-changelog", p + "app-by-uploader-repartition",
                     p + "app-bursts-changelog");
 
-            var described = admin.describeTopics(result.created()).allTopicNames().get();
+            // Topics just created reach every broker's metadata cache a moment later (seconds on a loaded machine).
+            var described = Waits.await("the created topics in the broker's metadata").ignoreExceptions()
+                    .until(() -> admin.describeTopics(result.created()).allTopicNames().get(), d -> d.size() == 3);
             assertThat(described.values()).allSatisfy(d -> assertThat(d.partitions()).hasSize(3));
             assertThat(cleanupPolicy(p + "app-pending-changelog")).isEqualTo("compact");
             assertThat(cleanupPolicy(p + "app-bursts-changelog")).isEqualTo("compact,delete");
