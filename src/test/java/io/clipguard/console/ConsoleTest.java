@@ -75,6 +75,11 @@ class ConsoleTest {
     }
 
     static void writeVerdictAndAlert(String bootstrap, String registryUrl, ModerationVerdict verdict) {
+        writeVerdictAndAlert(bootstrap, registryUrl, verdict, 0.9);
+    }
+
+    /** The verdict to moderation-verdicts and its high-score alert (raised at {@code alertThreshold}) to moderation-alerts. */
+    static void writeVerdictAndAlert(String bootstrap, String registryUrl, ModerationVerdict verdict, double alertThreshold) {
         OutputSchemas schemas = new OutputSchemas(registryUrl);
         var verdicts = Topics.verdicts(Topics.VERDICTS, schemas);
         var alerts = Topics.alerts(Topics.ALERTS, schemas);
@@ -82,7 +87,7 @@ class ConsoleTest {
         try (var vp = new KafkaProducer<>(props, new StringSerializer(), verdicts.valueSerde().serializer());
              var ap = new KafkaProducer<>(props, new StringSerializer(), alerts.valueSerde().serializer())) {
             vp.send(new ProducerRecord<>(Topics.VERDICTS, verdict.getUploadId(), verdict));
-            HighScoreAlert alert = OutputRecords.alert(verdict, 0.9, Topics.VERDICTS);
+            HighScoreAlert alert = OutputRecords.alert(verdict, alertThreshold, Topics.VERDICTS);
             ap.send(new ProducerRecord<>(Topics.ALERTS, verdict.getUploadId(), alert));
         }
     }
