@@ -1,5 +1,6 @@
 // clipguard console: keyboard shortcuts (loaded as a file; the Content-Security-Policy forbids inline script).
 // Upload page: a = AI-generated, r = real, u = unsure, n = next, q = queue. Queue: o = open the first upload to review.
+// Keys typed into a field stay in it; Escape leaves the field.
 (function () {
   "use strict";
   function typing(e) {
@@ -13,7 +14,11 @@
   }
   var submitted = false;
   document.addEventListener("keydown", function (e) {
-    if (e.ctrlKey || e.metaKey || e.altKey || typing(e)) return;
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (typing(e)) {
+      if (e.key === "Escape") e.target.blur(); // leave the field, so that the next key is a shortcut again
+      return;
+    }
     var page = document.body.getAttribute("data-page");
     var handled = false;
     if (page === "upload") {
