@@ -237,10 +237,17 @@ public class ConsoleResource {
     @POST
     @Path("logout")
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
-    public Response logout() {
-        return Response.seeOther(URI.create("/login"))
-                .cookie(new NewCookie.Builder("quarkus-credential").value("").path("/").maxAge(0).httpOnly(true).build())
-                .build();
+    public Response logout(@jakarta.ws.rs.core.Context jakarta.ws.rs.core.HttpHeaders headers) {
+        // The form login's cookie, and with OIDC the code flow's session cookie (and its chunks when it is large).
+        List<NewCookie> expired = new ArrayList<>();
+        expired.add(expired("quarkus-credential"));
+        headers.getCookies().keySet().stream().filter(name -> name.startsWith("q_session")).map(ConsoleResource::expired)
+                .forEach(expired::add);
+        return Response.seeOther(URI.create("/login")).cookie(expired.toArray(NewCookie[]::new)).build();
+    }
+
+    private static NewCookie expired(String name) {
+        return new NewCookie.Builder(name).value("").path("/").maxAge(0).httpOnly(true).build();
     }
 
     @ServerExceptionMapper
@@ -313,11 +320,17 @@ public class ConsoleResource {
         Template login;
         @Inject
         ConsoleConfig config;
+        @Inject
+        io.clipguard.console.security.LoginMechanism mechanism;
 
         @GET
         @Produces(MediaType.TEXT_HTML)
         public Response page(@QueryParam("error") String error) {
             if (!config.enabled()) throw new NotFoundException();
+            if (mechanism.oidc()) {
+                // No form to show: the console's pages send the browser to the IdP.
+                return Response.seeOther(URI.create("/console")).build();
+            }
             return Response.ok(login.data("error", error != null).render()).build();
         }
     }
