@@ -1,14 +1,18 @@
 #!/usr/bin/python3
 """Measure the reference preprocessing (PIL 9.4 + torchvision 0.14) in images/s on ONE core, for comparison with
-src/test/java/io/clipguard/bench/PreprocessBenchmark.java (JMH) on the same fixtures (the upload mix of
+src/test/java/io/clipguard/bench/PreprocessBenchmark.java on the same fixtures (the upload mix of
 tools/make_upload_mix.py by default).
 
-Three measurements per file, mirroring the JMH benchmarks:
+Four measurements per file, mirroring the Java cases:
   decodeResizeCropNormalize:exact  Image.open(BytesIO(bytes)).convert('RGB') -> Resize(224, BICUBIC) -> CenterCrop(224)
                                    -> ToTensor() -> Normalize(CLIP mean/std)
   decodeResizeCropNormalize:fast   the same with Image.draft('RGB', size) first: a JPEG decodes at 1/2, 1/4 or 1/8
                                    scale in the IDCT, keeping the shorter side >= 448 (no-op for other formats)
+  decode:exact                     Image.open(BytesIO(bytes)).convert('RGB') alone (convert loads the pixels)
   resizeCropNormalize:             the same on an image decoded once beforehand
+
+Each figure is the best of 5 windows, per wall-clock second and per CPU second of this process (time.process_time(),
+which other jobs sharing the core do not inflate), as the Java side measures.
 
 torch.set_num_threads(1); run with /usr/bin/python3. --json prints machine-readable results (used by tools/bench-preprocess).
 """
@@ -30,14 +34,15 @@ REPEATS = 5
 
 
 def rate(fn, seconds, warmup):
-    """Calls per second of fn: the best of REPEATS windows of `seconds` each (after `warmup` seconds of warm-up), so
-    that other jobs on a shared machine lower the figure as little as possible (JMH's side takes its best iteration)."""
+    """(calls per wall-clock second, calls per CPU second of this process) of fn, each the best of REPEATS windows of
+    `seconds` (after `warmup` seconds of warm-up), so that other jobs on a shared machine lower the figures as little
+    as possible (the Java side does the same, io.clipguard.bench.BestOfWindows)."""
     end = time.perf_counter() + warmup
     while time.perf_counter() < end:
         fn()
-    best = 0.0
+    best, best_cpu = 0.0, 0.0
     for _ in range(REPEATS):
-        calls, start = 0, time.perf_counter()
+        calls, start, start_cpu = 0, time.perf_counter(), time.process_time()
         while True:
             fn()
             calls += 1
@@ -45,7 +50,8 @@ def rate(fn, seconds, warmup):
             if elapsed >= seconds:
                 break
         best = max(best, calls / elapsed)
-    return best
+        best_cpu = max(best_cpu, calls / max(time.process_time() - start_cpu, 1e-9))
+    return best, best_cpu
 
 
 def main():
@@ -83,16 +89,20 @@ def main():
 
         full = rate(lambda: transform(Image.open(io.BytesIO(data)).convert("RGB")), args.seconds, args.warmup)
         fast = rate(lambda: transform(open_fast()), args.seconds, args.warmup)
+        decode_only = rate(lambda: Image.open(io.BytesIO(data)).convert("RGB"), args.seconds, args.warmup)
         no_decode = rate(lambda: transform(decoded), args.seconds, args.warmup)
         results.append({"fixture": name, "decodeResizeCropNormalize:exact": full, "decodeResizeCropNormalize:fast": fast,
-                        "resizeCropNormalize": no_decode})
+                        "decode:exact": decode_only, "resizeCropNormalize": no_decode})
     if args.json:
         print(json.dumps(results))
     else:
-        print(f"{'fixture':<26} {'exact decode+preprocess':>24} {'fast (draft)':>13} {'preprocess only':>16}  (img/s)")
+        print(f"{'fixture':<26} {'exact decode+preprocess':>24} {'fast (draft)':>13} {'decode only':>12} "
+              f"{'preprocess only':>16}  (img/s, then img per CPU s)")
         for r in results:
-            print(f"{r['fixture']:<26} {r['decodeResizeCropNormalize:exact']:>24.1f} "
-                  f"{r['decodeResizeCropNormalize:fast']:>13.1f} {r['resizeCropNormalize']:>16.1f}")
+            for i in range(2):
+                print(f"{r['fixture'] if i == 0 else '':<26} {r['decodeResizeCropNormalize:exact'][i]:>24.1f} "
+                      f"{r['decodeResizeCropNormalize:fast'][i]:>13.1f} {r['decode:exact'][i]:>12.1f} "
+                      f"{r['resizeCropNormalize'][i]:>16.1f}")
 
 
 if __name__ == "__main__":

@@ -41,34 +41,18 @@ public final class RobustnessBenchmark {
         double seconds = Double.parseDouble(args[0]);
         int windows = Integer.parseInt(args[1]);
         Work work = new Work();
-        com.sun.management.OperatingSystemMXBean cpu = (com.sun.management.OperatingSystemMXBean)
-                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         for (int a = 2; a < args.length; a++) {
             Path file = Path.of(args[a]);
             byte[] bytes = Files.readAllBytes(file);
             ImageContext context = work.context(file);
-            double best = 0;
-            double bestCpu = 0;
-            for (int w = -2; w < windows; w++) { // two warm-up windows
-                long startCpu = cpu.getProcessCpuTime();
-                long start = System.nanoTime();
-                long end = start + (long) (seconds * 1e9);
-                int done = 0;
-                while (System.nanoTime() < end || done == 0) {
-                    RgbImage original = work.decoder.decode(bytes);
-                    for (Impairment impairment : work.impairments) {
-                        work.impairAndPreprocess(original, impairment, context);
-                    }
-                    done++;
+            BestOfWindows.Rates rates = BestOfWindows.measure(seconds, windows, () -> {
+                RgbImage original = work.decoder.decode(bytes);
+                for (Impairment impairment : work.impairments) {
+                    work.impairAndPreprocess(original, impairment, context);
                 }
-                double rate = done / ((System.nanoTime() - start) / 1e9);
-                double cpuRate = done / ((cpu.getProcessCpuTime() - startCpu) / 1e9);
-                if (w >= 0) {
-                    best = Math.max(best, rate);
-                    bestCpu = Math.max(bestCpu, cpuRate);
-                }
-            }
-            System.out.printf(Locale.ROOT, "%s %.3f %.3f%n", file.getFileName(), best, bestCpu);
+            });
+            System.out.printf(Locale.ROOT, "%s %.3f %.3f%n", file.getFileName(), rates.perSecond(),
+                    rates.perCpuSecond());
         }
     }
 
