@@ -16,13 +16,15 @@ import picocli.CommandLine.Option;
 @Command(name = "console-user", mixinStandardHelpOptions = true,
         description = {"Add a user of the moderators' console: prints name:roles:bcrypt-hash, or appends it to --file.",
                 "The password is read from the first line of standard input (an argument would show in ps and the shell history).",
-                "Example: echo \"$PASSWORD\" | tools/clipguard console-user --name alice --role reviewer --file console-users"})
+                "Example: echo \"$PASSWORD\" | tools/clipguard console-user --name alice --role reviewer --file console-users",
+                "Prometheus (scrapes /q/metrics with basic_auth while the console is on): --name prometheus --role metrics"})
 public final class ConsoleUserCommand implements Callable<Integer> {
     @Option(names = "--name", required = true, paramLabel = "NAME", description = "Login name: 1-64 of A-Z a-z 0-9 . _ @ -")
     String name;
 
-    @Option(names = "--role", required = true, split = ",", paramLabel = "reviewer|viewer",
-            description = "reviewer (decides) or viewer (only looks); comma-separated for both.")
+    @Option(names = "--role", required = true, split = ",", paramLabel = "reviewer|viewer|metrics",
+            description = {"reviewer (decides), viewer (only looks), comma-separated for both;",
+                    "or metrics: Prometheus' account for /q/metrics (HTTP Basic), no console pages."})
     Set<String> roles;
 
     @Option(names = "--file", paramLabel = "FILE", description = "Append the line to this users file (created if missing).")

@@ -90,7 +90,7 @@ public final class ConsoleBenchmark {
                     alerts, alerts, decided, seconds(t0));
 
             Path users = tmp.resolve("users");
-            Files.writeString(users, UsersFile.line("bench", Set.of("viewer"), PASSWORD.toCharArray()) + "\n");
+            Files.writeString(users, UsersFile.line("bench", Set.of("viewer", "metrics"), PASSWORD.toCharArray()) + "\n");
             long t1 = System.nanoTime();
             try (ServiceProcess console = ServiceProcess.start(broker.bootstrapServers(), registry.url(), tmp.resolve("state"),
                     tmp.resolve("console.log"), Map.of(
@@ -167,7 +167,10 @@ public final class ConsoleBenchmark {
         HttpClient http = HttpClient.newHttpClient();
         URI metrics = console.uri().resolve("/q/metrics");
         Waits.await("the console's stores hold all " + alerts + " alerts").atMost(Duration.ofMinutes(15)).until(() -> {
-            String body = http.send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString()).body();
+            // The console is on, so /q/metrics needs a user with the role metrics (the bench user has it), by Basic.
+            String credentials = java.util.Base64.getEncoder().encodeToString(("bench:" + PASSWORD).getBytes(StandardCharsets.UTF_8));
+            String body = http.send(HttpRequest.newBuilder(metrics).header("Authorization", "Basic " + credentials).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
             return body.lines().filter(l -> l.startsWith("clipguard_console_alerts_raised{"))
                     .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum() >= alerts;
         });

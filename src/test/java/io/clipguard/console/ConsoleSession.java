@@ -30,6 +30,16 @@ final class ConsoleSession {
         return http.send(HttpRequest.newBuilder(base.resolve(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A GET with HTTP Basic credentials, sent up front as Prometheus' basic_auth sends them. */
+    HttpResponse<String> getWithBasic(String path, String user, String password) throws Exception {
+        return http.send(HttpRequest.newBuilder(base.resolve(path)).header("Authorization", basic(user, password)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    static String basic(String user, String password) {
+        return "Basic " + java.util.Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+    }
+
     HttpResponse<byte[]> getBytes(String path) throws Exception {
         return http.send(HttpRequest.newBuilder(base.resolve(path)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
     }

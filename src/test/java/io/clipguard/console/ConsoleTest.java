@@ -243,12 +243,12 @@ class ConsoleTest {
         v.setHeadVersion("head-gauges");
         writeVerdictAndAlert(bootstrap, registryUrl, v);
         ConsoleSession alice = loggedIn("alice");
-        ConsoleSession prometheus = new ConsoleSession(root.toURI()); // /q/metrics answers without a login
+        ConsoleSession prometheus = new ConsoleSession(root.toURI());
         String head = "{head_version=\"head-gauges\",model=\"tiny-clip-test\"}";
         String generator = "{generator=\"GaugeGen " + id + "\"}";
-        Waits.await("the new head's gauges").until(() -> prometheus.get("/q/metrics").body(),
+        Waits.await("the new head's gauges").until(() -> scrape(prometheus),
                 m -> Double.valueOf(1.0).equals(gauge(m, "clipguard_console_alerts_raised" + head)));
-        String before = prometheus.get("/q/metrics").body();
+        String before = scrape(prometheus);
         assertThat(gauge(before, "clipguard_console_alerts_reviewed" + head)).isEqualTo(0.0);
         assertThat(gauge(before, "clipguard_console_alert_precision" + head)).isNaN();
 
@@ -257,7 +257,7 @@ class ConsoleTest {
         Map<String, String> form = ConsoleSession.decisionForm(page, "AI_GENERATED");
         form.put("generator", "GaugeGen " + id);
         assertThat(alice.post("/console/uploads/" + id + "/decision", form).statusCode()).isEqualTo(303);
-        String after = Waits.await("the gauges counting the decision").until(() -> prometheus.get("/q/metrics").body(),
+        String after = Waits.await("the gauges counting the decision").until(() -> scrape(prometheus),
                 m -> Double.valueOf(1.0).equals(gauge(m, "clipguard_console_alerts_confirmed" + head)));
         assertThat(gauge(after, "clipguard_console_alerts_raised" + head)).isEqualTo(1.0);
         assertThat(gauge(after, "clipguard_console_alerts_reviewed" + head)).isEqualTo(1.0);
@@ -271,11 +271,61 @@ class ConsoleTest {
         String again = alice.get("/console/uploads/" + id).body();
         assertThat(alice.post("/console/uploads/" + id + "/decision", ConsoleSession.decisionForm(again, "REAL")).statusCode())
                 .isEqualTo(303);
-        String changed = Waits.await("the gauges following the changed decision").until(() -> prometheus.get("/q/metrics").body(),
+        String changed = Waits.await("the gauges following the changed decision").until(() -> scrape(prometheus),
                 m -> Double.valueOf(0.0).equals(gauge(m, "clipguard_console_alerts_confirmed" + head)));
         assertThat(gauge(changed, "clipguard_console_alerts_reviewed" + head)).isEqualTo(1.0);
         assertThat(gauge(changed, "clipguard_console_alert_precision" + head)).isEqualTo(0.0);
         assertThat(gauge(changed, "clipguard_console_generator_confirmed" + generator)).isEqualTo(0.0);
+    }
+
+    /** /q/metrics as Prometheus scrapes it: basic_auth with the users file's metrics user. */
+    private static String scrape(ConsoleSession prometheus) throws Exception {
+        HttpResponse<String> r = prometheus.getWithBasic("/q/metrics", ConsoleTestResources.METRICS_USER, ConsoleTestResources.PASSWORD);
+        assertThat(r.statusCode()).isEqualTo(200);
+        return r.body();
+    }
+
+    /**
+     * With the console on, /q/metrics holds generator names moderators typed: it needs HTTP Basic credentials of a user
+     * with the role metrics. No credentials get 401 (not the login form), a reviewer 403; the metrics user
+     * gets the console's gauges but no console page. The pages still send a browser to the login form, not to a Basic
+     * prompt, and health stays open.
+     */
+    @Test
+    void metricsNeedTheMetricsUserAndThePagesKeepTheLoginForm() throws Exception {
+        ConsoleSession anonymous = new ConsoleSession(root.toURI());
+        HttpResponse<String> noCredentials = anonymous.get("/q/metrics");
+        assertThat(noCredentials.statusCode()).isEqualTo(401);
+        // No WWW-Authenticate: with form login on, Quarkus runs Basic silently (Prometheus sends basic_auth up front),
+        // so no browser is ever prompted for, and caches, Basic credentials for this origin.
+        assertThat(noCredentials.headers().firstValue("www-authenticate")).isEmpty();
+        assertThat(noCredentials.body()).doesNotContain("clipguard_");
+
+        HttpResponse<String> reviewer = anonymous.getWithBasic("/q/metrics", "alice", ConsoleTestResources.PASSWORD);
+        assertThat(reviewer.statusCode()).isEqualTo(403);
+        assertThat(reviewer.body()).doesNotContain("clipguard_");
+        // One wrong password (it counts against this address in the login throttle, so only one).
+        assertThat(anonymous.getWithBasic("/q/metrics", ConsoleTestResources.METRICS_USER, "wrong").statusCode()).isEqualTo(401);
+
+        assertThat(Waits.await("the console's gauges").until(() -> scrape(anonymous), m -> m.contains("clipguard_console_alerts_raised{")))
+                .contains("clipguard_console_alerts_raised{head_version=\"head-v2\"");
+        // The metrics user sees no console page, however it presents its credentials.
+        assertThat(anonymous.getWithBasic("/console", ConsoleTestResources.METRICS_USER, ConsoleTestResources.PASSWORD).statusCode())
+                .isEqualTo(403);
+        ConsoleSession metricsBrowser = new ConsoleSession(root.toURI());
+        metricsBrowser.login(ConsoleTestResources.METRICS_USER, ConsoleTestResources.PASSWORD);
+        assertThat(metricsBrowser.get("/console").statusCode()).isEqualTo(403);
+
+        // A page without a session: the login form, no Basic challenge.
+        for (String path : List.of("/console", "/console/dashboard")) {
+            HttpResponse<String> page = anonymous.get(path);
+            assertThat(page.statusCode()).as(path).isEqualTo(302);
+            assertThat(page.headers().firstValue("location").orElse("")).as(path).endsWith("/login");
+            assertThat(page.headers().firstValue("www-authenticate")).as(path).isEmpty();
+        }
+        HttpResponse<String> health = anonymous.get("/q/health/live");
+        assertThat(health.statusCode()).isIn(200, 503); // answered, not refused (DOWN here: scoring stays idle)
+        assertThat(health.body()).contains("\"status\"");
     }
 
     /** A sample's value in a Prometheus text exposition ({@code name{labels}} exactly as exported); null when absent. */

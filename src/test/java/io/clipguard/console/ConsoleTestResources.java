@@ -12,12 +12,14 @@ import java.util.Set;
 
 /**
  * For the console's @QuarkusTest: a real broker (the service's topics and moderation-decisions) and registry, the
- * console on, a users file with two reviewers and a viewer. Scoring stays idle: Quarkus waits for a topic that is
+ * console on, a users file with two reviewers, a viewer and Prometheus' metrics user. Scoring stays idle: Quarkus waits for a topic that is
  * never created before it starts the scoring streams, so only the records the test writes reach the console.
  */
 public class ConsoleTestResources implements QuarkusTestResourceLifecycleManager {
     public static final String DECISIONS = Topics.DECISIONS;
     public static final String PASSWORD = "correct horse battery staple";
+    /** The users file's user with the role metrics: what Prometheus scrapes /q/metrics as (HTTP Basic). */
+    public static final String METRICS_USER = "prometheus";
     protected KafkaBroker broker;
     private ApicurioRegistry registry;
 
@@ -43,7 +45,8 @@ public class ConsoleTestResources implements QuarkusTestResourceLifecycleManager
                     "# test users",
                     UsersFile.line("alice", Set.of("reviewer"), PASSWORD.toCharArray()),
                     UsersFile.line("bob", Set.of("reviewer"), PASSWORD.toCharArray()),
-                    UsersFile.line("vera", Set.of("viewer"), PASSWORD.toCharArray())) + "\n");
+                    UsersFile.line("vera", Set.of("viewer"), PASSWORD.toCharArray()),
+                    UsersFile.line(METRICS_USER, Set.of("metrics"), PASSWORD.toCharArray())) + "\n");
             Map<String, String> config = new java.util.HashMap<>(Map.of(
                     "kafka.bootstrap.servers", broker.bootstrapServers(),
                     "clipguard.registry.url", registry.url(),

@@ -220,6 +220,10 @@ class DeploymentFilesTest {
                     .getFirst());
             assertThat(endpoint).containsEntry("path", metricsPath).containsEntry("port", servicePort.get("name"));
         }
+        // The plain Prometheus job: the path Quarkus serves, and the job name the alert rules and dashboard select.
+        Map<String, Object> job = map(list(map(loadAll(ROOT.resolve("deploy/prometheus/scrape-config.yml")).getFirst())
+                .get("scrape_configs")).getFirst());
+        assertThat(job).containsEntry("job_name", "clipguard").containsEntry("metrics_path", metricsPath);
     }
 
     @Test

@@ -9,6 +9,7 @@ import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.ModerationDecision;
 import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.avro.VerdictLabel;
+import io.clipguard.console.security.UsersFile;
 import io.clipguard.contracts.OutputRecords;
 import io.clipguard.contracts.OutputSchemas;
 import io.clipguard.avro.ScoringFailure;
@@ -17,15 +18,19 @@ import io.clipguard.streams.RunningService;
 import io.clipguard.streams.ServiceTestResources;
 import io.clipguard.testing.DecisionRecords;
 import io.clipguard.testing.TestClients;
+import io.clipguard.testing.Waits;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.io.IOException;
 import java.io.Reader;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,16 +55,29 @@ import org.yaml.snakeyaml.Yaml;
 @QuarkusTest
 @QuarkusTestResource(value = MonitoringFilesTest.WithConsole.class, restrictToAnnotatedClass = true)
 class MonitoringFilesTest extends RunningService {
-    /** The service with the console on beside scoring, so that the console's gauges are exported too. */
+    /**
+     * The service with the console on beside scoring, so that the console's gauges are exported too; /q/metrics then
+     * needs the users file's metrics user, as Prometheus' basic_auth gives it.
+     */
     public static class WithConsole extends ServiceTestResources {
         @Override
         public Map<String, String> start() {
             Map<String, String> config = new HashMap<>(super.start());
+            try {
+                Path users = Files.createTempFile("clipguard-monitoring-users", "");
+                Files.writeString(users, UsersFile.line(SCRAPER, Set.of("metrics"), SCRAPER_PASSWORD.toCharArray()) + "\n");
+                config.put("clipguard.console.users-file", users.toString());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
             config.put("clipguard.console.enabled", "true");
             config.put("clipguard.console.metrics.refresh", "300ms");
             return config;
         }
     }
+
+    static final String SCRAPER = "prometheus";
+    static final String SCRAPER_PASSWORD = "monitoring-files-test-password";
 
     private static final Path ROOT = Path.of("").toAbsolutePath();
     private static final Path RULES = ROOT.resolve("deploy/prometheus/alert-rules.yml");
@@ -81,9 +99,8 @@ class MonitoringFilesTest extends RunningService {
         TestClients.readCommitted(bootstrap, Topics.DEAD_LETTER, TestClients.<ScoringFailure>avroReader(registryUrl),
                 got -> !got.isEmpty(), Duration.ofSeconds(60));
         writeAReviewedAlert();
-        awaitBody(metrics, "clipguard_console_generator_alerted_share{", Duration.ofSeconds(60));
-        Map<String, Set<String>> exported = exportedLabelsByName(
-                awaitBody(metrics, "clipguard_dead_letters_total{", Duration.ofSeconds(30)));
+        awaitScrape("clipguard_console_generator_alerted_share{", Duration.ofSeconds(60));
+        Map<String, Set<String>> exported = exportedLabelsByName(awaitScrape("clipguard_dead_letters_total{", Duration.ofSeconds(30)));
 
         Map<String, String> expressions = new LinkedHashMap<>(ruleExpressions());
         expressions.putAll(dashboardExpressions());
@@ -109,6 +126,14 @@ class MonitoringFilesTest extends RunningService {
             }
         }
         assertThat(problems).as("metrics named in the monitoring files but not exported").isEmpty();
+    }
+
+    /** /q/metrics as Prometheus scrapes it (basic_auth), polled until it contains {@code expected}. */
+    private String awaitScrape(String expected, Duration timeout) throws Exception {
+        String credentials = Base64.getEncoder().encodeToString((SCRAPER + ":" + SCRAPER_PASSWORD).getBytes(StandardCharsets.UTF_8));
+        HttpRequest scrape = HttpRequest.newBuilder(metrics.toURI()).header("Authorization", "Basic " + credentials)
+                .timeout(Duration.ofSeconds(5)).build();
+        return Waits.bodyContains(http, scrape, expected, timeout);
     }
 
     /** An alert (and its verdict) and a decision on it naming a generator, so every console gauge has a series. */

@@ -62,8 +62,12 @@ public final class Waits {
 
     /** Until a GET of {@code url} answers a body containing {@code expected}; returns that body. */
     public static String bodyContains(HttpClient http, URI url, String expected, Duration timeout) {
-        return await("'" + expected + "' at " + url).atMost(timeout).ignoreExceptionsInstanceOf(java.io.IOException.class)
-                .until(() -> http.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(5)).build(),
-                        HttpResponse.BodyHandlers.ofString()).body(), body -> body.contains(expected));
+        return bodyContains(http, HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(5)).build(), expected, timeout);
+    }
+
+    /** Until {@code request} (e.g. with credentials) answers a body containing {@code expected}; returns that body. */
+    public static String bodyContains(HttpClient http, HttpRequest request, String expected, Duration timeout) {
+        return await("'" + expected + "' at " + request.uri()).atMost(timeout).ignoreExceptionsInstanceOf(java.io.IOException.class)
+                .until(() -> http.send(request, HttpResponse.BodyHandlers.ofString()).body(), body -> body.contains(expected));
     }
 }

@@ -49,7 +49,7 @@ public class LoginMechanism {
         }
         if (!oidc && code) {
             return Optional.of("the console's paths take the OIDC code flow (" + PERMISSION + "=code) but OIDC is off: "
-                    + "set QUARKUS_OIDC_TENANT_ENABLED=true with the IdP's settings, or unset the mechanism for form login "
+                    + "set QUARKUS_OIDC_TENANT_ENABLED=true with the IdP's settings, or set it back to form for the users file "
                     + "(docs/console.md, OIDC)");
         }
         return Optional.empty();

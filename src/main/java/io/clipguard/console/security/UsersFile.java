@@ -23,7 +23,11 @@ import org.wildfly.security.password.util.ModularCrypt;
  * accepted, never a password in plain text. {@code tools/clipguard console-user} writes the lines.
  */
 public final class UsersFile {
-    public static final Set<String> ROLES = Set.of("reviewer", "viewer");
+    /**
+     * reviewer decides, viewer only looks, metrics may only scrape /q/metrics with HTTP Basic (a Prometheus account:
+     * the console's pages admit reviewer and viewer only).
+     */
+    public static final Set<String> ROLES = Set.of("reviewer", "viewer", "metrics");
     /** bcrypt's cost: 2^12 rounds, ~0.2 s per check on one core, the slow part an attacker with the file pays per guess. */
     public static final int COST = 12;
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._@-]{1,64}");
