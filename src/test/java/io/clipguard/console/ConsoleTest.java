@@ -309,9 +309,14 @@ class ConsoleTest {
 
         assertThat(Waits.await("the console's gauges").until(() -> scrape(anonymous), m -> m.contains("clipguard_console_alerts_raised{")))
                 .contains("clipguard_console_alerts_raised{head_version=\"head-v2\"");
-        // The metrics user sees no console page, however it presents its credentials.
-        assertThat(anonymous.getWithBasic("/console", ConsoleTestResources.METRICS_USER, ConsoleTestResources.PASSWORD).statusCode())
-                .isEqualTo(403);
+        // Pages take only the form: Basic credentials, even valid ones, get the login page, not the console.
+        HttpResponse<String> basicOnPage = anonymous.getWithBasic("/console", ConsoleTestResources.METRICS_USER,
+                ConsoleTestResources.PASSWORD);
+        assertThat(basicOnPage.statusCode()).isEqualTo(302);
+        assertThat(basicOnPage.headers().firstValue("location").orElse("")).endsWith("/login");
+        HttpResponse<String> reviewerBasicOnPage = anonymous.getWithBasic("/console", "alice", ConsoleTestResources.PASSWORD);
+        assertThat(reviewerBasicOnPage.statusCode()).isEqualTo(302);
+        // The metrics user sees no console page when it logs in through the form either.
         ConsoleSession metricsBrowser = new ConsoleSession(root.toURI());
         metricsBrowser.login(ConsoleTestResources.METRICS_USER, ConsoleTestResources.PASSWORD);
         assertThat(metricsBrowser.get("/console").statusCode()).isEqualTo(403);
