@@ -6,6 +6,7 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.util.Optional;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -31,14 +32,22 @@ public class ServiceRoles {
         return config.scoring().enabled();
     }
 
+    /** Why an instance with these roles cannot start, if it cannot: both off leaves it nothing to run. */
+    static Optional<String> refusal(boolean scoring, boolean console) {
+        if (scoring || console) {
+            return Optional.empty();
+        }
+        return Optional.of("clipguard refuses to start: clipguard.scoring.enabled=false (CLIPGUARD_SCORING_ENABLED) and"
+                + " clipguard.console.enabled=false (CLIPGUARD_CONSOLE_ENABLED) leave it nothing to run. Fix: set"
+                + " clipguard.scoring.enabled=true to score uploads, or clipguard.console.enabled=true for a console-only"
+                + " instance, or both.");
+    }
+
     // First of the startup observers, with ShutdownDeadline: an instance with nothing to run refuses before anything.
     void check(@Observes @Priority(0) StartupEvent event) {
-        if (!scoring() && !console) {
-            throw new IllegalStateException("clipguard refuses to start: clipguard.scoring.enabled=false"
-                    + " (CLIPGUARD_SCORING_ENABLED) and clipguard.console.enabled=false (CLIPGUARD_CONSOLE_ENABLED) leave"
-                    + " it nothing to run. Fix: set clipguard.scoring.enabled=true to score uploads, or"
-                    + " clipguard.console.enabled=true for a console-only instance, or both.");
-        }
+        refusal(scoring(), console).ifPresent(message -> {
+            throw new IllegalStateException(message);
+        });
         if (!scoring()) {
             LOG.info("scoring is off (clipguard.scoring.enabled=false): this instance serves the console only; no"
                     + " scoring Kafka Streams, no detectors");
