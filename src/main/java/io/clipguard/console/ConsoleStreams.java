@@ -87,6 +87,12 @@ public class ConsoleStreams {
         return decisionsTopic;
     }
 
+    /** Why pages cannot be served yet (topics missing, stores restoring, streams failed); empty once they can. */
+    public java.util.Optional<String> notReady() {
+        KafkaStreams s = streams;
+        return s != null && s.state() == KafkaStreams.State.RUNNING ? java.util.Optional.empty() : java.util.Optional.of(waitingFor);
+    }
+
     /** The read model over this instance's stores (throws {@link ConsoleUnavailableException} until they are ready). */
     public ReadModel readModel() {
         return readModel;

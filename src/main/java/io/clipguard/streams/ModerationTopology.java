@@ -13,6 +13,7 @@ import io.clipguard.streams.heads.ActiveHeads;
 import io.clipguard.streams.heads.HeadControlProcessor;
 import io.clipguard.streams.lifecycle.ShutdownDrain;
 import io.clipguard.streams.metrics.ModerationMetrics;
+import io.quarkus.arc.lookup.LookupIfProperty;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
@@ -67,6 +68,9 @@ public class ModerationTopology {
 
     @Produces
     @Singleton // one instance: Kafka Streams runs it, TopicGuard derives the expected topics from it
+    // clipguard.scoring.enabled=false: the Quarkus extension finds no Topology (it looks one up) and starts no Kafka
+    // Streams, so nothing joins the scoring group and the detectors (built only for this topology) are never opened.
+    @LookupIfProperty(name = "clipguard.scoring.enabled", stringValue = "true", lookupIfMissing = true)
     Topology topology(ClipguardConfig config, UploadScorer scorer, ModerationMetrics metrics, ShutdownDrain drain,
                       ActiveHeads heads) {
         return build(Settings.from(config), scorer, metrics, new OutputSchemas(config.registry().url(),

@@ -12,8 +12,8 @@ import java.util.Set;
 
 /**
  * For the console's @QuarkusTest: a real broker (the service's topics and moderation-decisions) and registry, the
- * console on, a users file with two reviewers, a viewer and Prometheus' metrics user. Scoring stays idle: Quarkus waits for a topic that is
- * never created before it starts the scoring streams, so only the records the test writes reach the console.
+ * console on, a users file with two reviewers, a viewer and Prometheus' metrics user, and scoring off (a
+ * console-only instance): only the records the test writes reach the console.
  */
 public class ConsoleTestResources implements QuarkusTestResourceLifecycleManager {
     public static final String DECISIONS = Topics.DECISIONS;
@@ -52,7 +52,7 @@ public class ConsoleTestResources implements QuarkusTestResourceLifecycleManager
                     "clipguard.registry.url", registry.url(),
                     "clipguard.state-dir", tmp.resolve("streams").toString(),
                     "clipguard.engine.device", "cpu",
-                    "quarkus.kafka-streams.topics", "scoring-stays-idle-in-the-console-test",
+                    "clipguard.scoring.enabled", "false",
                     "clipguard.console.enabled", "true",
                     "clipguard.console.users-file", users.toString(),
                     "clipguard.console.decision-timeout", "5s",

@@ -28,6 +28,8 @@ class ModerationServiceTest extends RunningService {
         assertThat(health).contains("clipguard-model").contains("tiny-clip-test").contains("CPU");
         // Start rule: the empty detector-heads was seeded with the configured head, which is now the active one.
         assertThat(health).contains("clipguard-head").contains("\"active-head\": \"random-seed0\"");
+        // Scoring on (the default): Quarkus' own Kafka Streams check stays enabled (it follows clipguard.scoring.enabled).
+        assertThat(health).contains("Kafka Streams topics health check").doesNotContain("clipguard.scoring.enabled=false");
 
         byte[] photo = Files.readAllBytes(Path.of("src/test/resources/golden/images/grace_hopper.jpg"));
         try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(bootstrap, registryUrl)) {

@@ -18,6 +18,8 @@ public interface ClipguardConfig {
 
     Topics topics();
 
+    Scoring scoring();
+
     Engine engine();
 
     Detectors detectors();
@@ -62,6 +64,19 @@ public interface ClipguardConfig {
     Duration topicCheckInterval();
 
     /** Topic names; defaults are the constants in {@link io.clipguard.contracts.Topics}. */
+    /** This instance's scoring role; off for a console-only deployment. */
+    interface Scoring {
+        /** What the scoring side's health checks report when scoring is off. */
+        String OFF = "off (clipguard.scoring.enabled=false): this instance consumes no uploads and loads no model";
+
+        /**
+         * Run the scoring topology (consumer group {@code quarkus.kafka-streams.application-id}) and open the
+         * detectors. False: no uploads are consumed and no model is loaded, so the console must be on.
+         */
+        @WithDefault("true")
+        boolean enabled();
+    }
+
     interface Topics {
         @WithDefault(io.clipguard.contracts.Topics.UPLOADS)
         String uploads();

@@ -6,6 +6,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import org.apache.kafka.streams.KafkaStreams;
@@ -23,14 +24,18 @@ public class ShutdownDrain {
     private static final Logger LOG = Logger.getLogger(ShutdownDrain.class);
     private volatile boolean draining;
 
+    // Both looked up only when scoring runs: with scoring off there is no Kafka Streams, and no scoring meters to make.
     @Inject
-    ModerationMetrics metrics;
+    Instance<ModerationMetrics> metrics;
 
     @Inject
     ClipguardConfig config;
 
     @Inject
-    KafkaStreams streams;
+    Instance<KafkaStreams> streams;
+
+    @Inject
+    ServiceRoles roles;
 
     @Inject
     ShutdownDeadline deadline;
@@ -45,7 +50,11 @@ public class ShutdownDrain {
     // Priority below the Kafka Streams extension's own shutdown observer, so this runs while the streams still run.
     void onShutdown(@Observes @Priority(1) ShutdownEvent event) throws InterruptedException {
         status.shuttingDown();
+        if (!roles.scoring()) {
+            return;
+        }
         draining = true;
+        ModerationMetrics metrics = this.metrics.get();
         long drainEnd = System.nanoTime() + config.shutdownDrainTimeout().toNanos();
         while (metrics.pending() > 0 && System.nanoTime() < drainEnd) {
             Thread.sleep(10);
@@ -54,7 +63,7 @@ public class ShutdownDrain {
                 metrics.pending());
         // What is left of the shutdown's bound, less a second for the rest of Quarkus' shutdown.
         Duration closeTimeout = deadline.remaining().minusSeconds(1);
-        if (!streams.close(new KafkaStreams.CloseOptions().leaveGroup(true)
+        if (!streams.get().close(new KafkaStreams.CloseOptions().leaveGroup(true)
                 .timeout(closeTimeout.isNegative() ? Duration.ZERO : closeTimeout))) {
             LOG.warnf("Kafka Streams did not close within %s (is the broker gone?); the process ends at the latest %s after"
                     + " the shutdown began", closeTimeout, deadline.bound());

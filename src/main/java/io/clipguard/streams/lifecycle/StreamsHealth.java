@@ -1,6 +1,7 @@
 package io.clipguard.streams.lifecycle;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import java.util.Set;
 import org.apache.kafka.streams.KafkaStreams;
@@ -14,7 +15,7 @@ import org.eclipse.microprofile.health.Readiness;
  * Liveness and readiness that tell the truth: DOWN, with the reason, once this instance has stopped processing for
  * good — its topics were refused at start or changed under it, a stream thread died of a fatal error (Kafka Streams
  * ERROR), or Kafka Streams stopped without a shutdown being asked for. Only a restart helps then, which is what a
- * failing liveness probe asks the orchestrator for.
+ * failing liveness probe asks the orchestrator for. With scoring off there is no scoring Kafka Streams: UP, saying so.
  */
 @Liveness
 @Readiness
@@ -24,14 +25,20 @@ public class StreamsHealth implements HealthCheck {
     private static final Set<KafkaStreams.State> STOPPED = Set.of(KafkaStreams.State.PENDING_SHUTDOWN, KafkaStreams.State.NOT_RUNNING);
 
     @Inject
-    KafkaStreams streams;
+    Instance<KafkaStreams> streams; // none with clipguard.scoring.enabled=false
+
+    @Inject
+    ServiceRoles roles;
 
     @Inject
     LifecycleStatus status;
 
     @Override
     public HealthCheckResponse call() {
-        KafkaStreams.State state = streams.state();
+        if (!roles.scoring()) {
+            return HealthCheckResponse.named("clipguard-streams").up().withData("scoring", ServiceRoles.SCORING_OFF).build();
+        }
+        KafkaStreams.State state = streams.get().state();
         HealthCheckResponseBuilder response = HealthCheckResponse.named("clipguard-streams").withData("state", state.name());
         if (status.failure().isPresent()) {
             return response.down().withData("reason", status.failure().get()).build();

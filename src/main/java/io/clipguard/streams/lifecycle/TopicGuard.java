@@ -7,6 +7,7 @@ import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,14 +39,19 @@ public class TopicGuard {
     private static final Logger LOG = Logger.getLogger(TopicGuard.class);
     private static final Duration ADMIN_CALL_TIMEOUT = Duration.ofSeconds(10);
 
+    // Looked up only when scoring runs: with clipguard.scoring.enabled=false there is no topology, and the Quarkus
+    // extension makes no Kafka Streams, streams config or topology manager.
     @Inject
-    KafkaStreams streams;
+    Instance<KafkaStreams> streamsInstance;
 
     @Inject
-    StreamsConfig streamsConfig;
+    Instance<StreamsConfig> streamsConfigInstance;
 
     @Inject
-    Topology topology;
+    Instance<Topology> topologyInstance;
+
+    @Inject
+    ServiceRoles roles;
 
     @Inject
     ClipguardConfig config;
@@ -54,7 +60,9 @@ public class TopicGuard {
     LifecycleStatus status;
 
     @Inject
-    KafkaStreamsTopologyManager extensionStarter;
+    Instance<KafkaStreamsTopologyManager> extensionStarter;
+
+    private KafkaStreams streams;
 
     private Admin admin;
     private TopicCheck check;
@@ -63,6 +71,12 @@ public class TopicGuard {
 
     // After ShutdownDeadline (0), before the Kafka Streams extension starts the streams (default priority).
     void beforeStreamsStart(@Observes @Priority(10) StartupEvent event) throws InterruptedException {
+        if (!roles.scoring()) {
+            return;
+        }
+        streams = streamsInstance.get();
+        StreamsConfig streamsConfig = streamsConfigInstance.get();
+        Topology topology = topologyInstance.get();
         admin = Admin.create(streamsConfig.getAdminConfigs("clipguard-topic-check"));
         Duration timeout = config.topicCheckTimeout();
         check = new TopicCheck(topology, streamsConfig, timeout.compareTo(ADMIN_CALL_TIMEOUT) < 0 ? timeout : ADMIN_CALL_TIMEOUT);
@@ -173,7 +187,7 @@ public class TopicGuard {
         try {
             java.lang.reflect.Method close = KafkaStreamsTopologyManager.class.getDeclaredMethod("close");
             close.setAccessible(true);
-            close.invoke(extensionStarter);
+            close.invoke(extensionStarter.get());
         } catch (ReflectiveOperationException | RuntimeException e) {
             LOG.debugf(e, "could not cancel the Kafka Streams extension's start");
         }
