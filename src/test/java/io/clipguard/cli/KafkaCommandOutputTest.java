@@ -2,6 +2,10 @@ package io.clipguard.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.clipguard.avro.ModerationVerdict;
+import io.clipguard.avro.UploaderBurstAlert;
+import io.clipguard.avro.VerdictLabel;
+import io.clipguard.contracts.OutputSchemas;
 import io.clipguard.contracts.Topics;
 import io.clipguard.testing.ApicurioRegistry;
 import io.clipguard.testing.KafkaBroker;
@@ -11,8 +15,12 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,6 +59,34 @@ class KafkaCommandOutputTest {
                 assertThat(run.err().lines().filter(l -> KAFKA_WARNING.matcher(l).find()).toList())
                         .as("Kafka client warnings on stderr of a command that wrote:\n" + run.out()).isEmpty();
             }
+        }
+    }
+
+    @Test
+    void watchFromTheBeginningCountsEveryAnswerAndNoAlert(@TempDir Path tmp) throws Exception {
+        try (KafkaBroker broker = KafkaBroker.start(); ApicurioRegistry registry = ApicurioRegistry.start(tmp.resolve("registry.log"))) {
+            broker.createTopics(2, Topics.Names.DEFAULT.all());
+            OutputSchemas schemas = new OutputSchemas(registry.url());
+            Map<String, Object> props = Map.of("bootstrap.servers", broker.bootstrapServers(), "acks", "all");
+            Instant now = Instant.now();
+            ModerationVerdict verdict = ModerationVerdict.newBuilder().setUploadId("w-1").setUploaderId("u").setImageSha256("00")
+                    .setLlr(3.5).setProbability(0.97).setLabel(VerdictLabel.SYNTHETIC).setThreshold(0).setModelId("tiny-clip-test")
+                    .setHeadVersion(VERSION).setScoredAt(now).setEndToEndLatencyMs(5).setSourcePartition(0).setSourceOffset(0).build();
+            UploaderBurstAlert burst = UploaderBurstAlert.newBuilder().setUploaderId("u").setCount(5).setWindowStart(now)
+                    .setWindowEnd(now.plusSeconds(600)).setUploadIds(List.of("w-1")).setBurstCount(5).setProbabilityThreshold(0.9)
+                    .setVerdictTopic(Topics.VERDICTS).build();
+            try (var verdicts = new KafkaProducer<>(props, new StringSerializer(),
+                    Topics.verdicts(Topics.VERDICTS, schemas).valueSerde().serializer());
+                 var bursts = new KafkaProducer<>(props, new StringSerializer(),
+                    Topics.burstAlerts(Topics.BURST_ALERTS, schemas).valueSerde().serializer())) {
+                verdicts.send(new ProducerRecord<>(Topics.VERDICTS, "w-1", verdict)).get();
+                bursts.send(new ProducerRecord<>(Topics.BURST_ALERTS, "u", burst)).get();
+            }
+            // Both records are there before the watch joins: its first poll returns them, and they must count.
+            Run watch = new Cli(broker.bootstrapServers(), registry.url(), tmp)
+                    .run("watch", "--from-beginning", "--expect", "1", "--timeout", "PT60S");
+            assertThat(watch.out()).contains("VERDICT SYNTHETIC").contains("upload=w-1").contains("BURST   5 uploads of uploader=u");
+            assertThat(watch.err()).doesNotContain("timed out");
         }
     }
 

@@ -3,6 +3,7 @@ package io.clipguard.cli.kafka;
 import io.clipguard.avro.HighScoreAlert;
 import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.avro.ScoringFailure;
+import io.clipguard.avro.UploaderBurstAlert;
 import io.clipguard.contracts.Topics;
 import java.time.Duration;
 import java.util.List;
@@ -56,8 +57,9 @@ public final class WatchCommand implements Callable<Integer> {
             List<String> topics = Topics.Names.DEFAULT.outputs();
             consumer.subscribe(topics);
             // Join the group and fix the start positions before saying so: a caller may publish right after this line.
+            // Its first poll may already return records (--from-beginning): they count like any later ones.
             while (consumer.assignment().isEmpty()) {
-                consumer.poll(Duration.ofMillis(100)).forEach(r -> System.out.println(describe(r.value())));
+                answers += print(consumer.poll(Duration.ofMillis(100)));
             }
             consumer.assignment().forEach(consumer::position);
             System.err.println("watching " + topics + (fromBeginning ? " from the beginning" : " from now on"));
@@ -66,16 +68,23 @@ public final class WatchCommand implements Callable<Integer> {
                     System.err.println("timed out: " + answers + " of " + expect + " answers arrived");
                     return 1;
                 }
-                for (ConsumerRecord<byte[], Object> r : consumer.poll(Duration.ofMillis(200))) {
-                    System.out.println(describe(r.value()));
-                    if (!(r.value() instanceof HighScoreAlert)) {
-                        answers++;
-                    }
-                }
-                System.out.flush();
+                answers += print(consumer.poll(Duration.ofMillis(200)));
             }
         }
         return 0;
+    }
+
+    /** Prints each record; returns how many were answers to an upload (a verdict or a dead letter, not an alert). */
+    private static int print(Iterable<ConsumerRecord<byte[], Object>> records) {
+        int answers = 0;
+        for (ConsumerRecord<byte[], Object> r : records) {
+            System.out.println(describe(r.value()));
+            if (r.value() instanceof ModerationVerdict || r.value() instanceof ScoringFailure) {
+                answers++;
+            }
+        }
+        System.out.flush();
+        return answers;
     }
 
     /** With several detectors: the rule and each detector's logit (or its error reason), in the verdict's order. */
@@ -96,6 +105,8 @@ public final class WatchCommand implements Callable<Integer> {
                     + detectors(v);
             case HighScoreAlert a -> String.format(Locale.ROOT, "ALERT   p=%.3f >= %.3f upload=%s uploader=%s",
                     a.getProbability(), a.getAlertThreshold(), a.getUploadId(), a.getUploaderId());
+            case UploaderBurstAlert b -> String.format(Locale.ROOT, "BURST   %d uploads of uploader=%s in %s..%s",
+                    b.getCount(), b.getUploaderId(), b.getWindowStart(), b.getWindowEnd());
             case ScoringFailure f -> String.format(Locale.ROOT, "DLQ     %-18s upload=%s: %s", f.getReason(), f.getUploadId(), f.getMessage());
             default -> "UNKNOWN " + value;
         };
