@@ -46,11 +46,15 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *   <li>pipeline latency at half that throughput (paced producer): p50/p99/max from the upload record's timestamp to
  *       the verdict being readable, against the bound batch wait + 2 batch times.</li>
  * </ol>
- * With each throughput figure: how busy the decode threads were (their CPU time over wall time × threads).
+ * After a warm-up of both sides ({@code --warmup N} images, default 1000, so the JIT has compiled the broker's and the
+ * clients' paths too), bare and pipeline rounds alternate ({@code --rounds R}, default 3), each pair on the same machine
+ * state; each round prints both rates, their ratio, and the CPU seconds per image that every thread of the process
+ * spent (the broker runs in this JVM, so its work counts; the registry is a separate, idle process). The last round
+ * prints the CPU by thread group ({@link ThreadCpuBreakdown}) for both sides: where the pipeline's extra CPU goes.
  * With {@code --extra-model DIR[,DIR] [--fusion RULE]} the service runs first with the CLIP model alone, then with the
  * detector set (clipguard.detectors.extra-model-dirs), and the ratio of their pipeline throughputs is printed.
  * Run: {@code tools/bench-pipeline [--model models/tiny-clip-test] [--batch 32] [--images 1000] [--seconds 20]
- * [--batch-wait-ms 20] [--decode exact|fast] [--corpus golden|phone]}; {@code --corpus phone} scores 12 MP and 1080p JPEGs of the upload mix
+ * [--batch-wait-ms 20] [--decode exact|fast] [--corpus golden|phone] [--warmup 1000] [--rounds 3]}; {@code --corpus phone} scores 12 MP and 1080p JPEGs of the upload mix
  * (target/upload-mix, made by tools/make_upload_mix.py).
  */
 public final class PipelineBenchmark {
@@ -60,6 +64,10 @@ public final class PipelineBenchmark {
         int batch = Integer.parseInt(arg(args, "--batch", "32"));
         int images = Integer.parseInt(arg(args, "--images", "1000"));
         int latencySeconds = Integer.parseInt(arg(args, "--seconds", "20"));
+        // Images through each side before its timed part, so that the JIT has compiled the broker's, the clients' and
+        // the engine's paths alike (one batch left the Kafka side compiling during the timed run).
+        int warmup = Integer.parseInt(arg(args, "--warmup", "1000"));
+        int rounds = Integer.parseInt(arg(args, "--rounds", "3"));
         // The longest an image waits for its batch: the pipeline's partition-batch-max-wait and the bare engine's merge
         // window, so both batch alike. It was --max-queue-delay-ms, a name that said neither.
         String batchWaitMs = arg(args, "--batch-wait-ms", null);
@@ -94,46 +102,66 @@ public final class PipelineBenchmark {
                 boolean last = k == sets.size() - 1;
                 String label = set.extraModelDirs().isEmpty() ? "CLIP alone" : "CLIP + " + set.extraModelDirs().size()
                         + " logit model(s)";
-                double bare = bareDetectors(engine, set, corpus, images);
-                System.out.printf(Locale.ROOT, "[%s] bare detectors:  %8.1f images/s%n", label, bare);
                 ModerationTopology.Settings s = ModerationPipeline.settings("-" + k, batch, batchWait, 0.99);
                 broker.createTopics(4, s.topics().all());
-                try (ModerationPipeline pipeline = new ModerationPipeline(broker.bootstrapServers(), registry.url(), "bench-" + k,
-                        tmp.resolve("state-" + k), s, ModerationPipeline.fetchPolicy(List.of()),
+                // A fresh instance per round, closed before the next bare round: no stream thread polls meanwhile.
+                String appId = "bench-" + k;
+                Path stateDir = tmp.resolve("state-" + k);
+                PipelineFactory open = () -> new ModerationPipeline(broker.bootstrapServers(), registry.url(), appId, stateDir, s, ModerationPipeline.fetchPolicy(List.of()),
                         EngineConfig.builder(model).device(Device.AUTO).maxBatchSize(batch).mergeWindow(Duration.ofMillis(2))
                                 .decodeMode(decode).build(), set,
                         0).start(Duration.ofSeconds(60)); // cache off: the corpus repeats, a stream of uploads does not
+                try (DetectorSet bareSet = EngineProducer.openDetectors(engine, set.extraModelDirs(), set.fusion(),
+                        set.fusionThreshold(), set.maxPixels(), set.maxImagePixels(), id -> BatchListener.NONE);
                      KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(broker.bootstrapServers(), registry.url());
                      VerdictClock verdicts = new VerdictClock(broker.bootstrapServers(), s.topics().verdicts(), registry.url())) {
-                    // Warm-up: one batch through, so model and clients are loaded before timing.
-                    send(producer, s, corpus, batch, 0);
-                    verdicts.await(batch, Duration.ofSeconds(60));
-
-                    pipeline.pause();
-                    send(producer, s, corpus, images, 0);
-                    DecodeThreadClock decodeClock = new DecodeThreadClock();
-                    long start = System.nanoTime();
-                    pipeline.resume();
-                    verdicts.await(batch + images, Duration.ofMinutes(10));
-                    double pipelineRate = images / ((System.nanoTime() - start) / 1e9);
-                    pipelineRates[k] = pipelineRate;
-                    System.out.printf(Locale.ROOT, "[%s] pipeline:        %8.1f images/s  (%.0f %% of bare); %s%n", label,
-                            pipelineRate, 100 * pipelineRate / bare, decodeClock.report());
-                    if (!last) {
-                        continue;
+                    // Warm-up of both sides: model loaded, clients connected, and their paths compiled before timing.
+                    bareRound(bareSet, corpus, warmup);
+                    try (ModerationPipeline pipeline = open.start()) {
+                        send(producer, s, corpus, warmup, 0);
+                        verdicts.await(warmup, Duration.ofMinutes(5));
                     }
-                    double rate = pipelineRate / 2;
-                    int paced = (int) (rate * latencySeconds);
-                    verdicts.latencies.clear();
-                    send(producer, s, corpus, paced, rate);
-                    verdicts.await(batch + images + paced, Duration.ofMinutes(10));
-                    long[] lat = verdicts.latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-                    double batchTimeMs = 1000.0 * batch / bare;
-                    System.out.printf(Locale.ROOT, "[%s] latency at %.1f images/s (half of pipeline max), %d uploads: p50 %d ms, p99 %d ms, max %d ms%n",
-                            label, rate, lat.length, pct(lat, 0.50), pct(lat, 0.99), lat[lat.length - 1]);
-                    System.out.printf(Locale.ROOT, "bound: batch wait + 2 batch times = %d + 2 x %.1f = %.1f ms -> p99 %s%n",
-                            batchWait.toMillis(), batchTimeMs, batchWait.toMillis() + 2 * batchTimeMs,
-                            pct(lat, 0.99) <= batchWait.toMillis() + 2 * batchTimeMs ? "within" : "OVER");
+                    int answered = warmup;
+
+                    // Rounds alternate bare and pipeline, so that each pair saw the same machine (load, clocks).
+                    double[] ratios = new double[rounds];
+                    double bare = 0;
+                    for (int r = 1; r <= rounds; r++) {
+                        Round b = bareRound(bareSet, corpus, images);
+                        Round p;
+                        try (ModerationPipeline pipeline = open.start()) {
+                            pipeline.pause();
+                            send(producer, s, corpus, images, 0);
+                            ThreadCpuBreakdown cpu = new ThreadCpuBreakdown();
+                            long start = System.nanoTime();
+                            pipeline.resume();
+                            verdicts.await(answered += images, Duration.ofMinutes(10));
+                            p = new Round(images / ((System.nanoTime() - start) / 1e9), cpu.stop());
+                        }
+                        ratios[r - 1] = p.rate() / b.rate();
+                        bare = Math.max(bare, b.rate());
+                        pipelineRates[k] = Math.max(pipelineRates[k], p.rate());
+                        System.out.printf(Locale.ROOT, "[%s] round %d: bare %7.1f images/s, pipeline %7.1f images/s = %.0f %% of bare;"
+                                        + " CPU per image: bare %.2f ms, pipeline %.2f ms (bare / pipeline %.0f %%)%n", label, r,
+                                b.rate(), p.rate(), 100 * ratios[r - 1], b.cpuMsPerImage(images), p.cpuMsPerImage(images),
+                                100 * b.cpuMsPerImage(images) / p.cpuMsPerImage(images));
+                        if (r == rounds) {
+                            System.out.println("  bare, last round:");
+                            System.out.println(b.cpu().report(0.005));
+                            System.out.println("  pipeline, last round:");
+                            System.out.println(p.cpu().report(0.005));
+                        }
+                    }
+                    if (last) { // latency on a fresh instance, after the rounds
+                        try (ModerationPipeline pipeline = open.start()) {
+                            latency(producer, s, corpus, verdicts, answered, pipelineRates[k] / 2, latencySeconds, batch,
+                                    batchWait, bare, label);
+                        }
+                    }
+                    double[] sorted = ratios.clone();
+                    Arrays.sort(sorted);
+                    System.out.printf(Locale.ROOT, "[%s] pipeline / bare over %d rounds: median %.0f %%, range %.0f-%.0f %%%n", label,
+                            rounds, 100 * sorted[rounds / 2], 100 * sorted[0], 100 * sorted[rounds - 1]);
                 }
             }
         }
@@ -144,23 +172,58 @@ public final class PipelineBenchmark {
         System.exit(0);
     }
 
+    /** Opens and starts a pipeline instance (same application id each time: it resumes where the last one stopped). */
+    private interface PipelineFactory {
+        ModerationPipeline start() throws Exception;
+    }
+
+    /**
+     * Latency at a paced rate below the maximum: p50/p99/max from each upload record's timestamp to its verdict being
+     * readable under read_committed, against the bound batch wait + 2 batch times.
+     */
+    private static void latency(KafkaProducer<String, ImageUploaded> producer,
+                                ModerationTopology.Settings s, List<byte[]> corpus, VerdictClock verdicts, int answered,
+                                double rate, int seconds, int batch, Duration batchWait, double bare, String label)
+            throws InterruptedException {
+        int paced = (int) (rate * seconds);
+        verdicts.latencies.clear();
+        send(producer, s, corpus, paced, rate);
+        verdicts.await(answered + paced, Duration.ofMinutes(10));
+        long[] lat = verdicts.latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+        double batchTimeMs = 1000.0 * batch / bare;
+        System.out.printf(Locale.ROOT, "[%s] latency at %.1f images/s (half of pipeline max), %d uploads: p50 %d ms, p99 %d ms, max %d ms%n",
+                label, rate, lat.length, pct(lat, 0.50), pct(lat, 0.99), lat[lat.length - 1]);
+        System.out.printf(Locale.ROOT, "bound: batch wait + 2 batch times = %d + 2 x %.1f = %.1f ms -> p99 %s%n",
+                batchWait.toMillis(), batchTimeMs, batchWait.toMillis() + 2 * batchTimeMs,
+                pct(lat, 0.99) <= batchWait.toMillis() + 2 * batchTimeMs ? "within" : "OVER");
+    }
+
+    /** A timed part: images per second, and the CPU every thread of the process spent meanwhile. */
+    private record Round(double rate, ThreadCpuBreakdown cpu) {
+        double cpuMsPerImage(int images) {
+            return 1000 * cpu.cpuSeconds() / images;
+        }
+    }
+
     /** Every image through the detector set at once, as the service's engines run it (no Kafka). */
-    static double bareDetectors(EngineConfig engine, ScoringParts.Detectors set, List<byte[]> corpus, int images)
-            throws Exception {
+    private static Round bareRound(DetectorSet detectors, List<byte[]> corpus, int images) {
+        ThreadCpuBreakdown cpu = new ThreadCpuBreakdown();
+        long start = System.nanoTime();
+        List<CompletableFuture<FusedOutcome>> all = new ArrayList<>(images);
+        for (int i = 0; i < images; i++) {
+            all.add(detectors.submit(corpus.get(i % corpus.size())));
+        }
+        all.forEach(CompletableFuture::join);
+        return new Round(images / ((System.nanoTime() - start) / 1e9), cpu.stop());
+    }
+
+    /** The bare detector set's throughput after a warm-up (for other benchmarks that compare against it). */
+    static double bareDetectors(EngineConfig engine, ScoringParts.Detectors set, List<byte[]> corpus, int images,
+                                int warmup) throws Exception {
         try (DetectorSet detectors = EngineProducer.openDetectors(engine, set.extraModelDirs(), set.fusion(),
                 set.fusionThreshold(), set.maxPixels(), set.maxImagePixels(), id -> BatchListener.NONE)) {
-            corpus.subList(0, Math.min(engine.maxBatchSize(), corpus.size())).stream().map(detectors::submit).toList()
-                    .forEach(CompletableFuture::join); // warm-up
-            DecodeThreadClock decodeClock = new DecodeThreadClock();
-            long start = System.nanoTime();
-            List<CompletableFuture<FusedOutcome>> all = new ArrayList<>(images);
-            for (int i = 0; i < images; i++) {
-                all.add(detectors.submit(corpus.get(i % corpus.size())));
-            }
-            all.forEach(CompletableFuture::join);
-            double rate = images / ((System.nanoTime() - start) / 1e9);
-            System.out.println("bare detectors decode: " + decodeClock.report());
-            return rate;
+            bareRound(detectors, corpus, warmup);
+            return bareRound(detectors, corpus, images).rate();
         }
     }
 
@@ -189,37 +252,6 @@ public final class PipelineBenchmark {
         }
         return List.of(Files.readAllBytes(dir.resolve("phone_4032x3024_q90.jpg")),
                 Files.readAllBytes(dir.resolve("photo_1920x1080.jpg")));
-    }
-
-    /**
-     * CPU time of the engine's decode threads ("clipguard-decode-N") since construction, over wall time × their
-     * count: how busy decoding kept them.
-     */
-    private static final class DecodeThreadClock {
-        private final java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
-        private final long startWall = System.nanoTime();
-        private final java.util.Map<Long, Long> startCpu = cpuByThread();
-
-        private java.util.Map<Long, Long> cpuByThread() {
-            java.util.Map<Long, Long> cpu = new java.util.HashMap<>();
-            for (Thread t : Thread.getAllStackTraces().keySet()) {
-                if (t.getName().startsWith("clipguard-decode-")) {
-                    cpu.put(t.threadId(), Math.max(0, threads.getThreadCpuTime(t.threadId())));
-                }
-            }
-            return cpu;
-        }
-
-        String report() {
-            long wall = System.nanoTime() - startWall;
-            java.util.Map<Long, Long> now = cpuByThread();
-            long busy = 0;
-            for (var e : now.entrySet()) {
-                busy += e.getValue() - startCpu.getOrDefault(e.getKey(), 0L);
-            }
-            return String.format(Locale.ROOT, "decode threads busy %.0f %% (%d threads, %.1f CPU-s of %.1f s)",
-                    100.0 * busy / ((double) wall * Math.max(1, now.size())), now.size(), busy / 1e9, wall / 1e9);
-        }
     }
 
     /** The golden photos and images of typical upload sizes (not the 4096-px stress images). */

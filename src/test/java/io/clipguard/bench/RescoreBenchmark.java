@@ -88,7 +88,7 @@ public final class RescoreBenchmark {
         }
         double replay = PipelineBenchmark.bareDetectors(io.clipguard.scoring.EngineConfig.builder(replayModel)
                 .device(io.clipguard.inference.Device.AUTO).maxBatchSize(batch).mergeWindow(Duration.ofMillis(2)).build(),
-                io.clipguard.testing.ScoringParts.Detectors.CLIP_ONLY, PipelineBenchmark.corpus(), replayImages);
+                io.clipguard.testing.ScoringParts.Detectors.CLIP_ONLY, PipelineBenchmark.corpus(), replayImages, batch);
         System.out.printf(Locale.ROOT, "replay through encoder:   %,10.1f images/s    (%s, batch %d, %d images, bare engine)%n",
                 replay, replayModel.getFileName(), batch, replayImages);
         System.out.printf(Locale.ROOT, "rescore / replay:         %,10.0f x%n", rescoreRate / replay);
