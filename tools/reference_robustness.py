@@ -211,17 +211,24 @@ def detector(model_dir: str):
     return clip
 
 
-class FusedScorer:
-    """Every detector's LLR of an image and their fusion by `rule` (reference_fusion.fuse_row: the reference's
-    formula, checked against the stable float64 form that the command computes)."""
+class ScoreColumns:
+    """The report's score columns, as the command names them: one detector's LLR is `llr`; with several, `llr` is
+    their fusion by `rule` (reference_fusion.fuse_row: the reference's formula, checked against the stable float64
+    form that the command computes), then each detector's own under its id."""
 
     def __init__(self, detectors, rule: str, threshold: float):
-        self.detectors, self.rule, self.threshold = detectors, rule, threshold
-        self.columns = ["llr"] + [d.id for d in detectors]
-        self.thresholds = [threshold] + [d.threshold for d in detectors]
+        self.detectors, self.rule = detectors, rule
+        if len(detectors) == 1:
+            self.columns, self.thresholds, self.of_what = ["llr"], [detectors[0].threshold], ""
+        else:
+            self.columns = ["llr"] + [d.id for d in detectors]
+            self.thresholds = [threshold] + [d.threshold for d in detectors]
+            self.of_what = f" of the {rule} fusion"
 
     def scores(self, img: Image.Image) -> list:
         logits = [d.llr(img) for d in self.detectors]
+        if len(logits) == 1:
+            return logits
         return [reference_fusion.fuse_row(logits)[fusion.RULES.index(self.rule)]] + logits
 
 
@@ -305,37 +312,9 @@ def metric_rows(spec: str, column: str, typs, scores, threshold):
     return gens, rows, float(np.mean(list(m["auc"].values())))
 
 
-def run_metrics(args, scorer):
-    names, typs, originals = labelled_originals(args.labelled)
-    table = []
-    llr_rows = []
-    for spec in ["original"] + DEFAULT:
-        scores = []
-        for name, img in zip(names, originals):
-            try:
-                out, _, draws = impair(img, spec, name, args.seed)
-                value = scorer.llr(out)
-            except TooSmall:
-                value, draws = None, {}
-            scores.append(value)
-            llr_rows.append((spec, name, "" if value is None else repr(value),
-                             " ".join(f"{k}={v}" for k, v in draws.items())))
-        gens, rows, auc = metric_rows(spec, "llr", typs, scores, scorer.threshold)
-        table += rows
-        print(f"\r{spec:12s} AVG AUC {auc:.4f}", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
-    with open(args.metrics_out, "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["impairment", "score", "metric"] + gens + ["AVG"])
-        w.writerows(table)
-    with open(os.path.splitext(args.metrics_out)[0] + "-llr.csv", "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["impairment", "filename", "llr", "drawn"])
-        w.writerows(llr_rows)
-
-
-def run_fused_metrics(args, scorer: FusedScorer):
-    """The fused command's robustness.csv: per impairment a row set per score column (llr, then each detector)."""
+def run_metrics(args, scorer: "ScoreColumns"):
+    """The command's robustness.csv: per impairment a row set per score column (llr, then with several detectors
+    each detector's), and -llr.csv beside it: every column per image, with DMID's draws."""
     names, typs, originals = labelled_originals(args.labelled)
     table, score_rows = [], []
     for spec in ["original"] + DEFAULT:
@@ -354,8 +333,7 @@ def run_fused_metrics(args, scorer: FusedScorer):
             gens, rows, auc = metric_rows(spec, column, typs, scores, threshold)
             table += rows
             if column == "llr":
-                print(f"\r{spec:12s} AVG AUC of the {scorer.rule} fusion {auc:.4f}", end="", file=sys.stderr,
-                      flush=True)
+                print(f"\r{spec:12s} AVG AUC{scorer.of_what} {auc:.4f}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     with open(args.metrics_out, "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
@@ -389,15 +367,15 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     torch.set_grad_enabled(False)
     model_dirs = args.model_dir or [os.path.join("models", "tiny-clip-test")]
-    if len(model_dirs) > 1:
+    detectors = [detector(d) for d in model_dirs]
+    columns = ScoreColumns(detectors, args.fusion, args.fusion_threshold)
+    if len(detectors) > 1:
         args.metrics_out = args.metrics_out or os.path.join(FIXTURES, f"reference-robustness-fused-{args.fusion}.csv")
-        run_fused_metrics(args, FusedScorer([detector(d) for d in model_dirs], args.fusion, args.fusion_threshold))
-        return 0
-    args.metrics_out = args.metrics_out or os.path.join(FIXTURES, "reference-robustness.csv")
-    scorer = detector(model_dirs[0])
-    os.makedirs(args.fixtures, exist_ok=True)
-    run_fixtures(args, scorer)
-    run_metrics(args, scorer)
+    else:
+        args.metrics_out = args.metrics_out or os.path.join(FIXTURES, "reference-robustness.csv")
+        os.makedirs(args.fixtures, exist_ok=True)
+        run_fixtures(args, detectors[0])
+    run_metrics(args, columns)
     return 0
 
 
