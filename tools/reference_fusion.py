@@ -76,22 +76,54 @@ def fuse_row(logits) -> list:
     return values
 
 
+class Res50NoDownReference:
+    """res50nodown as the reference runs it, from a model folder: the whole image at native size (PIL RGB, ToTensor,
+    Normalize), batch 1, out[:, 0] of the float32 output. A manifest `max_pixels` (none in the reference) caps it as
+    the engine does: a larger image is centre-cropped (torchvision CenterCrop) to NativeResolutionPreprocessor's
+    cropSize."""
+
+    threshold = 0.0  # a logit model labels at 0
+
+    def __init__(self, model_dir: str):
+        self.manifest = reference_llr.ref.read_json(os.path.join(model_dir, "manifest.json"))
+        if self.manifest.get("output", {}).get("kind") != "logit":
+            raise SystemExit(f"{model_dir} is not a logit model (manifest output.kind)")
+        self.id = self.manifest["id"]
+        self.net = rn.load_net(os.path.join(model_dir, "weights.pt"))
+        pre = self.manifest["preprocess"]
+        self.transform = rn.native_transform(pre["mean"], pre["std"])
+        self.max_pixels = pre.get("max_pixels") or 0
+
+    @staticmethod
+    def crop_size(width: int, height: int, max_pixels: int):
+        """(width, height) under a pixel cap, as NativeResolutionPreprocessor.cropSize."""
+        if max_pixels <= 0 or width * height <= max_pixels:
+            return width, height
+        side = math.isqrt(max_pixels)
+        if width <= side:
+            return width, min(height, max_pixels // width)
+        if height <= side:
+            return min(width, max_pixels // height), height
+        return side, side
+
+    @torch.no_grad()
+    def llr(self, image) -> float:
+        w, h = self.crop_size(*image.size, self.max_pixels)
+        if (w, h) != image.size:
+            image = __import__("torchvision").transforms.functional.center_crop(image, [h, w])
+        return float(self.net(self.transform(image).unsqueeze(0)).numpy()[:, 0][0])
+
+
 def golden(args) -> int:
     torch.set_grad_enabled(False)
     reference_llr.image_names(args.images)
     clip = reference_llr.ClipReference(args.clip_model_dir)
-    manifest = reference_llr.ref.read_json(os.path.join(args.resnet_model_dir, "manifest.json"))
-    if manifest.get("output", {}).get("kind") != "logit":
-        raise SystemExit(f"reference_fusion.py: {args.resnet_model_dir} is not a logit model (output.kind)")
-    net = rn.load_net(os.path.join(args.resnet_model_dir, "weights.pt"))
-    pre = manifest["preprocess"]
-    transform = rn.native_transform(pre["mean"], pre["std"])
-    columns = [clip.manifest["id"], manifest["id"]]
+    resnet = Res50NoDownReference(args.resnet_model_dir)
+    columns = [clip.manifest["id"], resnet.id]
     rows, skipped, t0 = [], [], time.monotonic()
     for i, count, name, image in reference_llr.open_images(args.images, skipped):
         clip_llr = clip.llr(image)
-        # As the reference: batch 1, out[:, 0] of the float32 output, stored as float64 beside the other model.
-        resnet_logit = float(net(transform(image).unsqueeze(0)).numpy()[:, 0][0])
+        resnet_logit = resnet.llr(image)  # float32 logit stored as float64 beside the other model
         logits = [clip_llr, resnet_logit]
         rows.append([name, *logits, *fuse_row(logits)])
         print(f"\r[{i}/{count}] {name[:40]:40s} {image.size[0]}x{image.size[1]} clip {clip_llr:+.4f} "

@@ -14,11 +14,19 @@ Impairments (the spec syntax of the command; Python's round is half-to-even):
              img.crop((x, y, x+side, y+side)).resize((200, 200), LANCZOS if side > 200 else BICUBIC), JPEG quality
   a+b        chain: b applied to a's (read back) output
 
-Two jobs:
+Two jobs (one --model-dir, the CLIP detector):
   fixtures  Pillow's outputs of each impairment on a few small golden images (PNG for pixels, the encoded bytes for
             codecs) and their reference LLRs, under src/test/resources/robustness/ (Java tests compare against them).
   metrics   the command's robustness.csv on a labelled folder (real/ + one folder per generator) with the same
             metrics as `evaluate`: auc, bacc (score > head threshold), tpr@1%fpr, tpr@5%fpr, per generator and AVG.
+
+Fused (--model-dir given more than once, in the command's order: the CLIP detector and logit models such as
+models/tiny-res50nodown-test): only the metrics job. Every impaired image is scored by every detector (res50nodown
+as tools/reference_fusion.py runs it: native size, the manifest's max_pixels honoured), the logits are fused by
+--fusion (tools/fusion.py, the reference's formula checked against the stable form, as reference_fusion.py does),
+and the table has, per impairment, the rows of `llr` (the fusion, bacc at --fusion-threshold) and then one row set
+per detector id (bacc at its own threshold: the head's, 0 for a logit model): what robustness.csv holds.
+Default output reference-robustness-fused-<rule>.csv, and -llr.csv beside it with every column per image.
 """
 from __future__ import annotations
 
@@ -36,7 +44,9 @@ from PIL import Image, ImageFilter  # noqa: E402
 from sklearn.metrics import roc_auc_score, roc_curve  # noqa: E402
 
 import clip_reference as ref  # noqa: E402
-import clip_tower as ct  # noqa: E402
+import fusion  # noqa: E402
+import reference_fusion  # noqa: E402
+import reference_llr  # noqa: E402
 
 DEFAULT = ["jpeg:95", "jpeg:90", "jpeg:80", "jpeg:70", "jpeg:60", "jpeg:50",
            "resize:1.5", "resize:0.75", "resize:0.5", "resize:0.25",
@@ -189,21 +199,37 @@ def impair(img: Image.Image, spec: str, name: str, seed: int):
 
 
 # --- scoring and metrics ------------------------------------------------------------------------------------------
-class Scorer:
-    def __init__(self, model_dir: str):
-        manifest = ref.read_json(os.path.join(model_dir, "manifest.json"))
-        self.head = ref.read_json(os.path.join(model_dir, "head.json"))
-        self.engine_norm = manifest["l2_normalize"] == "engine"
-        self.tower = ct.load_tower(os.path.join(model_dir, "weights.pt"),
-                                   l2_normalize=manifest["l2_normalize"] == "graph")
-        pre = manifest["preprocess"]
-        self.transform = ref.clip_transform(pre["crop"]["size"], pre["mean"], pre["std"])
-        self.threshold = float(self.head.get("threshold", 0.0))
+def detector(model_dir: str):
+    """The reference of one --model-dir: the CLIP detector (reference_llr.ClipReference, its head's threshold) or a
+    logit model (reference_fusion.Res50NoDownReference, threshold 0); each has .id, .threshold and .llr(img)."""
+    manifest = ref.read_json(os.path.join(model_dir, "manifest.json"))
+    if manifest.get("output", {}).get("kind") == "logit":
+        return reference_fusion.Res50NoDownReference(model_dir)
+    clip = reference_llr.ClipReference(model_dir)
+    clip.id = manifest["id"]
+    clip.threshold = float(clip.head.get("threshold", 0.0))
+    return clip
 
-    @torch.no_grad()
-    def llr(self, img: Image.Image) -> float:
-        features = self.tower(self.transform(img).unsqueeze(0)).numpy()
-        return float(ref.llr(features, self.head, l2_normalize=self.engine_norm)[0])
+
+class ScoreColumns:
+    """The report's score columns, as the command names them: one detector's LLR is `llr`; with several, `llr` is
+    their fusion by `rule` (reference_fusion.fuse_row: the reference's formula, checked against the stable float64
+    form that the command computes), then each detector's own under its id."""
+
+    def __init__(self, detectors, rule: str, threshold: float):
+        self.detectors, self.rule = detectors, rule
+        if len(detectors) == 1:
+            self.columns, self.thresholds, self.of_what = ["llr"], [detectors[0].threshold], ""
+        else:
+            self.columns = ["llr"] + [d.id for d in detectors]
+            self.thresholds = [threshold] + [d.threshold for d in detectors]
+            self.of_what = f" of the {rule} fusion"
+
+    def scores(self, img: Image.Image) -> list:
+        logits = [d.llr(img) for d in self.detectors]
+        if len(logits) == 1:
+            return logits
+        return [reference_fusion.fuse_row(logits)[fusion.RULES.index(self.rule)]] + logits
 
 
 def tpr_at_fpr(y, s, max_fpr):
@@ -265,32 +291,49 @@ def run_fixtures(args, scorer):
         w.writerows(rows)
 
 
-def run_metrics(args, scorer):
+def labelled_originals(folder: str):
+    """(names, typs, decoded originals) of a labelled folder, names sorted as the command lists them."""
     names = []
-    for root, _, files in os.walk(args.labelled):
+    for root, _, files in os.walk(folder):
         for fn in files:
-            names.append(os.path.relpath(os.path.join(root, fn), args.labelled).replace(os.sep, "/"))
+            names.append(os.path.relpath(os.path.join(root, fn), folder).replace(os.sep, "/"))
     names.sort()
     typs = [n.split("/", 1)[0] if "/" in n else "" for n in names]
-    originals = [load_pixels(os.path.join(args.labelled, n)) for n in names]
-    table = []
-    llr_rows = []
+    return names, typs, [load_pixels(os.path.join(folder, n)) for n in names]
+
+
+def metric_rows(spec: str, column: str, typs, scores, threshold):
+    """robustness.csv's rows of one (impairment, score column), and the generators in column order."""
+    gens, m = metrics(typs, scores, threshold)
+    rows = []
+    for metric, by_gen in m.items():
+        vals = [by_gen[g] for g in gens]
+        rows.append([spec, column, metric] + [repr(v) for v in vals] + [repr(float(np.mean(vals)))])
+    return gens, rows, float(np.mean(list(m["auc"].values())))
+
+
+def run_metrics(args, scorer: "ScoreColumns"):
+    """The command's robustness.csv: per impairment a row set per score column (llr, then with several detectors
+    each detector's), and -llr.csv beside it: every column per image, with DMID's draws."""
+    names, typs, originals = labelled_originals(args.labelled)
+    table, score_rows = [], []
     for spec in ["original"] + DEFAULT:
-        scores = []
+        per_column = [[] for _ in scorer.columns]
         for name, img in zip(names, originals):
             try:
                 out, _, draws = impair(img, spec, name, args.seed)
-                value = scorer.llr(out)
+                values = scorer.scores(out)
             except TooSmall:
-                value, draws = None, {}
-            scores.append(value)
-            llr_rows.append((spec, name, "" if value is None else repr(value),
-                             " ".join(f"{k}={v}" for k, v in draws.items())))
-        gens, m = metrics(typs, scores, scorer.threshold)
-        for metric, by_gen in m.items():
-            vals = [by_gen[g] for g in gens]
-            table.append([spec, "llr", metric] + [repr(v) for v in vals] + [repr(float(np.mean(vals)))])
-        print(f"\r{spec:12s} AVG AUC {np.mean(list(m['auc'].values())):.4f}", end="", file=sys.stderr, flush=True)
+                values, draws = [None] * len(scorer.columns), {}
+            for column, value in zip(per_column, values):
+                column.append(value)
+            score_rows.append([spec, name] + ["" if v is None else repr(v) for v in values]
+                              + [" ".join(f"{k}={v}" for k, v in draws.items())])
+        for column, scores, threshold in zip(scorer.columns, per_column, scorer.thresholds):
+            gens, rows, auc = metric_rows(spec, column, typs, scores, threshold)
+            table += rows
+            if column == "llr":
+                print(f"\r{spec:12s} AVG AUC{scorer.of_what} {auc:.4f}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     with open(args.metrics_out, "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
@@ -298,27 +341,41 @@ def run_metrics(args, scorer):
         w.writerows(table)
     with open(os.path.splitext(args.metrics_out)[0] + "-llr.csv", "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["impairment", "filename", "llr", "drawn"])
-        w.writerows(llr_rows)
+        w.writerow(["impairment", "filename"] + scorer.columns + ["drawn"])
+        w.writerows(score_rows)
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="reference_robustness.py", description=__doc__.split("\n\n")[0],
                                 epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model-dir", default=os.path.join("models", "tiny-clip-test"))
+    p.add_argument("--model-dir", action="append", metavar="DIR",
+                   help="a detector's model folder (default models/tiny-clip-test); more than once: the fused "
+                        "report, in the order given to the command")
+    p.add_argument("--fusion", default=fusion.DEFAULT_RULE, choices=fusion.RULES,
+                   help=f"with several --model-dir: the fusion rule (default {fusion.DEFAULT_RULE})")
+    p.add_argument("--fusion-threshold", type=float, default=0.0,
+                   help="with several --model-dir: the fused label's threshold, bacc of llr (default 0)")
     p.add_argument("--golden", default=os.path.join("src", "test", "resources", "golden", "images"))
     p.add_argument("--fixtures", default=FIXTURES, help=f"fixture folder (default {FIXTURES})")
     p.add_argument("--labelled", default=os.path.join("samples", "training"),
                    help="labelled folder for the metrics (default samples/training)")
-    p.add_argument("--metrics-out", default=os.path.join(FIXTURES, "reference-robustness.csv"))
+    p.add_argument("--metrics-out", help="metrics CSV (default FIXTURES/reference-robustness.csv, fused: "
+                                         "FIXTURES/reference-robustness-fused-RULE.csv); per-image scores in -llr.csv")
     p.add_argument("--seed", type=int, default=0, help="the command's --seed (default 0)")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    scorer = Scorer(args.model_dir)
-    os.makedirs(args.fixtures, exist_ok=True)
-    run_fixtures(args, scorer)
-    run_metrics(args, scorer)
+    torch.set_grad_enabled(False)
+    model_dirs = args.model_dir or [os.path.join("models", "tiny-clip-test")]
+    detectors = [detector(d) for d in model_dirs]
+    columns = ScoreColumns(detectors, args.fusion, args.fusion_threshold)
+    if len(detectors) > 1:
+        args.metrics_out = args.metrics_out or os.path.join(FIXTURES, f"reference-robustness-fused-{args.fusion}.csv")
+    else:
+        args.metrics_out = args.metrics_out or os.path.join(FIXTURES, "reference-robustness.csv")
+        os.makedirs(args.fixtures, exist_ok=True)
+        run_fixtures(args, detectors[0])
+    run_metrics(args, columns)
     return 0
 
 

@@ -8,6 +8,7 @@ import io.clipguard.model.ModelLoadException;
 import io.clipguard.model.ModelManifest;
 import io.clipguard.scoring.DetectorSet;
 import io.clipguard.scoring.PixelCaps;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -118,6 +119,37 @@ final class EngineOptions {
         }
         caps.checkNames(ids, "--max-pixels");
         return specs;
+    }
+
+    /**
+     * {@link #detectorSpecs(Path)} for a command about to open its detectors ({@code score}, {@code robustness}): a bad
+     * option value (--max-pixels) fails with exit code 2, a model folder that cannot be read with
+     * {@link ClipguardCli#EXIT_LOAD_ERROR}; either way the message is the exception's.
+     */
+    List<DetectorSet.DetectorSpec> detectorSpecsOrExit(Path head) throws CommandExit {
+        try {
+            return detectorSpecs(head);
+        } catch (IllegalArgumentException e) {
+            throw new CommandExit(2, e.getMessage());
+        } catch (ModelLoadException e) {
+            throw new CommandExit(ClipguardCli.EXIT_LOAD_ERROR, e.getMessage());
+        }
+    }
+
+    /** A command that stops before its work: the exit code it returns and the message it prints. */
+    static final class CommandExit extends Exception {
+        private final int exitCode;
+
+        CommandExit(int exitCode, String message) {
+            super(message);
+            this.exitCode = exitCode;
+        }
+
+        /** Prints {@code error: <message>} to {@code err} and returns the exit code. */
+        int report(PrintWriter err) {
+            err.println("error: " + getMessage());
+            return exitCode;
+        }
     }
 
     private EngineConfig config(Path modelDir, Path head) {

@@ -143,13 +143,9 @@ public final class RobustnessCommand implements Callable<Integer> {
         }
         List<DetectorSet.DetectorSpec> detectors;
         try {
-            detectors = engineOptions.detectorSpecs(head);
-        } catch (IllegalArgumentException e) {
-            err.println("error: " + e.getMessage());
-            return 2;
-        } catch (ModelLoadException e) {
-            err.println("error: " + e.getMessage());
-            return ClipguardCli.EXIT_LOAD_ERROR;
+            detectors = engineOptions.detectorSpecsOrExit(head);
+        } catch (EngineOptions.CommandExit e) {
+            return e.report(err);
         }
         Path target = outputDir.toAbsolutePath().normalize();
         Path partial = target.resolveSibling(target.getFileName() + PARTIAL_SUFFIX);

@@ -132,13 +132,9 @@ public final class ScoreCommand implements Callable<Integer> {
         }
         List<DetectorSet.DetectorSpec> detectors;
         try {
-            detectors = engineOptions.detectorSpecs(head);
-        } catch (IllegalArgumentException e) {
-            err.println("error: " + e.getMessage());
-            return 2;
-        } catch (ModelLoadException e) {
-            err.println("error: " + e.getMessage());
-            return ClipguardCli.EXIT_LOAD_ERROR;
+            detectors = engineOptions.detectorSpecsOrExit(head);
+        } catch (EngineOptions.CommandExit e) {
+            return e.report(err);
         }
         int scored;
         try (DetectorSet set = DetectorSet.open(detectors, fusionOptions.fusion, fusionOptions.threshold,

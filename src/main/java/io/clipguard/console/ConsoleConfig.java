@@ -1,10 +1,13 @@
 package io.clipguard.console;
 
+import io.clipguard.contracts.Topics;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import jakarta.inject.Singleton;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /** The console's settings ({@code clipguard.console.*}; documented in application.properties and docs/console.md). */
 @ConfigMapping(prefix = "clipguard.console")
@@ -50,6 +53,29 @@ public interface ConsoleConfig {
          */
         @WithDefault("50")
         int maxGenerators();
+    }
+
+    /**
+     * The service's settings the console shares (outside {@code clipguard.console}, so not in this mapping): the
+     * cluster, the registry and the topic names, read once here for ConsoleStreams, UploadImages and DecisionWriter.
+     * The console cannot read them from streams.config.ClipguardConfig: it depends on no service package.
+     */
+    @Singleton
+    class Cluster {
+        @ConfigProperty(name = "kafka.bootstrap.servers")
+        String bootstrap;
+        @ConfigProperty(name = "clipguard.registry.url")
+        String registryUrl;
+        @ConfigProperty(name = "clipguard.topics.uploads", defaultValue = Topics.UPLOADS)
+        String uploadsTopic;
+        @ConfigProperty(name = "clipguard.topics.alerts", defaultValue = Topics.ALERTS)
+        String alertsTopic;
+        @ConfigProperty(name = "clipguard.topics.burst-alerts", defaultValue = Topics.BURST_ALERTS)
+        String burstAlertsTopic;
+        @ConfigProperty(name = "clipguard.topics.verdicts", defaultValue = Topics.VERDICTS)
+        String verdictsTopic;
+        @ConfigProperty(name = "clipguard.topics.decisions", defaultValue = Topics.DECISIONS)
+        String decisionsTopic;
     }
 
     interface Login {

@@ -40,20 +40,10 @@ public class ConsoleStreams {
 
     @Inject
     ConsoleConfig config;
-    @ConfigProperty(name = "kafka.bootstrap.servers")
-    String bootstrap;
-    @ConfigProperty(name = "clipguard.registry.url")
-    String registryUrl;
+    @Inject
+    ConsoleConfig.Cluster cluster;
     @ConfigProperty(name = "clipguard.state-dir")
     Path stateDir;
-    @ConfigProperty(name = "clipguard.topics.alerts", defaultValue = Topics.ALERTS)
-    String alertsTopic;
-    @ConfigProperty(name = "clipguard.topics.burst-alerts", defaultValue = Topics.BURST_ALERTS)
-    String burstAlertsTopic;
-    @ConfigProperty(name = "clipguard.topics.verdicts", defaultValue = Topics.VERDICTS)
-    String verdictsTopic;
-    @ConfigProperty(name = "clipguard.topics.decisions", defaultValue = Topics.DECISIONS)
-    String decisionsTopic;
 
     private volatile KafkaStreams streams;
     private volatile String waitingFor = "starting";
@@ -83,10 +73,6 @@ public class ConsoleStreams {
         if (s != null) s.close(Duration.ofSeconds(5));
     }
 
-    public String decisionsTopic() {
-        return decisionsTopic;
-    }
-
     /** Why pages cannot be served yet (topics missing, stores restoring, streams failed); empty once they can. */
     public java.util.Optional<String> notReady() {
         KafkaStreams s = streams;
@@ -108,8 +94,9 @@ public class ConsoleStreams {
     }
 
     private void startWhenTopicsExist() {
-        List<String> topics = List.of(alertsTopic, burstAlertsTopic, verdictsTopic, decisionsTopic);
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        List<String> topics = List.of(cluster.alertsTopic, cluster.burstAlertsTopic, cluster.verdictsTopic,
+                cluster.decisionsTopic);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap,
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000))) {
             long backoff = 500;
@@ -120,7 +107,7 @@ public class ConsoleStreams {
                     if (missing.isEmpty()) break;
                     waitingFor = "waiting for topics " + missing + " (create them with tools/clipguard create-topics)";
                 } catch (Exception e) {
-                    waitingFor = "waiting for the Kafka cluster at " + bootstrap + ": " + e.getMessage();
+                    waitingFor = "waiting for the Kafka cluster at " + cluster.bootstrap + ": " + e.getMessage();
                 }
                 LOG.warn("console: " + waitingFor);
                 Thread.sleep(backoff);
@@ -134,11 +121,12 @@ public class ConsoleStreams {
         waitingFor = "restoring the stores from the topics";
         rebuildIfLayoutChanged(stateDir.resolve("console"));
         KafkaStreams s = new KafkaStreams(ConsoleTopology.build(
-                new ConsoleTopology.Sources(alertsTopic, burstAlertsTopic, verdictsTopic, decisionsTopic),
+                new ConsoleTopology.Sources(cluster.alertsTopic, cluster.burstAlertsTopic, cluster.verdictsTopic,
+                        cluster.decisionsTopic),
                 new ConsoleTopology.Readers() {
                     @Override
                     public <T> Deserializer<T> reader() {
-                        return Topics.avroReader(registryUrl);
+                        return Topics.avroReader(cluster.registryUrl);
                     }
                 }), properties());
         s.setStateListener((now, before) -> {
@@ -180,7 +168,7 @@ public class ConsoleStreams {
     private Properties properties() {
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap);
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve("console").toString());
         // A record the registry cannot decode is logged and skipped: one bad record must not stop the console.
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);

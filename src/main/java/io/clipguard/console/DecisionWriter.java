@@ -20,7 +20,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Writes decisions to moderation-decisions, keyed by upload id, each at most once per decision id:
@@ -46,10 +45,8 @@ public class DecisionWriter {
     ConsoleConfig config;
     @Inject
     ConsoleStreams streams;
-    @ConfigProperty(name = "kafka.bootstrap.servers")
-    String bootstrap;
-    @ConfigProperty(name = "clipguard.registry.url")
-    String registryUrl;
+    @Inject
+    ConsoleConfig.Cluster cluster;
 
     private final Cache<String, CompletableFuture<RecordMetadata>> inFlight = Caffeine.newBuilder()
             .maximumSize(100_000).expireAfterWrite(Duration.ofHours(1)).build();
@@ -66,7 +63,7 @@ public class DecisionWriter {
         if (first) {
             shared = mine;
             try {
-                producer().send(new ProducerRecord<>(streams.decisionsTopic(), decision.getUploadId(), decision),
+                producer().send(new ProducerRecord<>(cluster.decisionsTopic, decision.getUploadId(), decision),
                         (metadata, error) -> {
                             if (error != null) mine.completeExceptionally(error);
                             else mine.complete(metadata);
@@ -100,8 +97,8 @@ public class DecisionWriter {
     private synchronized KafkaProducer<String, ModerationDecision> producer() {
         if (producer == null) {
             int timeout = (int) Math.min(Integer.MAX_VALUE, config.decisionTimeout().toMillis());
-            Serde<ModerationDecision> values = Topics.decisions(streams.decisionsTopic(), new OutputSchemas(registryUrl)).valueSerde();
-            producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+            Serde<ModerationDecision> values = Topics.decisions(cluster.decisionsTopic, new OutputSchemas(cluster.registryUrl)).valueSerde();
+            producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap,
                     ProducerConfig.ACKS_CONFIG, "all",
                     ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                     // Give up within the moderator's wait: the send neither blocks for metadata nor retries past it.

@@ -49,12 +49,8 @@ public class UploadImages {
 
     @Inject
     ConsoleConfig config;
-    @ConfigProperty(name = "kafka.bootstrap.servers")
-    String bootstrap;
-    @ConfigProperty(name = "clipguard.registry.url")
-    String registryUrl;
-    @ConfigProperty(name = "clipguard.topics.uploads", defaultValue = Topics.UPLOADS)
-    String uploadsTopic;
+    @Inject
+    ConsoleConfig.Cluster cluster;
     @ConfigProperty(name = "clipguard.max-record-bytes", defaultValue = Topics.DEFAULT_MAX_RECORD_BYTES_TEXT)
     int maxRecordBytes;
     @ConfigProperty(name = "clipguard.fetch.file-roots")
@@ -95,16 +91,16 @@ public class UploadImages {
 
     private synchronized ImageUploaded record(ModerationVerdict verdict) throws ImageUnavailable {
         if (consumer == null) {
-            consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+            consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap,
                     ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                     ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1,
                     ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, maxRecordBytes,
                     ConsumerConfig.FETCH_MAX_BYTES_CONFIG, maxRecordBytes,
                     ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
                     new StringDeserializer(), new ByteArrayDeserializer());
-            reader = Topics.avroReader(registryUrl);
+            reader = Topics.avroReader(cluster.registryUrl);
         }
-        TopicPartition partition = new TopicPartition(uploadsTopic, verdict.getSourcePartition());
+        TopicPartition partition = new TopicPartition(cluster.uploadsTopic, verdict.getSourcePartition());
         consumer.assign(List.of(partition));
         consumer.seek(partition, verdict.getSourceOffset());
         long deadline = System.nanoTime() + config.imageReadTimeout().toNanos();
@@ -115,7 +111,7 @@ public class UploadImages {
                             + " (retention deleted it)", true);
                 }
                 try {
-                    return reader.deserialize(uploadsTopic, r.value());
+                    return reader.deserialize(cluster.uploadsTopic, r.value());
                 } catch (RuntimeException e) {
                     throw new ImageUnavailable("the upload record cannot be read: " + e.getMessage(), false);
                 }

@@ -142,5 +142,18 @@ class RobustnessCommandTest {
         assertThat(result.err()).contains("neither 'default' nor a file");
         assertThat(out).doesNotExist();
         assertThat(impairments).doesNotExist();
+
+        // The detectors' options as in score: a bad value exits 2, a model folder that cannot be read 3.
+        Run wrongId = run("robustness", "--input", "samples/training", "--output-dir", out.toString(), "--device",
+                "cpu", "--max-pixels", "corvi=10");
+        assertThat(wrongId.exitCode()).isEqualTo(2);
+        assertThat(wrongId.err()).isEqualTo("error: --max-pixels names detector 'corvi', which is none of"
+                + " [tiny-clip-test] (a detector's id is its model id)" + System.lineSeparator());
+        Path missing = tmp.resolve("no-model");
+        Run noModel = run("robustness", "--input", "samples/training", "--output-dir", out.toString(), "--device",
+                "cpu", "--model-dir", missing.toString());
+        assertThat(noModel.exitCode()).isEqualTo(3);
+        assertThat(noModel.err()).startsWith("error: ").contains(missing.toString());
+        assertThat(out).doesNotExist();
     }
 }

@@ -16,6 +16,7 @@ import io.clipguard.scoring.ScoringEngine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
@@ -118,5 +119,63 @@ class RobustnessFusionCommandTest {
         assertThat(ImageIO.read(out.resolve("robustness.png").toFile()).getWidth()).isGreaterThan(400);
         assertThat(Files.readString(out.resolve("robustness.md"))).contains("fused by `lse_logit`",
                 "![AUC of the fusion (llr) per impairment family](robustness.png)", "score tiny-res50nodown-test");
+    }
+
+    /**
+     * The fused report on samples/training against tools/reference_robustness.py with both model folders and
+     * --fusion soft_or_prob (Pillow impairments, both detectors in PyTorch, the reference's fusion formula): every
+     * cell of robustness.csv within 1e-9, every image's fused llr and detector logits within 1e-4.
+     */
+    @Test
+    void fusedReportEqualsThePillowReference() throws Exception {
+        Path out = tmp.resolve("fused");
+        Run result = run("robustness", "--input", "samples/training", "--output-dir", out.toString(), "--device",
+                "cpu", "--no-progress", "--model-dir", TestModels.TINY.toString(), "--model-dir",
+                TestModels.TINY_RES50.toString(), "--fusion", "soft_or_prob");
+        assertThat(result.exitCode()).as(result.err()).isZero();
+
+        List<CSVRecord> ours = TrainingCommandsTest.csv(out.resolve("robustness.csv"));
+        List<CSVRecord> reference = TrainingCommandsTest.csv(RobustnessCommandTest.FIXTURES
+                .resolve("reference-robustness-fused-soft_or_prob.csv"));
+        assertThat(ours).hasSize(reference.size()).hasSize(22 * 3 * DetectionReport.METRICS.size());
+        double worstCell = 0;
+        for (int i = 0; i < ours.size(); i++) {
+            CSVRecord a = ours.get(i);
+            CSVRecord b = reference.get(i);
+            String cell = a.get("impairment") + " " + a.get("score") + " " + a.get("metric");
+            assertThat(cell).isEqualTo(b.get("impairment") + " " + b.get("score") + " " + b.get("metric"));
+            for (String column : List.of("smooth", "stripes", "AVG")) {
+                assertThat(Double.parseDouble(a.get(column))).as(cell + " " + column)
+                        .isCloseTo(Double.parseDouble(b.get(column)), within(1e-9));
+                worstCell = Math.max(worstCell, Math.abs(Double.parseDouble(a.get(column))
+                        - Double.parseDouble(b.get(column))));
+            }
+        }
+
+        Map<String, CSVRecord> referenceScores = new HashMap<>();
+        for (CSVRecord r : TrainingCommandsTest.csv(RobustnessCommandTest.FIXTURES
+                .resolve("reference-robustness-fused-soft_or_prob-llr.csv"))) {
+            referenceScores.put(r.get("impairment") + "|" + r.get("filename"), r);
+        }
+        Map<String, Double> worst = new HashMap<>();
+        List<String> impairments = ours.stream().map(r -> r.get("impairment")).distinct().toList();
+        for (String impairment : impairments) {
+            List<CSVRecord> rows = TrainingCommandsTest.csv(out.resolve("scores")
+                    .resolve(impairment.replace(':', '-') + ".csv"));
+            assertThat(rows).hasSize(36);
+            for (CSVRecord row : rows) {
+                CSVRecord expected = referenceScores.get(impairment + "|" + row.get("filename"));
+                assertThat(row.get("error")).as(impairment + " " + row.get("filename")).isEmpty();
+                for (String column : List.of("llr", DETECTORS.get(0), DETECTORS.get(1))) {
+                    worst.merge(column, Math.abs(Double.parseDouble(row.get(column))
+                            - Double.parseDouble(expected.get(column))), Math::max);
+                }
+            }
+        }
+        assertThat(impairments).hasSize(22);
+        assertThat(worst).as("max |score - reference| per column over every image and impairment")
+                .allSatisfy((column, difference) -> assertThat(difference).as(column).isLessThan(1e-4));
+        System.out.println("fused robustness vs reference: max |metric difference| " + worstCell
+                + ", max |score difference| " + worst);
     }
 }

@@ -3,7 +3,6 @@ package io.clipguard.console;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.clipguard.avro.ModerationDecision;
-import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.testing.ApicurioRegistry;
 import io.clipguard.testing.KafkaBroker;
 import io.clipguard.testing.TestClients;
@@ -82,8 +81,8 @@ class ConsoleBrokerDownTest {
     @BeforeAll
     void writeAnAlertedUpload() {
         uploadId = "down-" + TestClients.newId();
-        ModerationVerdict verdict = ConsoleTest.verdict(uploadId, "uploader-down", 0.96, 0, 0);
-        ConsoleTest.writeVerdictAndAlert(bootstrap, registryUrl, verdict);
+        ConsoleTestResources.writeVerdictAndAlert(bootstrap, registryUrl,
+                ConsoleTestResources.verdict(uploadId, "uploader-down", 0.96, 0, 0), 0.9);
     }
 
     private ConsoleSession aliceOnTheUpload() throws Exception {

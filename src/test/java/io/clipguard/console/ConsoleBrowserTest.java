@@ -3,9 +3,7 @@ package io.clipguard.console;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.clipguard.avro.DecisionLabel;
-import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.ModerationDecision;
-import io.clipguard.avro.ModerationVerdict;
 import io.clipguard.avro.UploaderBurstAlert;
 import io.clipguard.contracts.OutputSchemas;
 import io.clipguard.contracts.Topics;
@@ -27,7 +25,6 @@ import java.util.Map;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterAll;
@@ -80,15 +77,10 @@ class ConsoleBrowserTest {
      */
     @BeforeAll
     void writeAlertsAndStartTheBrowser() throws Exception {
-        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(bootstrap, registryUrl)) {
-            for (var upload : List.of(Map.entry(harbour, 0.64), Map.entry(flower, 0.93), Map.entry(portrait, 0.97))) {
-                String id = upload.getKey();
-                String uploader = id.equals(harbour) ? OTHER_UPLOADER : UPLOADER;
-                ImageUploaded event = ImageUploaded.newBuilder(TestClients.inline(id, image(id))).setUploaderId(uploader).build();
-                RecordMetadata at = TestClients.send(producer, Topics.UPLOADS, id, event);
-                ModerationVerdict verdict = ConsoleTest.verdict(id, uploader, upload.getValue(), at.partition(), at.offset());
-                ConsoleTest.writeVerdictAndAlert(bootstrap, registryUrl, verdict, 0.6);
-            }
+        for (var upload : List.of(Map.entry(harbour, 0.64), Map.entry(flower, 0.93), Map.entry(portrait, 0.97))) {
+            String id = upload.getKey();
+            ConsoleTestResources.writeAlertedUpload(bootstrap, registryUrl, id,
+                    id.equals(harbour) ? OTHER_UPLOADER : UPLOADER, image(id), upload.getValue(), 0.6);
         }
         Instant window = Instant.now().truncatedTo(ChronoUnit.HOURS);
         UploaderBurstAlert burst = UploaderBurstAlert.newBuilder().setUploaderId(UPLOADER).setCount(2).setWindowStart(window)

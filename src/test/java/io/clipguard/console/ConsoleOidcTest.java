@@ -6,9 +6,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
-import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.ModerationDecision;
-import io.clipguard.contracts.Topics;
 import io.clipguard.testing.TestClients;
 import io.clipguard.testing.Waits;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -29,8 +27,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -85,13 +81,7 @@ class ConsoleOidcTest {
     void writeAnAlertedUpload() throws Exception {
         byte[] photo = Files.readAllBytes(Path.of("src/test/resources/golden/images/grace_hopper.jpg"));
         uploadId = "oidc-" + TestClients.newId();
-        ImageUploaded upload = ImageUploaded.newBuilder(TestClients.inline(uploadId, photo)).setUploaderId("uploader-7").build();
-        RecordMetadata at;
-        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(bootstrap, registryUrl)) {
-            at = TestClients.send(producer, Topics.UPLOADS, uploadId, upload);
-        }
-        ConsoleTest.writeVerdictAndAlert(bootstrap, registryUrl,
-                ConsoleTest.verdict(uploadId, "uploader-7", 0.97, at.partition(), at.offset()));
+        ConsoleTestResources.writeAlertedUpload(bootstrap, registryUrl, uploadId, "uploader-7", photo, 0.97, 0.9);
     }
 
     /** The IdP's token endpoint answers the next code exchange with tokens for this user and these groups. */

@@ -2,35 +2,24 @@ package io.clipguard.console;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.clipguard.avro.HighScoreAlert;
-import io.clipguard.avro.ImageUploaded;
 import io.clipguard.avro.ModerationDecision;
 import io.clipguard.avro.ModerationVerdict;
-import io.clipguard.avro.VerdictLabel;
-import io.clipguard.contracts.OutputRecords;
-import io.clipguard.contracts.OutputSchemas;
 import io.clipguard.contracts.Topics;
 import io.clipguard.testing.TestClients;
 import io.clipguard.testing.Waits;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import java.net.URI;
 import java.net.URL;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupListing;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -64,38 +53,7 @@ class ConsoleTest {
     void writeAnAlertedUpload() throws Exception {
         photo = Files.readAllBytes(Path.of("src/test/resources/golden/images/grace_hopper.jpg"));
         uploadId = "console-" + TestClients.newId();
-        ImageUploaded upload = ImageUploaded.newBuilder(TestClients.inline(uploadId, photo)).setUploaderId(SCRIPT_UPLOADER).build();
-        RecordMetadata at;
-        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(bootstrap, registryUrl)) {
-            at = TestClients.send(producer, Topics.UPLOADS, uploadId, upload);
-        }
-        ModerationVerdict verdict = verdict(uploadId, SCRIPT_UPLOADER, 0.97, at.partition(), at.offset());
-        writeVerdictAndAlert(bootstrap, registryUrl, verdict);
-    }
-
-    static ModerationVerdict verdict(String uploadId, String uploader, double p, int partition, long offset) {
-        return ModerationVerdict.newBuilder().setUploadId(uploadId).setUploaderId(uploader).setImageSha256("00")
-                .setLlr(3.5).setProbability(p).setLabel(VerdictLabel.SYNTHETIC).setThreshold(0).setModelId("tiny-clip-test")
-                .setHeadVersion("head-v2").setScoredAt(Instant.now()).setEndToEndLatencyMs(5).setSourcePartition(partition)
-                .setSourceOffset(offset).setDecodeMode("fast").build();
-    }
-
-    static void writeVerdictAndAlert(String bootstrap, String registryUrl, ModerationVerdict verdict) {
-        writeVerdictAndAlert(bootstrap, registryUrl, verdict, 0.9);
-    }
-
-    /** The verdict to moderation-verdicts and its high-score alert (raised at {@code alertThreshold}) to moderation-alerts. */
-    static void writeVerdictAndAlert(String bootstrap, String registryUrl, ModerationVerdict verdict, double alertThreshold) {
-        OutputSchemas schemas = new OutputSchemas(registryUrl);
-        var verdicts = Topics.verdicts(Topics.VERDICTS, schemas);
-        var alerts = Topics.alerts(Topics.ALERTS, schemas);
-        Map<String, Object> props = Map.of("bootstrap.servers", bootstrap, "acks", "all");
-        try (var vp = new KafkaProducer<>(props, new StringSerializer(), verdicts.valueSerde().serializer());
-             var ap = new KafkaProducer<>(props, new StringSerializer(), alerts.valueSerde().serializer())) {
-            vp.send(new ProducerRecord<>(Topics.VERDICTS, verdict.getUploadId(), verdict));
-            HighScoreAlert alert = OutputRecords.alert(verdict, alertThreshold, Topics.VERDICTS);
-            ap.send(new ProducerRecord<>(Topics.ALERTS, verdict.getUploadId(), alert));
-        }
+        ConsoleTestResources.writeAlertedUpload(bootstrap, registryUrl, uploadId, SCRIPT_UPLOADER, photo, 0.97, 0.9);
     }
 
     private ConsoleSession loggedIn(String user) throws Exception {
@@ -245,9 +203,9 @@ class ConsoleTest {
     @Test
     void theDashboardGaugesMoveWithDecisions() throws Exception {
         String id = "gauge-" + TestClients.newId();
-        ModerationVerdict v = verdict(id, "gauge-uploader", 0.95, 0, 0);
+        ModerationVerdict v = ConsoleTestResources.verdict(id, "gauge-uploader", 0.95, 0, 0);
         v.setHeadVersion("head-gauges");
-        writeVerdictAndAlert(bootstrap, registryUrl, v);
+        ConsoleTestResources.writeVerdictAndAlert(bootstrap, registryUrl, v, 0.9);
         ConsoleSession alice = loggedIn("alice");
         ConsoleSession prometheus = new ConsoleSession(root.toURI());
         String head = "{head_version=\"head-gauges\",model=\"tiny-clip-test\"}";

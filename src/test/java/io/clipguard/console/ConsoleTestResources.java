@@ -1,14 +1,26 @@
 package io.clipguard.console;
 
+import io.clipguard.avro.HighScoreAlert;
+import io.clipguard.avro.ImageUploaded;
+import io.clipguard.avro.ModerationVerdict;
+import io.clipguard.avro.VerdictLabel;
 import io.clipguard.console.security.UsersFile;
+import io.clipguard.contracts.OutputSchemas;
 import io.clipguard.contracts.Topics;
+import io.clipguard.contracts.OutputRecords;
 import io.clipguard.testing.ApicurioRegistry;
 import io.clipguard.testing.KafkaBroker;
+import io.clipguard.testing.TestClients;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * For the console's @QuarkusTest: a real broker (the service's topics and moderation-decisions) and registry, the
@@ -61,6 +73,47 @@ public class ConsoleTestResources implements QuarkusTestResourceLifecycleManager
             return config;
         } catch (Exception e) {
             throw new IllegalStateException("could not start Kafka and the registry for the console test", e);
+        }
+    }
+
+    /**
+     * An alerted upload as the scoring service leaves it: {@code image} on image-uploads, then its verdict
+     * ({@link #verdict}, pointing at the upload's partition and offset) and high-score alert (raised at
+     * {@code alertThreshold}) through {@link #writeVerdictAndAlert}.
+     */
+    public static ModerationVerdict writeAlertedUpload(String bootstrap, String registryUrl, String uploadId,
+            String uploader, byte[] image, double probability, double alertThreshold) throws Exception {
+        ImageUploaded upload = ImageUploaded.newBuilder(TestClients.inline(uploadId, image)).setUploaderId(uploader)
+                .build();
+        RecordMetadata at;
+        try (KafkaProducer<String, ImageUploaded> producer = TestClients.uploadProducer(bootstrap, registryUrl)) {
+            at = TestClients.send(producer, Topics.UPLOADS, uploadId, upload);
+        }
+        ModerationVerdict verdict = verdict(uploadId, uploader, probability, at.partition(), at.offset());
+        writeVerdictAndAlert(bootstrap, registryUrl, verdict, alertThreshold);
+        return verdict;
+    }
+
+    /** A synthetic verdict (LLR 3.5, head head-v2 of tiny-clip-test) of the upload at {@code partition}, {@code offset}. */
+    public static ModerationVerdict verdict(String uploadId, String uploader, double p, int partition, long offset) {
+        return ModerationVerdict.newBuilder().setUploadId(uploadId).setUploaderId(uploader).setImageSha256("00")
+                .setLlr(3.5).setProbability(p).setLabel(VerdictLabel.SYNTHETIC).setThreshold(0).setModelId("tiny-clip-test")
+                .setHeadVersion("head-v2").setScoredAt(Instant.now()).setEndToEndLatencyMs(5).setSourcePartition(partition)
+                .setSourceOffset(offset).setDecodeMode("fast").build();
+    }
+
+    /** The verdict to moderation-verdicts and its high-score alert (raised at {@code alertThreshold}) to moderation-alerts. */
+    public static void writeVerdictAndAlert(String bootstrap, String registryUrl, ModerationVerdict verdict,
+            double alertThreshold) {
+        OutputSchemas schemas = new OutputSchemas(registryUrl);
+        var verdicts = Topics.verdicts(Topics.VERDICTS, schemas);
+        var alerts = Topics.alerts(Topics.ALERTS, schemas);
+        Map<String, Object> props = Map.of("bootstrap.servers", bootstrap, "acks", "all");
+        try (var vp = new KafkaProducer<>(props, new StringSerializer(), verdicts.valueSerde().serializer());
+             var ap = new KafkaProducer<>(props, new StringSerializer(), alerts.valueSerde().serializer())) {
+            vp.send(new ProducerRecord<>(Topics.VERDICTS, verdict.getUploadId(), verdict));
+            HighScoreAlert alert = OutputRecords.alert(verdict, alertThreshold, Topics.VERDICTS);
+            ap.send(new ProducerRecord<>(Topics.ALERTS, verdict.getUploadId(), alert));
         }
     }
 
