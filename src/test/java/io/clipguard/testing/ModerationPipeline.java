@@ -22,6 +22,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
@@ -78,6 +79,14 @@ public final class ModerationPipeline implements AutoCloseable {
     public ModerationPipeline(String bootstrap, String registryUrl, String applicationId, Path stateDir,
                               ModerationTopology.Settings settings, FetchPolicy fetchPolicy, EngineConfig engine,
                               ScoringParts.Detectors detectors, long embeddingCacheSize) throws Exception {
+        this(bootstrap, registryUrl, applicationId, stateDir, settings, fetchPolicy, engine, detectors, embeddingCacheSize, Map.of());
+    }
+
+    /** @param streamsOverrides Kafka Streams settings that replace the service's (application.properties) ones */
+    public ModerationPipeline(String bootstrap, String registryUrl, String applicationId, Path stateDir,
+                              ModerationTopology.Settings settings, FetchPolicy fetchPolicy, EngineConfig engine,
+                              ScoringParts.Detectors detectors, long embeddingCacheSize, Map<String, String> streamsOverrides)
+            throws Exception {
         parts = ScoringParts.open(engine, detectors, registryUrl, fetchPolicy, embeddingCacheSize);
         // The service's start rule: seed detector-heads with the configured head if the model has none active.
         HeadsProducer.seed(new HeadCatalog(bootstrap, registryUrl, settings.topics().heads()), parts.engine().configuredHead(),
@@ -86,6 +95,7 @@ public final class ModerationPipeline implements AutoCloseable {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        props.putAll(streamsOverrides);
         // The service's client supplier and thread-failure policy (the Quarkus extension installs the same beans).
         streams = new KafkaStreams(ModerationTopology.build(settings, parts.scorer(), parts.metrics(), new OutputSchemas(registryUrl),
                 () -> false, parts.heads()), props, new BoundedKafkaClients(Duration.ofSeconds(5)));
