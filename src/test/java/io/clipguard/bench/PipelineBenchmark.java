@@ -197,8 +197,10 @@ public final class PipelineBenchmark {
         int paced = (int) (rate * seconds);
         verdicts.latencies.clear();
         verdicts.scoredLatencies.clear();
+        ThreadCpuBreakdown cpu = new ThreadCpuBreakdown();
         send(producer, s, corpus, paced, rate);
         verdicts.await(answered + paced, Duration.ofMinutes(10));
+        cpu.stop();
         long[] lat = verdicts.latencies.stream().mapToLong(Long::longValue).sorted().toArray();
         double batchTimeMs = 1000.0 * batch / bare;
         System.out.printf(Locale.ROOT, "[%s] latency at %.1f images/s (half of pipeline max), %d uploads: p50 %d ms, p99 %d ms, max %d ms%n",
@@ -206,6 +208,9 @@ public final class PipelineBenchmark {
         long[] scored = verdicts.scoredLatencies.stream().mapToLong(Long::longValue).sorted().toArray();
         System.out.printf(Locale.ROOT, "  of which upload to scored (the verdict's endToEndLatencyMs, before its transaction commits):"
                 + " p50 %d ms, p99 %d ms%n", pct(scored, 0.50), pct(scored, 0.99));
+        System.out.printf(Locale.ROOT, "  CPU per image while paced: %.2f ms (the producer's sends included)%n",
+                1000 * cpu.cpuSeconds() / paced);
+        System.out.println(cpu.report(0.01));
         System.out.printf(Locale.ROOT, "bound: batch wait + 2 batch times = %d + 2 x %.1f = %.1f ms -> p99 %s%n",
                 batchWait.toMillis(), batchTimeMs, batchWait.toMillis() + 2 * batchTimeMs,
                 pct(lat, 0.99) <= batchWait.toMillis() + 2 * batchTimeMs ? "within" : "OVER");
