@@ -31,6 +31,11 @@ final class PanamaResamplePasses implements ResamplePasses, VectorizationChoice.
         return PanamaSpecies.describe();
     }
 
+    /** {@link #INT}'s lanes of uint8 samples from {@code offset}, zero-extended. */
+    private static IntVector samples(byte[] in, int offset) {
+        return (IntVector) ByteVector.fromArray(BYTE, in, offset).convertShape(VectorOperators.ZERO_EXTEND_B2I, INT, 0);
+    }
+
     private static IntVector clip8(IntVector sum) {
         return sum.lanewise(VectorOperators.ASHR, PilResample.PRECISION_BITS).max(0).min(255);
     }
@@ -89,7 +94,7 @@ final class PanamaResamplePasses implements ResamplePasses, VectorizationChoice.
      * run past the array, go through the scalar pass.
      */
     @Override
-    public void horizontal(byte[] in, int inWidth, int rowFirst, int rowCount, PilResample.Coefficients c, int[] out) {
+    public void horizontal(byte[] in, int inWidth, int rowFirst, int rowCount, PilResample.Coefficients c, byte[] out) {
         int lanes = INT.length();
         int cols = c.bounds.length / 2;
         int[] bounds = c.bounds;
@@ -125,18 +130,19 @@ final class PanamaResamplePasses implements ResamplePasses, VectorizationChoice.
                     sums = pairSums(pixelSums(in, rowStart, c, chunked, stride, col, cols),
                             pixelSums(in, rowStart, c, chunked, stride, col + 1, cols), DOWN_1, UP_1, SECOND_1);
                 }
-                IntVector samples = clip8(sums.add(ROUNDING));
+                // 0..255 after the clip, so narrowing to bytes keeps them (as uint8).
+                ByteVector samples = (ByteVector) clip8(sums.add(ROUNDING)).convertShape(VectorOperators.I2B, BYTE, 0);
                 // Lanes past the block (and past the row, in a row's last block) land on places written after; at the
                 // array's end they are masked off.
                 if (o + lanes <= out.length) {
                     samples.intoArray(out, o);
                 } else {
-                    samples.intoArray(out, o, INT.indexInRange(0, out.length - o));
+                    samples.intoArray(out, o, BYTE.indexInRange(0, out.length - o));
                 }
             }
         }
         if (vectorRows < rowCount) {
-            int[] rest = new int[(rowCount - vectorRows) * cols * 3];
+            byte[] rest = new byte[(rowCount - vectorRows) * cols * 3];
             PilResample.horizontal(in, inWidth, rowFirst + vectorRows, rowCount - vectorRows, c, rest);
             System.arraycopy(rest, 0, out, vectorRows * cols * 3, rest.length);
         }
@@ -153,15 +159,13 @@ final class PanamaResamplePasses implements ResamplePasses, VectorizationChoice.
         // Starts at zero made here: a constant vector entering the loop's phi kept C2 from intrinsifying the adds.
         IntVector acc = IntVector.zero(INT);
         for (int j = 0, kk = col * stride; j < chunks; j++, s += CHUNK_SAMPLES, kk += INT.length()) {
-            IntVector samples = (IntVector) ByteVector.fromArray(BYTE, in, s)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INT, 0);
-            acc = acc.add(samples.mul(IntVector.fromArray(INT, chunked, kk)));
+            acc = acc.add(samples(in, s).mul(IntVector.fromArray(INT, chunked, kk)));
         }
         return acc;
     }
 
     @Override
-    public void vertical(int[] in, int rowLength, int inRowFirst, PilResample.Coefficients c, byte[] out) {
+    public void vertical(byte[] in, int rowLength, int inRowFirst, PilResample.Coefficients c, byte[] out) {
         int lanes = INT.length();
         int rows = c.bounds.length / 2;
         int bound = INT.loopBound(rowLength);
@@ -174,7 +178,7 @@ final class PanamaResamplePasses implements ResamplePasses, VectorizationChoice.
             for (; j < bound; j += lanes) {
                 IntVector sum = IntVector.broadcast(INT, PilResample.HALF);
                 for (int t = 0, s = ymin * rowLength + j; t < taps; t++, s += rowLength) {
-                    sum = sum.add(IntVector.fromArray(INT, in, s).mul(c.k[kk + t]));
+                    sum = sum.add(samples(in, s).mul(c.k[kk + t]));
                 }
                 // Values are 0..255 after the clip, so narrowing to bytes keeps them (as uint8).
                 ((ByteVector) clip8(sum).convertShape(VectorOperators.I2B, BYTE, 0)).intoArray(out, o + j);
@@ -182,7 +186,7 @@ final class PanamaResamplePasses implements ResamplePasses, VectorizationChoice.
             for (; j < rowLength; j++) {
                 int sum = PilResample.HALF;
                 for (int t = 0, s = ymin * rowLength + j; t < taps; t++, s += rowLength) {
-                    sum += in[s] * c.k[kk + t];
+                    sum += (in[s] & 0xFF) * c.k[kk + t];
                 }
                 out[o + j] = (byte) PilResample.clip8(sum);
             }

@@ -54,8 +54,8 @@ class ResamplePassesTest {
             byte[] image = PilResampleTest.image(random, trial, inWidth * (rows + 3) * 3);
             int rowFirst = random.nextInt(4);
             PilResample.Coefficients c = PilResample.coefficients(inWidth, outWidth, first, count);
-            int[] scalar = new int[rows * count * 3];
-            int[] simd = new int[rows * count * 3];
+            byte[] scalar = new byte[rows * count * 3];
+            byte[] simd = new byte[rows * count * 3];
             ResamplePasses.SCALAR.horizontal(image, inWidth, rowFirst, rows, c, scalar);
             panama.horizontal(image, inWidth, rowFirst, rows, c, simd);
             assertThat(simd).as("trial %d: %d -> %d, window %d+%d, rows %d+%d", trial, inWidth, outWidth, first, count,
@@ -85,8 +85,8 @@ class ResamplePassesTest {
                 int rowFirst = random.nextInt(height);
                 int rows = height - rowFirst;
                 byte[] image = PilResampleTest.image(random, trial, inWidth * height * 3);
-                int[] scalar = new int[rows * resize[3] * 3];
-                int[] simd = new int[scalar.length];
+                byte[] scalar = new byte[rows * resize[3] * 3];
+                byte[] simd = new byte[scalar.length];
                 ResamplePasses.SCALAR.horizontal(image, inWidth, rowFirst, rows, c, scalar);
                 panama.horizontal(image, inWidth, rowFirst, rows, c, simd);
                 assertThat(simd).as("%d -> %d, window %d+%d, %d taps, rows %d..%d of %d, trial %d", inWidth, resize[1],
@@ -106,11 +106,7 @@ class ResamplePassesTest {
             int count = 1 + random.nextInt(outHeight - first);
             PilResample.Coefficients c = PilResample.coefficients(inHeight, outHeight, first, count);
             int rowFirst = c.firstInput();
-            byte[] bytes = PilResampleTest.image(random, trial, (c.endInput() - rowFirst) * rowLength);
-            int[] rows = new int[bytes.length];
-            for (int i = 0; i < bytes.length; i++) {
-                rows[i] = bytes[i] & 0xFF;
-            }
+            byte[] rows = PilResampleTest.image(random, trial, (c.endInput() - rowFirst) * rowLength);
             byte[] scalar = new byte[count * rowLength];
             byte[] simd = new byte[count * rowLength];
             ResamplePasses.SCALAR.vertical(rows, rowLength, rowFirst, c, scalar);
