@@ -65,26 +65,18 @@ public final class PilResample {
             if (!vertical) {
                 return new RgbImage(width, height, rows);
             }
-            int[] wide = new int[rows.length];
-            for (int i = 0; i < rows.length; i++) {
-                wide[i] = rows[i] & 0xFF;
-            }
-            return verticalPass(wide, rowLength, rowFirst, vCoeffs, width, height);
+            return verticalPass(rows, rowLength, rowFirst, vCoeffs, width, height);
         }
-        int[] rows = new int[rowCount * rowLength];
+        byte[] rows = new byte[rowCount * rowLength];
         ResamplePasses.chosen().horizontal(in, inW, rowFirst, rowCount, coefficients(filter, inW, outW, left, width),
                 rows);
         if (!vertical) {
-            byte[] out = new byte[rows.length];
-            for (int i = 0; i < rows.length; i++) {
-                out[i] = (byte) rows[i];
-            }
-            return new RgbImage(width, height, out);
+            return new RgbImage(width, height, rows);
         }
         return verticalPass(rows, rowLength, rowFirst, vCoeffs, width, height);
     }
 
-    private static RgbImage verticalPass(int[] rows, int rowLength, int rowFirst, Coefficients vCoeffs, int width,
+    private static RgbImage verticalPass(byte[] rows, int rowLength, int rowFirst, Coefficients vCoeffs, int width,
                                          int height) {
         byte[] out = new byte[height * rowLength];
         ResamplePasses.chosen().vertical(rows, rowLength, rowFirst, vCoeffs, out);
@@ -202,15 +194,16 @@ public final class PilResample {
 
     /**
      * Horizontal pass over input rows {@code rowFirst .. rowFirst+rowCount-1} of an interleaved RGB image
-     * {@code inWidth} wide; writes {@code cols} (the coefficient window) RGB samples per row into {@code out}, as ints
-     * 0..255 (PIL's uint8 intermediate, held wider so that the vertical pass vectorises).
+     * {@code inWidth} wide; writes {@code cols} (the coefficient window) RGB samples per row into {@code out}, uint8 as
+     * PIL's intermediate image.
      *
      * <p>Why two channels share a long: the taps are strided and start at irregular columns, so this scalar pass (as
-     * PIL's is) pays for its multiplies; {@link PanamaResamplePasses} vectorises across rows instead. Red and blue of each row are packed as {@code R + B * 2^32};
+     * PIL's is) pays for its multiplies ({@link PanamaResamplePasses} vectorises across each pixel's taps and channels
+     * instead). Red and blue of each row are packed as {@code R + B * 2^32};
      * one 64-bit multiply-add then does both channels. Each channel's sum fits in an int (PIL sums in int32), so the
      * low half of the packed sum is red's sum exactly and the rest, shifted down, is blue's: the same integers as PIL.
      */
-    static void horizontal(byte[] in, int inWidth, int rowFirst, int rowCount, Coefficients c, int[] out) {
+    static void horizontal(byte[] in, int inWidth, int rowFirst, int rowCount, Coefficients c, byte[] out) {
         int cols = c.bounds.length / 2;
         int[] bounds = c.bounds;
         int[] k = c.k;
@@ -237,22 +230,22 @@ public final class PilResample {
                     g += green[s + t] * w;
                 }
                 int r = (int) rb;
-                out[o] = clip8(r + HALF);
-                out[o + 1] = clip8(g);
-                out[o + 2] = clip8((int) ((rb - r) >> 32) + HALF);
+                out[o] = (byte) clip8(r + HALF);
+                out[o + 1] = (byte) clip8(g);
+                out[o + 2] = (byte) clip8((int) ((rb - r) >> 32) + HALF);
                 o += 3;
             }
         }
     }
 
     /**
-     * Vertical pass: {@code in} holds rows of {@code rowLength} samples (0..255) starting at input row
+     * Vertical pass: {@code in} holds rows of {@code rowLength} uint8 samples starting at input row
      * {@code inRowFirst}; writes one output row per coefficient-window entry into {@code out}. The accumulation runs
-     * row by row over a whole line, which the JIT vectorises (the accumulator is a long[] because an int[] beside the
-     * int[] input might alias, which stops it vectorising); integer sums are order-independent and stay within int
+     * row by row over a whole line, which the JIT vectorises (a long[] accumulator: the form that vectorised when
+     * the input was an int[], which an int[] accumulator might have aliased); integer sums are order-independent and stay within int
      * range, so results match PIL's per-pixel int loop.
      */
-    static void vertical(int[] in, int rowLength, int inRowFirst, Coefficients c, byte[] out) {
+    static void vertical(byte[] in, int rowLength, int inRowFirst, Coefficients c, byte[] out) {
         int rows = c.bounds.length / 2;
         long[] acc = new long[rowLength];
         for (int r = 0; r < rows; r++) {
@@ -263,7 +256,7 @@ public final class PilResample {
                 int w = c.k[r * c.ksize + t];
                 int s = (ymin + t) * rowLength;
                 for (int j = 0; j < rowLength; j++) {
-                    acc[j] += in[s + j] * w;
+                    acc[j] += (in[s + j] & 0xFF) * w;
                 }
             }
             int o = r * rowLength;

@@ -7,10 +7,10 @@ package io.clipguard.image;
  */
 interface ResamplePasses {
     /** See {@link PilResample#horizontal}. */
-    void horizontal(byte[] in, int inWidth, int rowFirst, int rowCount, PilResample.Coefficients c, int[] out);
+    void horizontal(byte[] in, int inWidth, int rowFirst, int rowCount, PilResample.Coefficients c, byte[] out);
 
     /** See {@link PilResample#vertical}. */
-    void vertical(int[] in, int rowLength, int inRowFirst, PilResample.Coefficients c, byte[] out);
+    void vertical(byte[] in, int rowLength, int inRowFirst, PilResample.Coefficients c, byte[] out);
 
     /** The implementation this JVM uses. */
     static ResamplePasses chosen() {
@@ -20,12 +20,12 @@ interface ResamplePasses {
     /** PIL's loops as {@link PilResample} writes them. */
     ResamplePasses SCALAR = new ResamplePasses() {
         @Override
-        public void horizontal(byte[] in, int inWidth, int rowFirst, int rowCount, PilResample.Coefficients c, int[] out) {
+        public void horizontal(byte[] in, int inWidth, int rowFirst, int rowCount, PilResample.Coefficients c, byte[] out) {
             PilResample.horizontal(in, inWidth, rowFirst, rowCount, c, out);
         }
 
         @Override
-        public void vertical(int[] in, int rowLength, int inRowFirst, PilResample.Coefficients c, byte[] out) {
+        public void vertical(byte[] in, int rowLength, int inRowFirst, PilResample.Coefficients c, byte[] out) {
             PilResample.vertical(in, rowLength, inRowFirst, c, out);
         }
 

@@ -22,7 +22,7 @@ class PilResampleTest {
             int count = 1 + random.nextInt(outWidth - first);
             byte[] image = image(random, trial, inWidth * rows * 3);
             PilResample.Coefficients c = PilResample.coefficients(inWidth, outWidth, first, count);
-            int[] packed = new int[rows * count * 3];
+            byte[] packed = new byte[rows * count * 3];
             PilResample.horizontal(image, inWidth, 0, rows, c, packed);
             assertThat(packed).as("trial %d: %d -> %d, window %d+%d", trial, inWidth, outWidth, first, count)
                     .isEqualTo(pilLoop(image, inWidth, rows, c));
@@ -45,9 +45,9 @@ class PilResampleTest {
     }
 
     /** Resample.c ImagingResampleHorizontal_8bpc for RGB, restricted to the coefficient window. */
-    private static int[] pilLoop(byte[] image, int inWidth, int rows, PilResample.Coefficients c) {
+    private static byte[] pilLoop(byte[] image, int inWidth, int rows, PilResample.Coefficients c) {
         int cols = c.bounds.length / 2;
-        int[] out = new int[rows * cols * 3];
+        byte[] out = new byte[rows * cols * 3];
         for (int y = 0; y < rows; y++) {
             for (int col = 0; col < cols; col++) {
                 for (int channel = 0; channel < 3; channel++) {
@@ -56,7 +56,7 @@ class PilResampleTest {
                         int x = c.bounds[2 * col] + t;
                         sum += (image[(y * inWidth + x) * 3 + channel] & 0xFF) * c.k[col * c.ksize + t];
                     }
-                    out[(y * cols + col) * 3 + channel] = Math.clamp(sum >> 22, 0, 255);
+                    out[(y * cols + col) * 3 + channel] = (byte) Math.clamp(sum >> 22, 0, 255);
                 }
             }
         }

@@ -54,12 +54,44 @@ class ResamplePassesTest {
             byte[] image = PilResampleTest.image(random, trial, inWidth * (rows + 3) * 3);
             int rowFirst = random.nextInt(4);
             PilResample.Coefficients c = PilResample.coefficients(inWidth, outWidth, first, count);
-            int[] scalar = new int[rows * count * 3];
-            int[] simd = new int[rows * count * 3];
+            byte[] scalar = new byte[rows * count * 3];
+            byte[] simd = new byte[rows * count * 3];
             ResamplePasses.SCALAR.horizontal(image, inWidth, rowFirst, rows, c, scalar);
             panama.horizontal(image, inWidth, rowFirst, rows, c, simd);
             assertThat(simd).as("trial %d: %d -> %d, window %d+%d, rows %d+%d", trial, inWidth, outWidth, first, count,
                     rowFirst, rows).isEqualTo(scalar);
+        }
+    }
+
+    /**
+     * The Panama horizontal pass (lanes across taps x channels, four output pixels reduced together) at the widths the
+     * benchmarks resize, with their tap counts: the 12 MP photo (57 taps), 1080p and 1024² (21), 640×427 (9) and
+     * 512² (11) to 224, and odd widths, 1-pixel inputs and outputs, enlargements (5 taps), windows that are not a
+     * multiple of four pixels; the rows run to the image's last (whose spare lanes would read past the array, so the
+     * scalar pass takes them), each on noise, white and a 0/255 checkerboard.
+     */
+    @Test
+    void horizontalPassIsIdenticalAtTheBenchmarksTapCounts() {
+        int[][] resizes = { // inWidth, outWidth, first, count (the centre crop's window where the benchmarks use one)
+                {4032, 298, 37, 224}, {1920, 398, 87, 224}, {1024, 224, 0, 224}, {640, 336, 56, 224},
+                {512, 224, 0, 224}, {427, 224, 0, 224}, {333, 97, 0, 97}, {333, 97, 5, 86}, {1, 5, 0, 5},
+                {7, 1, 0, 1}, {2, 1, 0, 1}, {100, 301, 0, 301}, {100, 301, 11, 223}, {225, 224, 1, 222}};
+        Random random = new Random(17);
+        for (int[] resize : resizes) {
+            int inWidth = resize[0];
+            PilResample.Coefficients c = PilResample.coefficients(inWidth, resize[1], resize[2], resize[3]);
+            for (int trial = 0; trial < 3; trial++) {
+                int height = 1 + random.nextInt(9);
+                int rowFirst = random.nextInt(height);
+                int rows = height - rowFirst;
+                byte[] image = PilResampleTest.image(random, trial, inWidth * height * 3);
+                byte[] scalar = new byte[rows * resize[3] * 3];
+                byte[] simd = new byte[scalar.length];
+                ResamplePasses.SCALAR.horizontal(image, inWidth, rowFirst, rows, c, scalar);
+                panama.horizontal(image, inWidth, rowFirst, rows, c, simd);
+                assertThat(simd).as("%d -> %d, window %d+%d, %d taps, rows %d..%d of %d, trial %d", inWidth, resize[1],
+                        resize[2], resize[3], c.ksize, rowFirst, height - 1, height, trial).isEqualTo(scalar);
+            }
         }
     }
 
@@ -74,11 +106,7 @@ class ResamplePassesTest {
             int count = 1 + random.nextInt(outHeight - first);
             PilResample.Coefficients c = PilResample.coefficients(inHeight, outHeight, first, count);
             int rowFirst = c.firstInput();
-            byte[] bytes = PilResampleTest.image(random, trial, (c.endInput() - rowFirst) * rowLength);
-            int[] rows = new int[bytes.length];
-            for (int i = 0; i < bytes.length; i++) {
-                rows[i] = bytes[i] & 0xFF;
-            }
+            byte[] rows = PilResampleTest.image(random, trial, (c.endInput() - rowFirst) * rowLength);
             byte[] scalar = new byte[count * rowLength];
             byte[] simd = new byte[count * rowLength];
             ResamplePasses.SCALAR.vertical(rows, rowLength, rowFirst, c, scalar);

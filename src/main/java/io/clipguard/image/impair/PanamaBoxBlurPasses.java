@@ -1,10 +1,10 @@
 package io.clipguard.image.impair;
 
+import io.clipguard.image.PanamaSpecies;
 import io.clipguard.image.VectorizationChoice;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -14,10 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Only loaded, by name, by {@link BoxBlurPasses}' choice when {@code jdk.incubator.vector} is in the boot layer.
  */
 final class PanamaBoxBlurPasses implements BoxBlurPasses, VectorizationChoice.Vectorized {
-    private static final VectorSpecies<Integer> INT = IntVector.SPECIES_PREFERRED;
-    /** Bytes with as many lanes as {@link #INT}, for the widening loads and narrowing stores (null below 8 lanes). */
-    private static final VectorSpecies<Byte> BYTE = INT.length() >= 8
-            ? ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(INT.length() * 8)) : null;
+    private static final VectorSpecies<Integer> INT = PanamaSpecies.INT;
+    private static final VectorSpecies<Byte> BYTE = PanamaSpecies.BYTE;
 
     @Override
     public int lanes() {
@@ -26,7 +24,7 @@ final class PanamaBoxBlurPasses implements BoxBlurPasses, VectorizationChoice.Ve
 
     @Override
     public String toString() {
-        return "Panama SIMD (" + INT.length() + " int lanes, " + INT.vectorBitSize() + "-bit)";
+        return PanamaSpecies.describe();
     }
 
     @Override
