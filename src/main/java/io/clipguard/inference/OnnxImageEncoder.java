@@ -140,6 +140,9 @@ public final class OnnxImageEncoder implements AutoCloseable {
         return new OnnxImageEncoder(env, session, manifest, deviceName, cudaReason, maxBatchSize, preprocessor);
     }
 
+    /** The environment variable CLIPGUARD_ORT_SPINNING=1: ORT's intra-op threads spin between runs (its default). */
+    private static final boolean SPINNING = "1".equals(System.getenv("CLIPGUARD_ORT_SPINNING"));
+
     private static OrtSession createSession(OrtEnvironment env, String modelPath, int intraOpThreads, boolean cuda)
             throws OrtException {
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
@@ -147,6 +150,11 @@ public final class OnnxImageEncoder implements AutoCloseable {
             if (intraOpThreads > 0) {
                 options.setIntraOpNumThreads(intraOpThreads);
             }
+            // No spin-waiting in the intra-op pool between parallel sections: its threads share the cores with the
+            // decode threads and the Kafka clients, which the spinning starved (docs/benchmarks.md, pipeline: +20 %
+            // bare engine and +33 % pipeline throughput on 2 cores, a third less CPU per image at half load).
+            // CLIPGUARD_ORT_SPINNING=1 turns it back on, for a host that runs nothing but inference.
+            options.addConfigEntry("session.intra_op.allow_spinning", SPINNING ? "1" : "0");
             if (cuda) {
                 options.addCUDA(0);
             }
