@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -135,18 +136,24 @@ public class ConsoleResource {
         ReadModel read = streams.readModel();
         ModerationVerdict verdict = read.verdict(uploadId).orElseThrow(() -> new NotFoundException("no verdict for this upload"));
         HighScoreAlert alert = read.alert(uploadId).orElse(null);
-        if (saved != null && writer.acknowledged(saved)) {
+        Optional<ModerationDecision> acknowledged = saved == null ? Optional.empty() : writer.acknowledged(saved);
+        if (acknowledged.isPresent()) {
             awaitInStore(read, saved); // read your own write: the page after a decision shows it in the history
         }
         Filters filters = new Filters(kind, model, head, uploader, decision, reviewed, pmin, pmax);
         List<ModerationDecision> history = read.decisionHistory(uploadId);
+        // The banner: the decision is the latest in the stores, or Kafka acknowledged it to this instance and the
+        // stores have not read it yet (e.g. just after a broker restart). Once read, a later decision hides it.
+        ModerationDecision savedDecision = saved == null ? null
+                : !history.isEmpty() && history.get(0).getDecisionId().equals(saved) ? history.get(0)
+                : read.decisionRecorded(saved) ? null : acknowledged.orElse(null);
         return common(upload).data("verdict", verdict).data("alert", alert)
                 .data("detectors", detectorRows(verdict))
                 .data("others", read.flaggedByUploader(verdict.getUploaderId(), uploadId, 20))
                 .data("burst", read.burstOf(uploadId).orElse(null))
                 .data("history", history)
                 .data("latest", history.isEmpty() ? null : history.get(0))
-                .data("saved", saved != null && !history.isEmpty() && history.get(0).getDecisionId().equals(saved))
+                .data("saved", savedDecision)
                 .data("generators", read.generators())
                 .data("decisionId", UUID.randomUUID().toString())
                 .data("next", read.nextAfter(uploadId, filters.toFilter(), config.scanBudget()).orElse(null))

@@ -10,6 +10,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -48,7 +49,10 @@ public class DecisionWriter {
     @Inject
     ConsoleConfig.Cluster cluster;
 
-    private final Cache<String, CompletableFuture<RecordMetadata>> inFlight = Caffeine.newBuilder()
+    /** A decision this instance sent, and Kafka's answer to it. */
+    private record Sent(ModerationDecision decision, CompletableFuture<RecordMetadata> ack) {}
+
+    private final Cache<String, Sent> inFlight = Caffeine.newBuilder()
             .maximumSize(100_000).expireAfterWrite(Duration.ofHours(1)).build();
     private KafkaProducer<String, ModerationDecision> producer;
 
@@ -58,10 +62,11 @@ public class DecisionWriter {
             return false;
         }
         CompletableFuture<RecordMetadata> mine = new CompletableFuture<>();
-        CompletableFuture<RecordMetadata> shared = inFlight.asMap().putIfAbsent(decision.getDecisionId(), mine);
-        boolean first = shared == null;
+        Sent sent = new Sent(decision, mine);
+        Sent earlier = inFlight.asMap().putIfAbsent(decision.getDecisionId(), sent);
+        boolean first = earlier == null;
+        CompletableFuture<RecordMetadata> shared = first ? mine : earlier.ack();
         if (first) {
-            shared = mine;
             try {
                 producer().send(new ProducerRecord<>(cluster.decisionsTopic, decision.getUploadId(), decision),
                         (metadata, error) -> {
@@ -76,7 +81,7 @@ public class DecisionWriter {
             shared.get(config.decisionTimeout().toMillis(), TimeUnit.MILLISECONDS);
             return first;
         } catch (TimeoutException | ExecutionException e) {
-            inFlight.asMap().remove(decision.getDecisionId(), shared); // a retry of the form may send again
+            inFlight.asMap().remove(decision.getDecisionId(), first ? sent : earlier); // a retry of the form may send again
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             org.jboss.logging.Logger.getLogger(DecisionWriter.class).warnf(cause, "decision %s on %s not recorded",
                     decision.getDecisionId(), decision.getUploadId());
@@ -88,10 +93,11 @@ public class DecisionWriter {
         }
     }
 
-    /** Whether this instance wrote the decision id and Kafka acknowledged it. */
-    public boolean acknowledged(String decisionId) {
-        CompletableFuture<RecordMetadata> sent = inFlight.getIfPresent(decisionId);
-        return sent != null && sent.isDone() && !sent.isCompletedExceptionally();
+    /** The decision this instance wrote under that id, once Kafka acknowledged it. */
+    public Optional<ModerationDecision> acknowledged(String decisionId) {
+        Sent sent = inFlight.getIfPresent(decisionId);
+        return sent != null && sent.ack().isDone() && !sent.ack().isCompletedExceptionally()
+                ? Optional.of(sent.decision()) : Optional.empty();
     }
 
     private synchronized KafkaProducer<String, ModerationDecision> producer() {
