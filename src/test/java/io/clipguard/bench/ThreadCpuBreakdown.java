@@ -35,29 +35,29 @@ final class ThreadCpuBreakdown {
         return end != null ? end : sample();
     }
 
-    /** CPU seconds of all threads over the interval. */
-    double cpuSeconds() {
-        long total = 0;
-        for (var e : end().entrySet()) {
-            Sample before = start.get(e.getKey());
-            total += Math.max(0, e.getValue().ticks() - (before == null ? 0 : before.ticks()));
-        }
-        return total / TICKS_PER_SECOND;
-    }
-
-    /** Groups with at least {@code minShare} of the total, largest first, then the total and the wall time. */
-    String report(double minShare) {
-        double wall = ((end != null ? endWall : System.nanoTime()) - startWall) / 1e9;
+    /** CPU ticks spent over the interval, by thread group (threads that spent none left out). */
+    private Map<String, Long> ticksByGroup() {
         Map<String, Long> byGroup = new HashMap<>();
-        long total = 0;
         for (var e : end().entrySet()) {
             Sample before = start.get(e.getKey());
             long ticks = e.getValue().ticks() - (before == null ? 0 : before.ticks());
             if (ticks > 0) {
                 byGroup.merge(group(e.getValue().name()), ticks, Long::sum);
-                total += ticks;
             }
         }
+        return byGroup;
+    }
+
+    /** CPU seconds of all threads over the interval. */
+    double cpuSeconds() {
+        return ticksByGroup().values().stream().mapToLong(Long::longValue).sum() / TICKS_PER_SECOND;
+    }
+
+    /** Groups with at least {@code minShare} of the total, largest first, then the total and the wall time. */
+    String report(double minShare) {
+        double wall = ((end != null ? endWall : System.nanoTime()) - startWall) / 1e9;
+        Map<String, Long> byGroup = ticksByGroup();
+        long total = byGroup.values().stream().mapToLong(Long::longValue).sum();
         if (total == 0) {
             return "  (no per-thread CPU times: /proc/self/task not readable)";
         }
