@@ -148,6 +148,7 @@ public final class PipelineBenchmark {
                         try (ModerationPipeline pipeline = open.start()) {
                             pipeline.pause();
                             send(producer, s, corpus, images, 0);
+                            JitQuiet.await();
                             ThreadCpuBreakdown cpu = new ThreadCpuBreakdown();
                             long start = System.nanoTime();
                             pipeline.resume();
@@ -203,6 +204,7 @@ public final class PipelineBenchmark {
         int paced = (int) (rate * seconds);
         verdicts.latencies.clear();
         verdicts.scoredLatencies.clear();
+        JitQuiet.await();
         ThreadCpuBreakdown cpu = new ThreadCpuBreakdown();
         send(producer, s, corpus, paced, rate);
         verdicts.expect(paced, Duration.ofMinutes(10));
@@ -231,6 +233,7 @@ public final class PipelineBenchmark {
 
     /** Every image through the detector set at once, as the service's engines run it (no Kafka). */
     private static Round bareRound(DetectorSet detectors, List<byte[]> corpus, int images) {
+        JitQuiet.await();
         ThreadCpuBreakdown cpu = new ThreadCpuBreakdown();
         long start = System.nanoTime();
         List<CompletableFuture<FusedOutcome>> all = new ArrayList<>(images);
