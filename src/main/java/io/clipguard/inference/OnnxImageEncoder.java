@@ -53,6 +53,8 @@ public final class OnnxImageEncoder implements AutoCloseable {
     private final int elementsPerImage;
     private final int imageSize;
     private final boolean fp16;
+    /** A dynamically quantised graph: see {@link #runsImagesOneByOne}. */
+    private final boolean oneByOne;
     private final BlockingQueue<InputBuffer> bufferPool = new ArrayBlockingQueue<>(BUFFER_POOL_SIZE);
     private final AtomicInteger buffersCreated = new AtomicInteger();
 
@@ -68,6 +70,18 @@ public final class OnnxImageEncoder implements AutoCloseable {
         this.imageSize = manifest.imageSize();
         this.elementsPerImage = 3 * imageSize * imageSize; // 0 for a native-resolution model: sized per batch
         this.fp16 = manifest.input().dtype() == TensorDType.FLOAT16;
+        ModelManifest.Quantization q = manifest.provenance() == null ? null : manifest.provenance().quantization();
+        this.oneByOne = q != null && q.method() != null && q.method().contains("dynamic") && !fp16; // fp16 graphs run whole
+    }
+
+    /**
+     * True for a dynamically quantised (int8) graph, which this encoder runs one image per ONNX Runtime run: such a
+     * graph quantises each MatMul's input with one range computed over the whole tensor, so in a batch an image's
+     * features would depend on which other images share it, and an upload's verdict on its neighbours. On CPU, where
+     * int8 models are for, a run of one image costs per image about what a batch does (docs/benchmarks.md).
+     */
+    public boolean runsImagesOneByOne() {
+        return oneByOne;
     }
 
     /**
@@ -265,12 +279,29 @@ public final class OnnxImageEncoder implements AutoCloseable {
         return features;
     }
 
-    /** Runs the first {@code count} images of the buffer; the tensor wraps the direct buffer (no copy). */
+    /**
+     * Runs the first {@code count} images of the buffer, as one batch or (see {@link #runsImagesOneByOne}) one by one;
+     * the tensors wrap the direct buffer (no copy).
+     */
     private float[][] run(InputBuffer buffer, int count, int height, int width) {
+        if (!oneByOne || count == 1) {
+            return run(buffer, 0, count, height, width);
+        }
+        float[][] features = new float[count][];
+        for (int i = 0; i < count; i++) {
+            features[i] = run(buffer, i, 1, height, width)[0];
+        }
+        return features;
+    }
+
+    /** Runs images {@code first} to {@code first + count - 1} of the buffer as one batch. */
+    private float[][] run(InputBuffer buffer, int first, int count, int height, int width) {
         long[] shape = {count, 3, height, width};
-        int elements = count * 3 * height * width;
+        int perImage = 3 * height * width;
+        int elements = count * perImage;
         try (OnnxTensor input = fp16 ? OnnxTensor.createTensor(env, buffer.toFloat16(elements), shape, OnnxJavaType.FLOAT16)
-                : OnnxTensor.createTensor(env, buffer.floats.duplicate().position(0).limit(elements), shape);
+                : OnnxTensor.createTensor(env, buffer.floats.duplicate().position(first * perImage)
+                        .limit(first * perImage + elements).slice(), shape);
              OrtSession.Result result = session.run(Map.of(manifest.input().name(), input))) {
             OnnxValue value = result.get(manifest.output().name())
                     .orElseThrow(() -> new InferenceException("model returned no '" + manifest.output().name() + "'"));

@@ -79,6 +79,26 @@ class OnnxImageEncoderTest {
         assertThat(batched[0]).isNotEqualTo(batched[1]);
     }
 
+    /**
+     * Dynamic int8 quantisation scales a MatMul's activations by one range over the whole input tensor, so in a batch
+     * an image's features would depend on its batch neighbours. The encoder runs such a model one image per run: an
+     * upload scores the same whichever uploads share its batch.
+     */
+    @Test
+    void int8FeaturesDoNotDependOnTheBatchNeighbours() throws Exception {
+        Path int8 = Path.of("models", "tiny-clip-test-int8");
+        try (OnnxImageEncoder quantised = OnnxImageEncoder.open(int8, ModelManifest.load(int8), Device.CPU, 1, 8)) {
+            assertThat(quantised.runsImagesOneByOne()).isTrue();
+            assertThat(encoder.runsImagesOneByOne()).isFalse();
+            List<RgbImage> crops = crops(PHOTOS);
+            float[][] batched = quantised.encode(crops);
+            for (int i = 0; i < crops.size(); i++) {
+                assertThat(batched[i]).as(PHOTOS.get(i)).isEqualTo(quantised.encode(List.of(crops.get(i)))[0]);
+            }
+            assertThat(batched[0]).isNotEqualTo(batched[1]);
+        }
+    }
+
     @Test
     void listsLongerThanTheMaxBatchRunAsSeveralBatches() throws Exception {
         List<RgbImage> one = crops(List.of("china.jpg"));
