@@ -49,7 +49,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * </ol>
  * After a warm-up of both sides ({@code --warmup N} images, default as many as a round, so the JIT has compiled the broker's and the
  * clients' paths too), bare and pipeline rounds alternate ({@code --rounds R}, default 3), each pair on the same machine
- * state; each round prints both rates, their ratio, and the CPU seconds per image that every thread of the process
+ * state, and each timed part starts once the JIT has worked off its queue ({@link JitQuiet}); each round prints both rates, their ratio, and the CPU seconds per image that every thread of the process
  * spent (the broker runs in this JVM, so its work counts; the registry is a separate, idle process). The last round
  * prints the CPU by thread group ({@link ThreadCpuBreakdown}) for both sides: where the pipeline's extra CPU goes.
  * With {@code --extra-model DIR[,DIR] [--fusion RULE]} the service runs first with the CLIP model alone, then with the
