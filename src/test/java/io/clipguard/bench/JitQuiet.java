@@ -18,11 +18,11 @@ final class JitQuiet {
 
     private JitQuiet() {}
 
-    /** Returns how long it waited, in ms (printed by the caller when it matters). */
-    static long await() {
+    /** Waits as above; says so when it gave up waiting. */
+    static void await() {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
-            return 0;
+            return;
         }
         long start = System.nanoTime();
         long before = jit.getTotalCompilationTime();
@@ -43,6 +43,5 @@ final class JitQuiet {
         if (waited >= MAX_WAIT_MS) {
             System.out.printf(Locale.ROOT, "  (the JIT was still compiling after %d s; timing anyway)%n", waited / 1000);
         }
-        return waited;
     }
 }

@@ -47,15 +47,17 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *   <li>pipeline latency at half that throughput (paced producer): p50/p99/max from the upload record's timestamp to
  *       the verdict being readable, against the bound batch wait + 2 batch times.</li>
  * </ol>
- * After a warm-up of both sides ({@code --warmup N} images, default as many as a round, so the JIT has compiled the broker's and the
- * clients' paths too), bare and pipeline rounds alternate ({@code --rounds R}, default 3), each pair on the same machine
- * state, and each timed part starts once the JIT has worked off its queue ({@link JitQuiet}); each round prints both rates, their ratio, and the CPU seconds per image that every thread of the process
- * spent (the broker runs in this JVM, so its work counts; the registry is a separate, idle process). The last round
- * prints the CPU by thread group ({@link ThreadCpuBreakdown}) for both sides: where the pipeline's extra CPU goes.
- * With {@code --extra-model DIR[,DIR] [--fusion RULE]} the service runs first with the CLIP model alone, then with the
+ * After a warm-up of both sides ({@code --warmup N} images, default as many as a round, so the JIT has compiled the
+ * broker's and the clients' paths too), bare and pipeline rounds alternate ({@code --rounds R}, default 3), each pair
+ * on the same machine state, and each timed part starts once the JIT has worked off its queue ({@link JitQuiet}). Each
+ * round prints both rates, their ratio, and the CPU seconds per image that every thread of the process spent (the
+ * broker runs in this JVM, so its work counts; the registry is a separate, idle process). The last round prints the
+ * CPU by thread group ({@link ThreadCpuBreakdown}) for both sides: where the pipeline's extra CPU goes. With
+ * {@code --extra-model DIR[,DIR] [--fusion RULE]} the service runs first with the CLIP model alone, then with the
  * detector set (clipguard.detectors.extra-model-dirs), and the ratio of their pipeline throughputs is printed.
  * Run: {@code tools/bench-pipeline [--model models/tiny-clip-test] [--batch 32] [--images 1000] [--seconds 20]
- * [--batch-wait-ms 20] [--decode exact|fast] [--corpus golden|phone] [--warmup N] [--rounds 3] [--streams num.stream.threads=2,...]}; {@code --corpus phone} scores 12 MP and 1080p JPEGs of the upload mix
+ * [--batch-wait-ms 20] [--decode exact|fast] [--corpus golden|phone] [--warmup N] [--rounds 3]
+ * [--streams num.stream.threads=2,...]}; {@code --corpus phone} scores 12 MP and 1080p JPEGs of the upload mix
  * (target/upload-mix, made by tools/make_upload_mix.py).
  */
 public final class PipelineBenchmark {
