@@ -40,7 +40,8 @@ final class EngineOptions {
     List<String> maxPixels = new ArrayList<>();
 
     @Option(names = "--batch-size", defaultValue = "" + EngineConfig.DEFAULT_MAX_BATCH_SIZE,
-            description = "Max images per ONNX Runtime run (default: ${DEFAULT-VALUE}).")
+            description = "Max images per ONNX Runtime run (default: ${DEFAULT-VALUE}). A dynamically quantised (int8)"
+                    + " model runs each image alone, so that a score never depends on the images batched with it.")
     int batchSize;
 
     /** Null when not given: then the deprecated --max-queue-delay-ms, else the engine's default. */

@@ -88,6 +88,11 @@ public final class ScoringEngine implements AutoCloseable {
         return open(config, listener, DecodeBudget.of(config.decodeBudgetPixels()));
     }
 
+    /** The start-up line's batch size, saying when the encoder runs a batch's images one by one (dynamic int8). */
+    private static String maxBatch(EngineConfig config, OnnxImageEncoder encoder) {
+        return config.maxBatchSize() + (encoder.runsImagesOneByOne() ? " (each image its own ONNX run: dynamic int8)" : "");
+    }
+
     /** As {@link #open(EngineConfig, BatchListener)}, decoding within {@code budget} (shared by a detector set). */
     static ScoringEngine open(EngineConfig config, BatchListener listener, DecodeBudget budget) throws ModelLoadException {
         ModelManifest manifest = ModelManifest.load(config.modelDir());
@@ -95,7 +100,7 @@ public final class ScoringEngine implements AutoCloseable {
         OnnxImageEncoder encoder = openEncoder(config, manifest);
         LOG.info("scoring engine: model " + manifest.id() + " (" + manifest.precision() + "), head "
                 + (head == null ? "none (the model outputs its logit)" : head.version()) + ", device " + encoder.device()
-                + ", max batch " + config.maxBatchSize() + ", merge window " + config.mergeWindow().toMillis()
+                + ", max batch " + maxBatch(config, encoder) + ", merge window " + config.mergeWindow().toMillis()
                 + " ms, decode threads " + config.decodeThreads() + ", decode " + config.decodeMode().label()
                 + (ImageDecoder.nativeDecoderAvailable() ? " (libjpeg-turbo/libpng/libwebp)" : " (ImageIO only: no OpenCV natives)"));
         return new ScoringEngine(config, manifest, head, encoder, listener, budget);
@@ -113,7 +118,7 @@ public final class ScoringEngine implements AutoCloseable {
         }
         OnnxImageEncoder encoder = openEncoder(config, manifest);
         LOG.info("feature engine: model " + manifest.id() + " (" + manifest.precision() + "), device " + encoder.device() + ", max batch "
-                + config.maxBatchSize() + ", decode threads " + config.decodeThreads());
+                + maxBatch(config, encoder) + ", decode threads " + config.decodeThreads());
         return new ScoringEngine(config, manifest, null, encoder, BatchListener.NONE,
                 DecodeBudget.of(config.decodeBudgetPixels()));
     }
