@@ -103,7 +103,10 @@ class ServiceLifecycleIT {
             first.close();
             first = null;
             try (KafkaBroker empty = KafkaBroker.start(port)) {
-                ServiceProcess.Health live = service.awaitHealth("live", ServiceProcess.Health::down, Duration.ofSeconds(90));
+                // Kafka Streams' own state check can turn liveness DOWN (PENDING_SHUTDOWN) a moment before clipguard's
+                // check has written why: wait for the reason, not just for DOWN.
+                ServiceProcess.Health live = service.awaitHealth("live", h -> h.down()
+                        && h.body().contains("clipguard stops: its topics changed while it ran"), Duration.ofSeconds(90));
                 assertThat(live.body()).contains("clipguard stops: its topics changed while it ran")
                         .contains("a different cluster answers at the same address")
                         .contains(Topics.UPLOADS + ": expected an existing topic");
