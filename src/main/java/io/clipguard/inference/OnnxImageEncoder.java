@@ -71,7 +71,7 @@ public final class OnnxImageEncoder implements AutoCloseable {
         this.elementsPerImage = 3 * imageSize * imageSize; // 0 for a native-resolution model: sized per batch
         this.fp16 = manifest.input().dtype() == TensorDType.FLOAT16;
         ModelManifest.Quantization q = manifest.provenance() == null ? null : manifest.provenance().quantization();
-        this.oneByOne = q != null && q.method() != null && q.method().contains("dynamic") && !fp16; // fp16 graphs run whole
+        this.oneByOne = q != null && q.method() != null && q.method().contains("dynamic");
     }
 
     /**
@@ -297,11 +297,11 @@ public final class OnnxImageEncoder implements AutoCloseable {
     /** Runs images {@code first} to {@code first + count - 1} of the buffer as one batch. */
     private float[][] run(InputBuffer buffer, int first, int count, int height, int width) {
         long[] shape = {count, 3, height, width};
-        int perImage = 3 * height * width;
-        int elements = count * perImage;
-        try (OnnxTensor input = fp16 ? OnnxTensor.createTensor(env, buffer.toFloat16(elements), shape, OnnxJavaType.FLOAT16)
-                : OnnxTensor.createTensor(env, buffer.floats.duplicate().position(first * perImage)
-                        .limit(first * perImage + elements).slice(), shape);
+        int from = first * 3 * height * width;
+        int elements = count * 3 * height * width;
+        try (OnnxTensor input = fp16
+                ? OnnxTensor.createTensor(env, buffer.toFloat16(from, elements), shape, OnnxJavaType.FLOAT16)
+                : OnnxTensor.createTensor(env, buffer.floats.duplicate().position(from).limit(from + elements).slice(), shape);
              OrtSession.Result result = session.run(Map.of(manifest.input().name(), input))) {
             OnnxValue value = result.get(manifest.output().name())
                     .orElseThrow(() -> new InferenceException("model returned no '" + manifest.output().name() + "'"));
@@ -371,11 +371,11 @@ public final class OnnxImageEncoder implements AutoCloseable {
             }
         }
 
-        ShortBuffer toFloat16(int elements) {
-            for (int i = 0; i < elements; i++) {
+        ShortBuffer toFloat16(int from, int elements) {
+            for (int i = from; i < from + elements; i++) {
                 halves.put(i, Float.floatToFloat16(floats.get(i)));
             }
-            return halves.duplicate().position(0).limit(elements);
+            return halves.duplicate().position(from).limit(from + elements).slice();
         }
     }
 
