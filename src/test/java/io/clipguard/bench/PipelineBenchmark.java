@@ -191,7 +191,10 @@ public final class PipelineBenchmark {
         System.exit(0);
     }
 
-    /** Opens and starts a pipeline instance and puts two batches through it (same application id each time: it resumes where the last one stopped). */
+    /**
+     * Opens and starts a pipeline instance and puts two batches through it (same application id each time: it resumes
+     * where the last one stopped).
+     */
     private interface PipelineFactory {
         ModerationPipeline start() throws Exception;
     }
@@ -201,7 +204,8 @@ public final class PipelineBenchmark {
      * readable under read_committed, against the bound batch wait + 2 batch times.
      */
     private static void latency(KafkaProducer<String, ImageUploaded> producer,
-                                ModerationTopology.Settings s, List<byte[]> corpus, VerdictClock verdicts, double rate, int seconds, int batch, Duration batchWait, double bare, String label)
+                                ModerationTopology.Settings s, List<byte[]> corpus, VerdictClock verdicts, double rate,
+                                int seconds, int batch, Duration batchWait, double bare, String label)
             throws InterruptedException {
         int paced = (int) (rate * seconds);
         // The same pace for half as long first: a paced producer and the broker's answers to it run code that the
