@@ -139,6 +139,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="one scale per weight tensor instead of one per output channel (default per channel)")
     q.add_argument("--int8-reduce-range", action="store_true",
                    help="7-bit weights: for AVX2 CPUs without VNNI, whose u8*s8 instruction can saturate")
+    q.add_argument("--int8-keep-float", metavar="LAYERS", default="",
+                   help="comma-separated, of " + ", ".join(onnx_int8.LAYERS) + ": these linear layers stay float32 "
+                        "in every block, for less drift at less speed (mlp-out: about 2x instead of 3-4x on "
+                        "ViT-L/14; see docs/models.md). Use when verify-model --compare-to shows flips on your images")
     q.add_argument("--int8-min-cosine", type=float, default=DEFAULT_INT8_MIN_COSINE,
                    help="fail unless every sample's int8 features have at least this cosine with PyTorch's fp32 "
                         "ones (default %(default)s)")
@@ -164,6 +168,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error("--manifest-only cannot describe an int8 export: its quantisation settings come from the export")
     if args.samples < 1:
         p.error("--samples must be at least 1")
+    try:
+        args.int8_keep_float = onnx_int8.parse_layers(args.int8_keep_float)
+    except onnx_int8.QuantizationError as e:
+        p.error(f"--int8-keep-float: {e}")
+    if args.int8_keep_float and args.dtype != "int8":
+        p.error("--int8-keep-float goes with --dtype int8")
     args.logit_model = args.arch in rn.ARCHS
     if args.logit_model:
         if args.dtype == "int8":
@@ -530,12 +540,13 @@ def main(argv=None) -> int:
         if int8:
             check_graph(staged_onnx, "fp32", cfg.image_size, cfg.width)
             progress.stage("quantising the MatMul weights to int8 (ONNX Runtime, dynamic, "
-                           f"{'per tensor' if args.int8_per_tensor else 'per channel'})")
+                           f"{'per tensor' if args.int8_per_tensor else 'per channel'}"
+                           + (f", {', '.join(args.int8_keep_float)} kept float" if args.int8_keep_float else "") + ")")
             venv_python = onnx_int8.ensure_venv(args.quant_venv, say=progress.say)
             fp32_onnx = os.path.join(staging, "model-fp32.onnx")
             os.replace(staged_onnx, fp32_onnx)
             quantization = onnx_int8.quantize(venv_python, fp32_onnx, staged_onnx, per_channel=not args.int8_per_tensor,
-                                              reduce_range=args.int8_reduce_range)
+                                              reduce_range=args.int8_reduce_range, keep_float=args.int8_keep_float)
             quantization["fp32_sha256"] = ref.sha256_file(fp32_onnx)
             os.remove(fp32_onnx)
             progress.say(f"{quantization['matmuls_quantized']} MatMuls int8, {quantization['matmuls_float']} left "

@@ -39,6 +39,15 @@ REQUIREMENTS = ("onnxruntime>=1.30,<1.32", "onnx>=1.17,<1.24")
 VENV_MARKER = "clipguard-requirements.txt"
 SCRIPT = os.path.abspath(__file__)
 OP_TYPES = ["MatMul"]
+# The four linear layers of a CLIP block, by the ONNX node names the exporter's torch modules give them: what
+# --keep-float can leave in float32 when verify-model shows flips on the user's images (mlp-out, the MLP's output
+# projection, is the one whose input, the GELU output, quantises worst: docs/benchmarks.md, run E).
+LAYERS = {
+    "qkv": "/attn/MatMul",
+    "attn-out": "/attn/out_proj/MatMul",
+    "mlp-in": "/mlp/c_fc/MatMul",
+    "mlp-out": "/mlp/c_proj/MatMul",
+}
 
 
 class QuantizationError(Exception):
@@ -101,10 +110,12 @@ def _call(python: str, *args: str) -> str:
     return proc.stdout
 
 
-def quantize(python: str, src: str, dst: str, per_channel: bool = True, reduce_range: bool = False) -> dict:
-    """Quantises fp32 ONNX src into dst (in the venv); returns the settings for provenance.quantization."""
+def quantize(python: str, src: str, dst: str, per_channel: bool = True, reduce_range: bool = False,
+             keep_float: tuple = ()) -> dict:
+    """Quantises fp32 ONNX src into dst (in the venv); returns the settings for provenance.quantization.
+    keep_float: names from LAYERS whose MatMuls stay float32 in every block."""
     args = ["quantize", src, dst] + (["--per-channel"] if per_channel else []) + (
-        ["--reduce-range"] if reduce_range else [])
+        ["--reduce-range"] if reduce_range else []) + (["--keep-float", ",".join(keep_float)] if keep_float else [])
     return json.loads(_call(python, *args))
 
 
@@ -123,9 +134,19 @@ def _quantize_main(a: argparse.Namespace) -> dict:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     logging.getLogger().setLevel(logging.ERROR)  # the "consider pre-processing" notice: shapes are not needed here
+    keep_float = parse_layers(a.keep_float)
+    excluded = []
+    if keep_float:
+        names = [n.name for n in onnx.load(a.src, load_external_data=False).graph.node if n.op_type == "MatMul"]
+        for layer in keep_float:
+            matched = [n for n in names if n.endswith(LAYERS[layer])]
+            if not matched:
+                raise SystemExit(f"--keep-float {layer}: no MatMul node ends with {LAYERS[layer]}; is this a graph "
+                                 "from tools/export_clip_onnx.py?")
+            excluded += matched
     quantize_dynamic(a.src, a.dst, op_types_to_quantize=OP_TYPES, per_channel=a.per_channel,
                      reduce_range=a.reduce_range, weight_type=QuantType.QInt8,
-                     extra_options={"MatMulConstBOnly": True})
+                     extra_options={"MatMulConstBOnly": True}, nodes_to_exclude=excluded)
     nodes = onnx.load(a.dst, load_external_data=False).graph.node
     quantized = sum(1 for n in nodes if n.op_type == "MatMulInteger")
     kept = sum(1 for n in nodes if n.op_type == "MatMul")
@@ -138,6 +159,7 @@ def _quantize_main(a: argparse.Namespace) -> dict:
         "matmul_const_b_only": True,
         "per_channel": a.per_channel,
         "reduce_range": a.reduce_range,
+        "kept_float": list(keep_float),
         "weight_type": "QInt8",
         "activation_type": "QUInt8",
         "matmuls_quantized": quantized,
@@ -145,6 +167,15 @@ def _quantize_main(a: argparse.Namespace) -> dict:
         "onnxruntime": onnxruntime.__version__,
         "onnx": onnx.__version__,
     }
+
+
+def parse_layers(text: str | None) -> tuple:
+    """'mlp-out,qkv' -> ('mlp-out', 'qkv'), in LAYERS' order; a name not in LAYERS is an error naming the choices."""
+    names = [t.strip() for t in (text or "").split(",") if t.strip()]
+    unknown = [t for t in names if t not in LAYERS]
+    if unknown:
+        raise QuantizationError(f"unknown layer(s) {', '.join(unknown)} to keep float; choose from {', '.join(LAYERS)}")
+    return tuple(k for k in LAYERS if k in names)
 
 
 def _run_main(a: argparse.Namespace) -> dict:
@@ -168,6 +199,7 @@ def main(argv=None) -> int:
     q.add_argument("dst")
     q.add_argument("--per-channel", action="store_true")
     q.add_argument("--reduce-range", action="store_true")
+    q.add_argument("--keep-float", metavar="LAYERS", help=f"comma-separated, of {', '.join(LAYERS)}: left float32")
     r = sub.add_parser("run", help="run MODEL on X.npy with the CPU provider into Y.npy")
     r.add_argument("model")
     r.add_argument("x")

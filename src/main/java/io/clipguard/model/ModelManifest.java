@@ -49,13 +49,19 @@ public record ModelManifest(
                                @JsonProperty("per_channel") Boolean perChannel,
                                @JsonProperty("reduce_range") Boolean reduceRange,
                                @JsonProperty("weight_type") String weightType,
-                               @JsonProperty("activation_type") String activationType, String onnxruntime) {
-        /** E.g. "int8 (QInt8 MatMul weights per channel, QUInt8 activations, onnxruntime 1.30.0)". */
+                               @JsonProperty("activation_type") String activationType, String onnxruntime,
+                               @JsonProperty("kept_float") String[] keptFloat) {
+        /**
+         * E.g. "int8 (QInt8 MatMul weights per channel, QUInt8 activations, onnxruntime 1.30.0)", with ", mlp-out kept
+         * float" before onnxruntime when the export left layers in float32 (--int8-keep-float).
+         */
         public String describe() {
             return "int8 (" + weightType + " " + String.join("/", opTypes == null ? new String[0] : opTypes)
                     + " weights " + (Boolean.TRUE.equals(perChannel) ? "per channel" : "per tensor")
                     + (Boolean.TRUE.equals(reduceRange) ? ", 7-bit" : "")
-                    + ", " + activationType + " activations, onnxruntime " + onnxruntime + ")";
+                    + ", " + activationType + " activations"
+                    + (keptFloat == null || keptFloat.length == 0 ? "" : ", " + String.join("+", keptFloat) + " kept float")
+                    + ", onnxruntime " + onnxruntime + ")";
         }
     }
 

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * models/tiny-clip-test-int8 (the tiny tower's weight MatMuls quantised by ONNX Runtime, tools/export_clip_onnx.py
@@ -39,6 +40,17 @@ class Int8ModelTest {
         assertThat(ModelManifest.load(TestModels.TINY).provenance().quantization()).isNull();
         assertThat(ModelManifest.load(TestModels.TINY).precision()).isEqualTo("float32");
         assertThat(Files.size(INT8.resolve("model.onnx"))).isLessThan(Files.size(TestModels.TINY.resolve("model.onnx")) * 6 / 10);
+    }
+
+    @Test
+    void layersKeptFloatAreNamedInThePrecision(@TempDir Path tmp) throws Exception {
+        Path dir = TestModels.copyModel(INT8, tmp.resolve("m"));
+        TestModels.editJson(dir.resolve("manifest.json"), j -> j.with("provenance").with("quantization")
+                .putArray("kept_float").add("qkv").add("mlp-out"));
+        ModelManifest manifest = ModelManifest.load(dir);
+        assertThat(manifest.provenance().quantization().keptFloat()).containsExactly("qkv", "mlp-out");
+        assertThat(manifest.precision()).isEqualTo("int8 (QInt8 MatMul weights per channel, QUInt8 activations,"
+                + " qkv+mlp-out kept float, onnxruntime " + manifest.provenance().quantization().onnxruntime() + ")");
     }
 
     @Test
