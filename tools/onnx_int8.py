@@ -41,7 +41,7 @@ SCRIPT = os.path.abspath(__file__)
 OP_TYPES = ["MatMul"]
 # The four linear layers of a CLIP block, by the ONNX node names the exporter's torch modules give them: what
 # --keep-float can leave in float32 when verify-model shows flips on the user's images (mlp-out, the MLP's output
-# projection, is the one whose input, the GELU output, quantises worst: docs/benchmarks.md, run E).
+# projection, float in every block halved the median drift of the random ViT-L/14 tower: docs/benchmarks.md, run E).
 LAYERS = {
     "qkv": "/attn/MatMul",
     "attn-out": "/attn/out_proj/MatMul",
