@@ -154,6 +154,31 @@ class ExportTest(unittest.TestCase):
             self.assertGreater(q["export_check"]["feature_cosine_min"], 0.999)
             self.assertGreater(q["export_check"]["abs_diff_max"], 0)  # really quantised
 
+    def test_int8_keep_float_leaves_those_layers_float(self):
+        """--int8-keep-float mlp-out,qkv: those MatMuls stay float in every block, and the manifest lists them."""
+        import onnx
+        import onnx_int8
+        try:
+            onnx_int8.ensure_venv(say=lambda _: None)
+        except (onnx_int8.QuantizationError, OSError) as e:
+            self.skipTest(f"no quantisation venv: {e}")
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "m")
+            export_clip_onnx.main(["--quiet", "--random-init", "--arch", "tiny", "--out", out, "--dtype", "int8",
+                                   "--int8-keep-float", "mlp-out,qkv"])
+            nodes = onnx.load(os.path.join(out, "model.onnx")).graph.node
+            floats = sorted(n.name for n in nodes if n.op_type == "MatMul")
+            self.assertEqual([n.op_type for n in nodes].count("MatMulInteger"), 4)  # out_proj and c_fc, 2 blocks
+            self.assertEqual(sum(1 for n in floats if n.endswith(("/mlp/c_proj/MatMul", "/attn/MatMul"))), 4)
+            q = export_clip_onnx.ref.read_json(os.path.join(out, "manifest.json"))["provenance"]["quantization"]
+            self.assertEqual((q["kept_float"], q["matmuls_quantized"], q["matmuls_float"]), (["qkv", "mlp-out"], 4, 8))
+        with self.assertRaises(SystemExit):  # argparse: unknown layer, and the option without --dtype int8
+            export_clip_onnx.main(["--quiet", "--random-init", "--arch", "tiny", "--out", "x", "--dtype", "int8",
+                                   "--int8-keep-float", "mlp"])
+        with self.assertRaises(SystemExit):
+            export_clip_onnx.main(["--quiet", "--random-init", "--arch", "tiny", "--out", "x",
+                                   "--int8-keep-float", "mlp-out"])
+
     def test_int8_export_fails_below_the_cosine_bound(self):
         import onnx_int8
         try:
