@@ -21,6 +21,8 @@ What is quantised and why (QUANTIZATION below, recorded in the manifest's proven
   combination ORT recommends for x86-64.
 - per-channel weights (one scale per output column): a ViT's columns differ widely in range, one scale per tensor
   would waste most of the 8 bits of the small ones.
+- --keep-float LAYERS (export_clip_onnx.py --int8-keep-float): those of the four linear layers stay float32 in every
+  block (ONNX Runtime's nodes_to_exclude), for a user whose verify-model check shows flips; see LAYERS.
 - reduce_range off: full 8-bit weights. On AVX2 CPUs without VNNI, u8·s8 pairs can saturate vpmaddubsw's int16
   accumulator; export with --int8-reduce-range (7-bit weights) for such CPUs if verify-model shows drift.
 """
