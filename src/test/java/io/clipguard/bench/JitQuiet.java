@@ -18,6 +18,12 @@ final class JitQuiet {
 
     private JitQuiet() {}
 
+    /** The JIT compilers' total compile time so far in ms, or -1 where the JVM does not report it. */
+    static long compileMillis() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        return jit == null || !jit.isCompilationTimeMonitoringSupported() ? -1 : jit.getTotalCompilationTime();
+    }
+
     /** Waits as above; says so when it gave up waiting. */
     static void await() {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
