@@ -14,6 +14,7 @@ import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -220,6 +221,15 @@ public final class VerifyModelCommand implements Callable<Integer> {
                 result.maxDriftPercent(), driftOk ? "<=" : ">", maxDriftPercent, result.flips(), flipsOk ? "<=" : ">",
                 maxFlips, result.failedInOne().isEmpty() ? "" : ", " + result.failedInOne().size()
                         + " images failed in one model only");
+        ModelManifest.Quantization q = candidate.provenance() == null ? null : candidate.provenance().quantization();
+        if (q != null && !(driftOk && flipsOk)) {
+            boolean keptMlpOut = q.keptFloat() != null && Arrays.asList(q.keptFloat()).contains("mlp-out");
+            out.println(keptMlpOut
+                    ? "what to do: this int8 export already keeps mlp-out in float32; serve the fp32 model " + compareTo
+                    : "what to do: export again with tools/export_clip_onnx.py --dtype int8 --int8-keep-float mlp-out"
+                            + " (less drift, about half of int8's speed-up), or serve the fp32 model " + compareTo
+                            + " (docs/models.md, \"When the check fails\")");
+        }
         out.flush();
         return ok ? 0 : 1;
     }

@@ -59,7 +59,7 @@ class VerifyModelCommandTest {
                 .contains("36 images scored by both, 0 failed in both").contains("label flips: 0 of 36")
                 .containsPattern("LLR drift: max [0-9.e-]+ \\(0\\.[0-9]+ % of the spread, [^)]+\\), median")
                 .containsPattern("feature cosine: min 0\\.99")
-                .contains("PASS: max drift").contains("<= 2.0 %");
+                .contains("PASS: max drift").contains("<= 2.0 %").doesNotContain("what to do");
         List<String> lines = Files.readAllLines(rows);
         assertThat(lines).hasSize(37);
         assertThat(lines.getFirst()).isEqualTo("filename,llr_reference,llr_model,llr_drift,flipped,feature_cosine");
@@ -69,7 +69,23 @@ class VerifyModelCommandTest {
     void aDriftOverTheBoundFails() {
         ScoreCommandTest.Run run = compareInt8("--max-drift", "0.001");
         assertThat(run.exitCode()).isEqualTo(1);
-        assertThat(run.out()).containsPattern("FAIL: max drift 0\\.[0-9]+ % > 0\\.001 %, flips 0 <= 0");
+        assertThat(run.out()).containsPattern("FAIL: max drift 0\\.[0-9]+ % > 0\\.001 %, flips 0 <= 0")
+                .contains("what to do: export again with tools/export_clip_onnx.py --dtype int8 --int8-keep-float mlp-out")
+                .contains("or serve the fp32 model " + TestModels.TINY);
+    }
+
+    @Test
+    void anExportThatAlreadyKeepsMlpOutFloatIsToldToServeFp32() {
+        Path dir = TestModels.copyModel(INT8, tmp.resolve("k"));
+        TestModels.editJson(dir.resolve("manifest.json"), j -> j.with("provenance").with("quantization")
+                .putArray("kept_float").add("mlp-out"));
+        ScoreCommandTest.Run run = ScoreCommandTest.run("verify-model", "--model-dir", dir.toString(), "--compare-to",
+                TestModels.TINY.toString(), "--input", TestModels.GOLDEN_IMAGES.toString(), "--no-progress",
+                "--max-drift", "0.001");
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.out()).contains("mlp-out kept float").contains("FAIL: max drift")
+                .contains("what to do: this int8 export already keeps mlp-out in float32; serve the fp32 model "
+                        + TestModels.TINY);
     }
 
     @Test
