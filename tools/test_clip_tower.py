@@ -125,15 +125,19 @@ class ExportTest(unittest.TestCase):
                 if dtype == "fp16":
                     self.assertTrue(np.array_equal(x, x.astype(np.float16).astype(np.float32)))
 
-    def test_int8_export(self):
-        """The fp32 graph quantised in the venv: float32 interface, MatMulInteger for the weight MatMuls only, settings
-        and the PyTorch check in provenance.quantization. Needs the venv (made here unless pip cannot reach an index)."""
-        import onnx
+    def need_quantisation_venv(self):
+        """Skips the test when the venv for ONNX Runtime's quantisation tool cannot be made (no package index)."""
         import onnx_int8
         try:
             onnx_int8.ensure_venv(say=lambda _: None)
         except (onnx_int8.QuantizationError, OSError) as e:
             self.skipTest(f"no quantisation venv: {e}")
+
+    def test_int8_export(self):
+        """The fp32 graph quantised in the venv: float32 interface, MatMulInteger for the weight MatMuls only, settings
+        and the PyTorch check in provenance.quantization. Needs the venv (made here unless pip cannot reach an index)."""
+        import onnx
+        self.need_quantisation_venv()
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "m")
             export_clip_onnx.main(["--quiet", "--random-init", "--arch", "tiny", "--out", out, "--dtype", "int8",
@@ -157,11 +161,7 @@ class ExportTest(unittest.TestCase):
     def test_int8_keep_float_leaves_those_layers_float(self):
         """--int8-keep-float mlp-out,qkv: those MatMuls stay float in every block, and the manifest lists them."""
         import onnx
-        import onnx_int8
-        try:
-            onnx_int8.ensure_venv(say=lambda _: None)
-        except (onnx_int8.QuantizationError, OSError) as e:
-            self.skipTest(f"no quantisation venv: {e}")
+        self.need_quantisation_venv()
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "m")
             export_clip_onnx.main(["--quiet", "--random-init", "--arch", "tiny", "--out", out, "--dtype", "int8",
@@ -180,11 +180,7 @@ class ExportTest(unittest.TestCase):
                                    "--int8-keep-float", "mlp-out"])
 
     def test_int8_export_fails_below_the_cosine_bound(self):
-        import onnx_int8
-        try:
-            onnx_int8.ensure_venv(say=lambda _: None)
-        except (onnx_int8.QuantizationError, OSError) as e:
-            self.skipTest(f"no quantisation venv: {e}")
+        self.need_quantisation_venv()
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "m")
             with self.assertRaisesRegex(export_clip_onnx.ExportError, "--int8-min-cosine"):
