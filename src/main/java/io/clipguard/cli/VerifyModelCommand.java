@@ -224,10 +224,11 @@ public final class VerifyModelCommand implements Callable<Integer> {
         ModelManifest.Quantization q = candidate.provenance() == null ? null : candidate.provenance().quantization();
         if (q != null && !(driftOk && flipsOk)) {
             boolean keptMlpOut = q.keptFloat() != null && Arrays.asList(q.keptFloat()).contains("mlp-out");
+            String serveReference = "serve " + compareTo + " (" + reference.precision() + ")";
             out.println(keptMlpOut
-                    ? "what to do: this int8 export already keeps mlp-out in float32; serve the fp32 model " + compareTo
+                    ? "what to do: this int8 export already keeps mlp-out in float32; " + serveReference
                     : "what to do: export again with tools/export_clip_onnx.py --dtype int8 --int8-keep-float mlp-out"
-                            + " (less drift, about half of int8's speed-up), or serve the fp32 model " + compareTo
+                            + " (less drift, about half of int8's speed-up), or " + serveReference
                             + " (docs/models.md, \"When the check fails\")");
         }
         out.flush();

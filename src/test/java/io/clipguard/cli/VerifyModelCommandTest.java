@@ -71,7 +71,7 @@ class VerifyModelCommandTest {
         assertThat(run.exitCode()).isEqualTo(1);
         assertThat(run.out()).containsPattern("FAIL: max drift 0\\.[0-9]+ % > 0\\.001 %, flips 0 <= 0")
                 .contains("what to do: export again with tools/export_clip_onnx.py --dtype int8 --int8-keep-float mlp-out")
-                .contains("or serve the fp32 model " + TestModels.TINY);
+                .contains("or serve " + TestModels.TINY + " (float32)");
     }
 
     @Test
@@ -84,8 +84,8 @@ class VerifyModelCommandTest {
                 "--max-drift", "0.001");
         assertThat(run.exitCode()).isEqualTo(1);
         assertThat(run.out()).contains("mlp-out kept float").contains("FAIL: max drift")
-                .contains("what to do: this int8 export already keeps mlp-out in float32; serve the fp32 model "
-                        + TestModels.TINY);
+                .contains("what to do: this int8 export already keeps mlp-out in float32; serve " + TestModels.TINY
+                        + " (float32)");
     }
 
     @Test
