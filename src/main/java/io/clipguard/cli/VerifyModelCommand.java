@@ -14,7 +14,6 @@ import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -221,9 +220,9 @@ public final class VerifyModelCommand implements Callable<Integer> {
                 result.maxDriftPercent(), driftOk ? "<=" : ">", maxDriftPercent, result.flips(), flipsOk ? "<=" : ">",
                 maxFlips, result.failedInOne().isEmpty() ? "" : ", " + result.failedInOne().size()
                         + " images failed in one model only");
-        ModelManifest.Quantization q = candidate.provenance() == null ? null : candidate.provenance().quantization();
+        ModelManifest.Quantization q = candidate.quantization();
         if (q != null && !(driftOk && flipsOk)) {
-            boolean keptMlpOut = q.keptFloat() != null && Arrays.asList(q.keptFloat()).contains("mlp-out");
+            boolean keptMlpOut = q.keptFloat("mlp-out");
             String serveReference = "serve " + compareTo + " (" + reference.precision() + ")";
             out.println(keptMlpOut
                     ? "what to do: this int8 export already keeps mlp-out in float32; " + serveReference

@@ -70,8 +70,7 @@ public final class OnnxImageEncoder implements AutoCloseable {
         this.imageSize = manifest.imageSize();
         this.elementsPerImage = 3 * imageSize * imageSize; // 0 for a native-resolution model: sized per batch
         this.fp16 = manifest.input().dtype() == TensorDType.FLOAT16;
-        ModelManifest.Quantization q = manifest.provenance() == null ? null : manifest.provenance().quantization();
-        this.oneByOne = q != null && q.method() != null && q.method().contains("dynamic");
+        this.oneByOne = manifest.quantization() != null && manifest.quantization().dynamic();
     }
 
     /**

@@ -55,6 +55,19 @@ public record ModelManifest(
          * E.g. "int8 (QInt8 MatMul weights per channel, QUInt8 activations, onnxruntime 1.30.0)", with ", mlp-out kept
          * float" before onnxruntime when the export left layers in float32 (--int8-keep-float).
          */
+        /**
+         * Dynamic quantisation: each MatMul's activations are scaled at run time by one range over the whole input
+         * tensor, so a batch's images would change each other's features.
+         */
+        public boolean dynamic() {
+            return method != null && method.contains("dynamic");
+        }
+
+        /** Whether the export left this layer (tools/onnx_int8.py LAYERS, e.g. "mlp-out") in float32. */
+        public boolean keptFloat(String layer) {
+            return keptFloat != null && Arrays.asList(keptFloat).contains(layer);
+        }
+
         public String describe() {
             return "int8 (" + weightType + " " + String.join("/", opTypes == null ? new String[0] : opTypes)
                     + " weights " + (Boolean.TRUE.equals(perChannel) ? "per channel" : "per tensor")
@@ -146,9 +159,14 @@ public record ModelManifest(
         return modelDir.resolve(onnx);
     }
 
+    /** How the graph was quantised (an int8 export), or null for fp32 and fp16 ones. */
+    public Quantization quantization() {
+        return provenance == null ? null : provenance.quantization();
+    }
+
     /** The weights' precision in words: the tensors' dtype, or the int8 quantisation that produced the graph. */
     public String precision() {
-        Quantization q = provenance == null ? null : provenance.quantization();
+        Quantization q = quantization();
         return q != null ? q.describe() : input.dtype().manifestName();
     }
 

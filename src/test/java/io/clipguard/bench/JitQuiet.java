@@ -26,12 +26,11 @@ final class JitQuiet {
 
     /** Waits as above; says so when it gave up waiting. */
     static void await() {
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+        long before = compileMillis();
+        if (before < 0) {
             return;
         }
         long start = System.nanoTime();
-        long before = jit.getTotalCompilationTime();
         while ((System.nanoTime() - start) / 1_000_000 < MAX_WAIT_MS) {
             try {
                 Thread.sleep(QUIET_MS); // waiting for other threads' work to end: nothing to poll but the counter
@@ -39,7 +38,7 @@ final class JitQuiet {
                 Thread.currentThread().interrupt();
                 break;
             }
-            long now = jit.getTotalCompilationTime();
+            long now = compileMillis();
             if (now - before < 1) {
                 break;
             }

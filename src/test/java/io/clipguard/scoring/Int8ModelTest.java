@@ -48,9 +48,13 @@ class Int8ModelTest {
         TestModels.editJson(dir.resolve("manifest.json"), j -> j.with("provenance").with("quantization")
                 .putArray("kept_float").add("qkv").add("mlp-out"));
         ModelManifest manifest = ModelManifest.load(dir);
-        assertThat(manifest.provenance().quantization().keptFloat()).containsExactly("qkv", "mlp-out");
+        ModelManifest.Quantization q = manifest.quantization();
+        assertThat(q.keptFloat()).containsExactly("qkv", "mlp-out");
+        assertThat(q.keptFloat("mlp-out")).isTrue();
+        assertThat(q.keptFloat("mlp-in")).isFalse();
+        assertThat(ModelManifest.load(INT8).quantization().keptFloat("mlp-out")).isFalse(); // no kept_float: none
         assertThat(manifest.precision()).isEqualTo("int8 (QInt8 MatMul weights per channel, QUInt8 activations,"
-                + " qkv+mlp-out kept float, onnxruntime " + manifest.provenance().quantization().onnxruntime() + ")");
+                + " qkv+mlp-out kept float, onnxruntime " + q.onnxruntime() + ")");
     }
 
     @Test
