@@ -30,6 +30,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import io.clipguard.inference.BatchListener;
+import io.clipguard.inference.BatchStats;
 import io.clipguard.scoring.DetectorSet;
 import io.clipguard.scoring.FusedOutcome;
 import io.clipguard.streams.EngineProducer;
@@ -43,8 +44,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *   <li>bare engine throughput: all images submitted at once to {@link ScoringEngine} (decode + preprocess + ONNX);</li>
  *   <li>pipeline throughput: the same images as upload events, produced as a backlog while the instance is paused,
  *       then drained through the topology until every verdict is readable under read_committed (so the producer does
- *       not share the 2 cores during the timed part);</li>
- *   <li>pipeline latency at half that throughput (paced producer): p50/p99/max from the upload record's timestamp to
+ *       not share the 2 cores during the timed part). Each round's fresh instance first drains backlogs of as many
+ *       uploads until the JIT has settled ({@code --settle-seconds}): the steady state a deployment runs in;</li>
+ *   <li>pipeline latency at half that throughput, or at {@code --latency-rate N} (paced producer): p50/p99/max from the upload record's timestamp to
  *       the verdict being readable, against the bound batch wait + 2 batch times, after a paced warm-up that lasts
  *       until the JIT has settled ({@code --settle-seconds}, at most 180 s by default).</li>
  * </ol>
@@ -58,7 +60,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * detector set (clipguard.detectors.extra-model-dirs), and the ratio of their pipeline throughputs is printed.
  * Run: {@code tools/bench-pipeline [--model models/tiny-clip-test] [--batch 32] [--images 1000] [--seconds 20]
  * [--batch-wait-ms 20] [--decode exact|fast] [--corpus golden|phone] [--warmup N] [--rounds 3] [--settle-seconds 180]
- * [--streams num.stream.threads=2,...]}; {@code --corpus phone} scores 12 MP and 1080p JPEGs of the upload mix
+ * [--latency-rate N] [--streams num.stream.threads=2,...]} ({@code --rounds 0 --latency-rate N}: the paced run alone); {@code --corpus phone} scores 12 MP and 1080p JPEGs of the upload mix
  * (target/upload-mix, made by tools/make_upload_mix.py).
  */
 public final class PipelineBenchmark {
@@ -74,6 +76,11 @@ public final class PipelineBenchmark {
         int rounds = Integer.parseInt(arg(args, "--rounds", "3"));
         // The longest the paced warm-up before the latency run goes on waiting for the JIT to settle (0: no wait).
         int settleSeconds = Integer.parseInt(arg(args, "--settle-seconds", "180"));
+        // The paced run's rate: half the pipeline's best round unless given (--rounds 0 then times no round at all).
+        double latencyRate = Double.parseDouble(arg(args, "--latency-rate", "0"));
+        if (rounds < 1 && latencyRate <= 0) {
+            throw new IllegalArgumentException("--rounds 0 needs --latency-rate N (images/s): there is no round to take half of");
+        }
         // --streams KEY=VALUE[,KEY=VALUE]: Kafka Streams settings over the service's, e.g. num.stream.threads=2
         Map<String, String> streamsOverrides = new java.util.TreeMap<>();
         for (String kv : arg(args, "--streams", "").split(",")) {
@@ -138,7 +145,7 @@ public final class PipelineBenchmark {
                         return started;
                     };
                     // Warm-up of both sides: model loaded, clients connected, and their paths compiled before timing.
-                    bareRound(bareSet, corpus, warmup);
+                    double bare = bareRound(bareSet, corpus, warmup).rate(); // the bound's batch time when no round runs
                     try (ModerationPipeline pipeline = open.start()) {
                         send(producer, s, corpus, warmup, 0);
                         verdicts.expect(warmup, Duration.ofMinutes(5));
@@ -146,27 +153,43 @@ public final class PipelineBenchmark {
 
                     // Rounds alternate bare and pipeline, so that each pair saw the same machine (load, clocks).
                     double[] ratios = new double[rounds];
-                    double bare = 0;
                     for (int r = 1; r <= rounds; r++) {
+                        // The bare side settles the same way before its round, so both are timed in their steady state.
+                        String bareSettle = JitQuiet.settle(settleSeconds, () -> bareRound(bareSet, corpus, images));
+                        if (bareSettle != null) {
+                            System.out.println("  [" + label + "] round " + r + ": the bare engine's warm-up " + bareSettle);
+                        }
                         Round b = bareRound(bareSet, corpus, images);
                         Round p;
                         try (ModerationPipeline pipeline = open.start()) {
+                            // Backlogs through this instance until the JIT has settled, as in a deployment after its
+                            // first minutes: a fresh instance's per-batch and per-transaction paths compile meanwhile.
+                            String settle = JitQuiet.settle(settleSeconds, () -> {
+                                send(producer, s, corpus, images, 0);
+                                verdicts.expect(images, Duration.ofMinutes(10));
+                            });
+                            if (settle != null) {
+                                System.out.println("  [" + label + "] round " + r + ": the pipeline's backlog warm-up " + settle);
+                            }
                             pipeline.pause();
                             send(producer, s, corpus, images, 0);
-                            JitQuiet.await();
+                            JitQuiet.beforeTimedPart();
                             ThreadCpuBreakdown cpu = new ThreadCpuBreakdown();
+                            BatchStats before = pipeline.engine().batchStats();
                             long start = System.nanoTime();
                             pipeline.resume();
                             verdicts.expect(images, Duration.ofMinutes(10));
-                            p = new Round(images / ((System.nanoTime() - start) / 1e9), cpu.stop());
+                            p = new Round(images / ((System.nanoTime() - start) / 1e9), cpu.stop(),
+                                    meanBatch(before, pipeline.engine().batchStats()));
                         }
                         ratios[r - 1] = p.rate() / b.rate();
-                        bare = Math.max(bare, b.rate());
+                        bare = r == 1 ? b.rate() : Math.max(bare, b.rate());
                         pipelineRates[k] = Math.max(pipelineRates[k], p.rate());
                         System.out.printf(Locale.ROOT, "[%s] round %d: bare %7.1f images/s, pipeline %7.1f images/s = %.0f %% of bare;"
-                                        + " CPU per image: bare %.2f ms, pipeline %.2f ms (bare / pipeline %.0f %%)%n", label, r,
+                                        + " CPU per image: bare %.2f ms, pipeline %.2f ms (bare / pipeline %.0f %%);"
+                                        + " mean ONNX batch: bare %.1f, pipeline %.1f%n", label, r,
                                 b.rate(), p.rate(), 100 * ratios[r - 1], b.cpuMsPerImage(images), p.cpuMsPerImage(images),
-                                100 * b.cpuMsPerImage(images) / p.cpuMsPerImage(images));
+                                100 * b.cpuMsPerImage(images) / p.cpuMsPerImage(images), b.meanBatch(), p.meanBatch());
                         if (r == rounds) {
                             System.out.println("  bare, last round:");
                             System.out.println(b.cpu().report(0.005));
@@ -176,12 +199,17 @@ public final class PipelineBenchmark {
                     }
                     if (last) { // latency on a fresh instance, after the rounds
                         try (ModerationPipeline pipeline = open.start()) {
-                            latency(producer, s, corpus, verdicts, pipelineRates[k] / 2, latencySeconds, settleSeconds,
+                            latency(producer, s, corpus, verdicts,
+                                    latencyRate > 0 ? latencyRate : pipelineRates[k] / 2,
+                                    latencyRate > 0 ? "--latency-rate" : "half of pipeline max", latencySeconds, settleSeconds,
                                     batch, batchWait, bare, label);
                         }
                     }
                     double[] sorted = ratios.clone();
                     Arrays.sort(sorted);
+                    if (rounds < 1) {
+                        continue;
+                    }
                     System.out.printf(Locale.ROOT, "[%s] pipeline / bare over %d rounds: median %.0f %%, range %.0f-%.0f %%%n", label,
                             rounds, 100 * (sorted[(rounds - 1) / 2] + sorted[rounds / 2]) / 2, 100 * sorted[0], 100 * sorted[rounds - 1]);
                 }
@@ -208,46 +236,38 @@ public final class PipelineBenchmark {
      */
     private static void latency(KafkaProducer<String, ImageUploaded> producer,
                                 ModerationTopology.Settings s, List<byte[]> corpus, VerdictClock verdicts, double rate,
-                                int seconds, int settleSeconds, int batch, Duration batchWait, double bare, String label)
-            throws InterruptedException {
+                                String rateNote, int seconds, int settleSeconds, int batch, Duration batchWait, double bare, String label)
+            throws Exception {
         int paced = (int) (rate * seconds);
         // The same pace for half as long first: a paced producer and the broker's answers to it run code that the
         // backlog rounds did not, and its first compilations would otherwise land in the measured tail.
         int warm = (int) Math.max(1, rate * seconds / 2.0);
         send(producer, s, corpus, warm, rate);
         verdicts.expect(warm, Duration.ofMinutes(10));
-        // Then the same pace in 10 s steps until the JIT compiles for under 2 % of a core (200 ms in a step), at most
-        // settleSeconds: at this pace Kafka's code keeps crossing compile thresholds for minutes, and a run timed
-        // before that measured the warm-up, not the service (docs/benchmarks.md, run t).
-        long settleStart = System.nanoTime();
-        long lastStepCompileMs = -1;
-        while (settleSeconds > 0 && JitQuiet.compileMillis() >= 0) {
-            long before = JitQuiet.compileMillis();
+        // Then the same pace in 10 s steps until the JIT compiles for under 2 % of a core, at most settleSeconds: at this
+        // pace Kafka's code keeps crossing compile thresholds for minutes (docs/benchmarks.md, run t).
+        int[] settled = {0};
+        String settle = JitQuiet.settle(settleSeconds, () -> {
             int step = (int) Math.max(1, rate * 10);
             send(producer, s, corpus, step, rate);
             verdicts.expect(step, Duration.ofMinutes(10));
-            warm += step;
-            lastStepCompileMs = JitQuiet.compileMillis() - before;
-            if (lastStepCompileMs < 200 || (System.nanoTime() - settleStart) / 1e9 >= settleSeconds) {
-                break;
-            }
-        }
-        if (lastStepCompileMs >= 0) {
-            System.out.printf(Locale.ROOT, "  paced warm-up went on %.0f s until the JIT settled: %d ms of compiling in its last 10 s%s%n",
-                    (System.nanoTime() - settleStart) / 1e9, lastStepCompileMs,
-                    lastStepCompileMs < 200 ? "" : " (still over 200 ms at --settle-seconds " + settleSeconds + ")");
+            settled[0] += step;
+        });
+        warm += settled[0];
+        if (settle != null) {
+            System.out.println("  paced warm-up " + settle);
         }
         verdicts.latencies.clear();
         verdicts.scoredLatencies.clear();
-        JitQuiet.await();
+        JitQuiet.beforeTimedPart();
         ThreadCpuBreakdown cpu = new ThreadCpuBreakdown();
         send(producer, s, corpus, paced, rate);
         verdicts.expect(paced, Duration.ofMinutes(10));
         cpu.stop();
         long[] lat = verdicts.latencies.stream().mapToLong(Long::longValue).sorted().toArray();
         double batchTimeMs = 1000.0 * batch / bare;
-        System.out.printf(Locale.ROOT, "[%s] latency at %.1f images/s (half of pipeline max), %d uploads after %d at the same pace:"
-                + " p50 %d ms, p99 %d ms, max %d ms%n", label, rate, lat.length, warm, pct(lat, 0.50), pct(lat, 0.99),
+        System.out.printf(Locale.ROOT, "[%s] latency at %.1f images/s (%s), %d uploads after %d at the same pace:"
+                + " p50 %d ms, p99 %d ms, max %d ms%n", label, rate, rateNote, lat.length, warm, pct(lat, 0.50), pct(lat, 0.99),
                 lat[lat.length - 1]);
         long[] scored = verdicts.scoredLatencies.stream().mapToLong(Long::longValue).sorted().toArray();
         System.out.printf(Locale.ROOT, "  of which upload to scored (the verdict's endToEndLatencyMs, before its transaction commits):"
@@ -261,7 +281,7 @@ public final class PipelineBenchmark {
     }
 
     /** A timed part: images per second, and the CPU every thread of the process spent meanwhile. */
-    private record Round(double rate, ThreadCpuBreakdown cpu) {
+    private record Round(double rate, ThreadCpuBreakdown cpu, double meanBatch) {
         double cpuMsPerImage(int images) {
             return 1000 * cpu.cpuSeconds() / images;
         }
@@ -269,15 +289,23 @@ public final class PipelineBenchmark {
 
     /** Every image through the detector set at once, as the service's engines run it (no Kafka). */
     private static Round bareRound(DetectorSet detectors, List<byte[]> corpus, int images) {
-        JitQuiet.await();
+        JitQuiet.beforeTimedPart();
         ThreadCpuBreakdown cpu = new ThreadCpuBreakdown();
+        BatchStats before = detectors.featuresEngine().batchStats();
         long start = System.nanoTime();
         List<CompletableFuture<FusedOutcome>> all = new ArrayList<>(images);
         for (int i = 0; i < images; i++) {
             all.add(detectors.submit(corpus.get(i % corpus.size())));
         }
         all.forEach(CompletableFuture::join);
-        return new Round(images / ((System.nanoTime() - start) / 1e9), cpu.stop());
+        return new Round(images / ((System.nanoTime() - start) / 1e9), cpu.stop(),
+                meanBatch(before, detectors.featuresEngine().batchStats()));
+    }
+
+    /** Mean images per ONNX run of the CLIP detector between two readings of its counters. */
+    private static double meanBatch(BatchStats before, BatchStats after) {
+        long batches = after.batches() - before.batches();
+        return batches == 0 ? 0 : (double) (after.images() - before.images()) / batches;
     }
 
     /** The bare detector set's throughput after a warm-up (for other benchmarks that compare against it). */
