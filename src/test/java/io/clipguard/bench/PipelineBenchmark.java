@@ -60,7 +60,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * detector set (clipguard.detectors.extra-model-dirs), and the ratio of their pipeline throughputs is printed.
  * Run: {@code tools/bench-pipeline [--model models/tiny-clip-test] [--batch 32] [--images 1000] [--seconds 20]
  * [--batch-wait-ms 20] [--decode exact|fast] [--corpus golden|phone] [--warmup N] [--rounds 3] [--settle-seconds 180]
- * [--latency-rate N] [--streams num.stream.threads=2,...]} ({@code --rounds 0 --latency-rate N}: the paced run alone); {@code --corpus phone} scores 12 MP and 1080p JPEGs of the upload mix
+ * [--latency-rate N] [--merge-window-ms 2] [--streams num.stream.threads=2,...]} ({@code --rounds 0 --latency-rate N}: the paced run alone); {@code --corpus phone} scores 12 MP and 1080p JPEGs of the upload mix
  * (target/upload-mix, made by tools/make_upload_mix.py).
  */
 public final class PipelineBenchmark {
@@ -97,6 +97,8 @@ public final class PipelineBenchmark {
         }
         Duration batchWait = Duration.ofMillis(Long.parseLong(batchWaitMs != null ? batchWaitMs : oldName != null ? oldName : "20"));
         DecodeMode decode = DecodeMode.parse(arg(args, "--decode", "exact"));
+        // The pipeline engine's clipguard.engine.merge-window: the service's 2 ms unless given.
+        Duration pipelineMergeWindow = Duration.ofMillis(Long.parseLong(arg(args, "--merge-window-ms", "2")));
         String corpusName = arg(args, "--corpus", "golden");
         List<byte[]> corpus = corpusName.equals("phone") ? phoneCorpus() : corpus();
 
@@ -137,7 +139,7 @@ public final class PipelineBenchmark {
                     PipelineFactory open = () -> {
                         ModerationPipeline started = new ModerationPipeline(broker.bootstrapServers(), registry.url(), appId,
                                 stateDir, s, ModerationPipeline.fetchPolicy(List.of()), EngineConfig.builder(model)
-                                .device(Device.AUTO).maxBatchSize(batch).mergeWindow(Duration.ofMillis(2)).decodeMode(decode)
+                                .device(Device.AUTO).maxBatchSize(batch).mergeWindow(pipelineMergeWindow).decodeMode(decode)
                                 .build(), set, 0, streamsOverrides) // cache off: the corpus repeats, a stream of uploads does not
                                 .start(Duration.ofSeconds(60));
                         send(producer, s, corpus, 2 * batch, 0);
