@@ -46,9 +46,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *       then drained through the topology until every verdict is readable under read_committed (so the producer does
  *       not share the 2 cores during the timed part). Each round's fresh instance first drains backlogs of as many
  *       uploads until the JIT has settled ({@code --settle-seconds}): the steady state a deployment runs in;</li>
- *   <li>pipeline latency at half that throughput, or at {@code --latency-rate N} (paced producer): p50/p99/max from the upload record's timestamp to
- *       the verdict being readable, against the bound batch wait + 2 batch times, after a paced warm-up that lasts
- *       until the JIT has settled ({@code --settle-seconds}, at most 180 s by default).</li>
+ *   <li>pipeline latency at half that throughput, or at {@code --latency-rate N} (paced producer): p50/p99/max from
+ *       the upload record's timestamp to the verdict being readable, against the bound batch wait + 2 batch times,
+ *       after a paced warm-up that lasts until the JIT has settled ({@code --settle-seconds}, at most 180 s by
+ *       default).</li>
  * </ol>
  * After a warm-up of both sides ({@code --warmup N} images, default as many as a round, so the JIT has compiled the
  * broker's and the clients' paths too), bare and pipeline rounds alternate ({@code --rounds R}, default 3), each pair
@@ -60,8 +61,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * detector set (clipguard.detectors.extra-model-dirs), and the ratio of their pipeline throughputs is printed.
  * Run: {@code tools/bench-pipeline [--model models/tiny-clip-test] [--batch 32] [--images 1000] [--seconds 20]
  * [--batch-wait-ms 20] [--decode exact|fast] [--corpus golden|phone] [--warmup N] [--rounds 3] [--settle-seconds 180]
- * [--latency-rate N] [--merge-window-ms 2] [--streams num.stream.threads=2,...]} ({@code --rounds 0 --latency-rate N}: the paced run alone); {@code --corpus phone} scores 12 MP and 1080p JPEGs of the upload mix
- * (target/upload-mix, made by tools/make_upload_mix.py).
+ * [--latency-rate N] [--merge-window-ms 2] [--streams num.stream.threads=2,...]} ({@code --rounds 0 --latency-rate N}:
+ * the paced run alone); {@code --corpus phone} scores 12 MP and 1080p JPEGs of the upload mix (target/upload-mix, made
+ * by tools/make_upload_mix.py).
  */
 public final class PipelineBenchmark {
     public static void main(String[] args) throws Exception {
@@ -159,7 +161,8 @@ public final class PipelineBenchmark {
                         // The bare side settles the same way before its round, so both are timed in their steady state.
                         String bareSettle = JitQuiet.settle(settleSeconds, () -> bareRound(bareSet, corpus, images));
                         if (bareSettle != null) {
-                            System.out.println("  [" + label + "] round " + r + ": the bare engine's warm-up " + bareSettle);
+                            System.out.println("  [" + label + "] round " + r + ": the bare engine's warm-up "
+                                    + bareSettle);
                         }
                         Round b = bareRound(bareSet, corpus, images);
                         Round p;
@@ -238,7 +241,8 @@ public final class PipelineBenchmark {
      */
     private static void latency(KafkaProducer<String, ImageUploaded> producer,
                                 ModerationTopology.Settings s, List<byte[]> corpus, VerdictClock verdicts, double rate,
-                                String rateNote, int seconds, int settleSeconds, int batch, Duration batchWait, double bare, String label)
+                                String rateNote, int seconds, int settleSeconds, int batch, Duration batchWait, double bare,
+                                String label)
             throws Exception {
         int paced = (int) (rate * seconds);
         // The same pace for half as long first: a paced producer and the broker's answers to it run code that the
