@@ -73,6 +73,14 @@ public final class UploadScorer implements AutoCloseable {
      *               in the input topic and becomes a SOURCE_EXPIRED dead letter
      */
     public List<ModerationOutcome> score(List<PendingUpload> batch, Map<Long, byte[]> values) {
+        return await(submit(batch, values));
+    }
+
+    /**
+     * Hands a batch to the detectors and returns at once; {@link #await} gives its outcomes, in the same order. The
+     * values are read before this returns, so the caller may change the map afterwards.
+     */
+    public CompletableFuture<List<ModerationOutcome>> submit(List<PendingUpload> batch, Map<Long, byte[]> values) {
         LinearHead head = activeHead.get();
         List<CompletableFuture<ModerationOutcome>> outcomes = new ArrayList<>(batch.size());
         for (PendingUpload upload : batch) {
@@ -81,8 +89,14 @@ public final class UploadScorer implements AutoCloseable {
                     : done(deadLetter(upload, null, null, FailureReason.SOURCE_EXPIRED,
                             "is no longer in " + upload.topic() + " (deleted by retention): its bytes are gone")));
         }
+        return CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new))
+                .thenApply(all -> outcomes.stream().map(CompletableFuture::join).toList());
+    }
+
+    /** A submitted batch's outcomes, waiting for them; the engine's unavailability is thrown as itself. */
+    public static List<ModerationOutcome> await(CompletableFuture<List<ModerationOutcome>> submitted) {
         try {
-            return outcomes.stream().map(CompletableFuture::join).toList();
+            return submitted.join();
         } catch (java.util.concurrent.CompletionException e) {
             throw e.getCause() instanceof EngineUnavailableException unavailable ? unavailable : e;
         }

@@ -7,10 +7,14 @@ import io.clipguard.moderation.SourceRecordReader;
 import io.clipguard.moderation.UploadScorer;
 import io.clipguard.streams.metrics.ModerationMetrics;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -33,6 +37,14 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <p>A batch is flushed when it reaches the maximum batch size, or by wall-clock punctuation once its oldest record
  * has waited the partition batch's maximum wait. The engine merges batches that stream threads flush at the same time.
+ *
+ * <p>With {@code batchesInFlight} above 0 a flushed batch is handed to the engine and the stream thread goes on
+ * polling: the next records are consumed, and the next batch can be flushed, while the engine scores this one. Its
+ * outcomes are forwarded, in order, by the next {@code process} or tick that finds them done (or by a flush that finds
+ * {@code batchesInFlight} batches already out, which waits for the oldest), each batch with its store deletions and a
+ * commit. Nothing changes for a crash: a batch in flight is still in the pending store, and a task that closes drops
+ * it there for the next owner. With 0, a flush waits for its outcomes (the driver-based tests, where no tick runs
+ * unless the test moves the clock).
  */
 final class BatchingScoreProcessor implements Processor<byte[], byte[], String, ModerationOutcome> {
     private final UploadScorer scorer;
@@ -45,15 +57,30 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
     /** Values of the pending uploads this instance consumed itself, by offset; restored uploads are not in it. */
     private final Map<Long, byte[]> values = new HashMap<>();
     private SourceRecordReader sourceReader;
+    /** Uploads in the store that are not in a batch yet. */
     private int pendingCount;
     private long oldestPendingSince;
+    private final int batchesInFlight;
+    /** Batches handed to the engine and not forwarded yet, oldest first; their uploads are still in the store. */
+    private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+    /** The store keys (offsets) of the uploads in {@link #inFlight}, which the next flush leaves out. */
+    private final Set<Long> inFlightOffsets = new HashSet<>();
+
+    private record InFlight(List<Long> keys, List<PendingUpload> uploads, CompletableFuture<List<ModerationOutcome>> outcomes) {}
 
     BatchingScoreProcessor(UploadScorer scorer, ModerationMetrics metrics, int maxBatchSize, Duration maxWait, BooleanSupplier draining) {
+        this(scorer, metrics, maxBatchSize, maxWait, draining, 0);
+    }
+
+    /** @param batchesInFlight batches of this partition the engine may score while the stream thread goes on (0: none) */
+    BatchingScoreProcessor(UploadScorer scorer, ModerationMetrics metrics, int maxBatchSize, Duration maxWait,
+                           BooleanSupplier draining, int batchesInFlight) {
         this.scorer = scorer;
         this.metrics = metrics;
         this.maxBatchSize = maxBatchSize;
         this.maxWaitMillis = maxWait.toMillis();
         this.draining = draining;
+        this.batchesInFlight = batchesInFlight;
     }
 
     @Override
@@ -63,6 +90,8 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
         this.sourceReader = new SourceRecordReader(context.appConfigs());
         // Kafka Streams re-initialises this same instance when a suspended task resumes: count the store afresh.
         pendingCount = 0;
+        inFlight.clear();
+        inFlightOffsets.clear();
         try (KeyValueIterator<Long, PendingUpload> it = pending.all()) {
             while (it.hasNext()) {
                 it.next();
@@ -74,8 +103,15 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
         // Tick at a quarter of the delay so a record never waits much longer than the delay itself.
         Duration tick = Duration.ofMillis(Math.max(1, maxWaitMillis / 4));
         context.schedule(tick, PunctuationType.WALL_CLOCK_TIME, now -> {
-            if (pendingCount > 0 && (now - oldestPendingSince >= maxWaitMillis || draining.getAsBoolean())) {
+            forwardDone();
+            boolean drain = draining.getAsBoolean();
+            if (pendingCount > 0 && (now - oldestPendingSince >= maxWaitMillis || drain)) {
                 flush();
+            }
+            if (drain) {
+                while (!inFlight.isEmpty()) {
+                    forward(inFlight.poll());
+                }
             }
         });
     }
@@ -90,39 +126,75 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
         if (pendingCount++ == 0) {
             oldestPendingSince = System.currentTimeMillis();
         }
+        forwardDone();
         if (pendingCount >= maxBatchSize) {
             flush();
         }
     }
 
+    /** The store's uploads that are not in flight become a batch, handed to the engine (or scored at once). */
     private void flush() {
-        List<KeyValue<Long, PendingUpload>> batch = new ArrayList<>(pendingCount);
-        try (KeyValueIterator<Long, PendingUpload> it = pending.all()) {
-            it.forEachRemaining(batch::add);
+        if (batchesInFlight > 0 && inFlight.size() >= batchesInFlight) {
+            forward(inFlight.poll()); // the engine is behind: wait for the oldest batch rather than queue more
         }
-        List<PendingUpload> uploads = batch.stream().map(kv -> kv.value).toList();
+        List<Long> keys = new ArrayList<>(pendingCount);
+        List<PendingUpload> uploads = new ArrayList<>(pendingCount);
+        try (KeyValueIterator<Long, PendingUpload> it = pending.all()) {
+            while (it.hasNext()) {
+                KeyValue<Long, PendingUpload> kv = it.next();
+                if (!inFlightOffsets.contains(kv.key)) {
+                    keys.add(kv.key);
+                    uploads.add(kv.value);
+                }
+            }
+        }
         readBackRestored(uploads);
-        List<ModerationOutcome> outcomes = scorer.score(uploads, values);
-        for (int i = 0; i < batch.size(); i++) {
-            PendingUpload upload = uploads.get(i);
+        InFlight batch = new InFlight(keys, uploads, scorer.submit(uploads, values));
+        pendingCount = 0;
+        if (batchesInFlight == 0) {
+            forward(batch);
+        } else {
+            inFlight.add(batch);
+            inFlightOffsets.addAll(keys);
+        }
+    }
+
+    /** Forwards the batches in flight that are done, oldest first, stopping at the first that is not. */
+    private void forwardDone() {
+        while (!inFlight.isEmpty() && inFlight.peek().outcomes().isDone()) {
+            forward(inFlight.poll());
+        }
+    }
+
+    /**
+     * A batch's outcomes go downstream and its uploads leave the store, in this task's transaction; waits for the
+     * outcomes if need be. An engine outage is thrown from here: the task fails and the batch stays pending.
+     */
+    private void forward(InFlight batch) {
+        List<ModerationOutcome> outcomes = UploadScorer.await(batch.outcomes());
+        for (int i = 0; i < batch.uploads().size(); i++) {
+            PendingUpload upload = batch.uploads().get(i);
             ModerationOutcome outcome = outcomes.get(i);
             String key = outcome instanceof ModerationOutcome.Verdict v ? v.verdict().getUploadId() : null;
             context.forward(new Record<>(key, outcome, upload.timestamp()));
-            pending.delete(batch.get(i).key);
+            pending.delete(batch.keys().get(i));
             values.remove(upload.offset());
+            inFlightOffsets.remove(batch.keys().get(i));
             metrics.answered(outcome);
         }
-        metrics.noLongerPending(batch.size());
-        pendingCount = 0;
+        metrics.noLongerPending(batch.uploads().size());
         // Commit now rather than at the next commit interval: read_committed consumers see verdicts sooner.
         context.commit();
     }
 
     @Override
     public void close() {
-        // The task moves away or restarts: its waiting uploads stay in the store for whoever opens it next.
-        metrics.noLongerPending(pendingCount);
+        // The task moves away or restarts: its waiting uploads stay in the store for whoever opens it next, those in
+        // flight too (their outcomes, if the engine still delivers them, are dropped with the batch).
+        metrics.noLongerPending(pendingCount + inFlightOffsets.size());
         pendingCount = 0;
+        inFlight.clear();
+        inFlightOffsets.clear();
         values.clear();
     }
 

@@ -53,16 +53,37 @@ public class ModerationTopology {
 
     /** What the topology needs to know besides the scorer. */
     public record Settings(Topics.Names topics, int maxBatchSize, Duration partitionBatchMaxWait, double alertThreshold,
-                           BurstAlerting.Settings burst) {
+                           BurstAlerting.Settings burst, int batchesInFlight) {
+        /** clipguard.engine.batches-in-flight's default. */
+        public static final int DEFAULT_BATCHES_IN_FLIGHT = 2;
+
+        public Settings {
+            if (batchesInFlight < 0) {
+                throw new IllegalArgumentException("batches in flight must be 0 or more, got " + batchesInFlight);
+            }
+        }
+
+        /** The default number of batches in flight. */
+        public Settings(Topics.Names topics, int maxBatchSize, Duration partitionBatchMaxWait, double alertThreshold,
+                        BurstAlerting.Settings burst) {
+            this(topics, maxBatchSize, partitionBatchMaxWait, alertThreshold, burst, DEFAULT_BATCHES_IN_FLIGHT);
+        }
+
         /** Burst alerts at the alert threshold with the configuration's defaults (5 in 10 minutes). */
         public Settings(Topics.Names topics, int maxBatchSize, Duration partitionBatchMaxWait, double alertThreshold) {
             this(topics, maxBatchSize, partitionBatchMaxWait, alertThreshold,
                     new BurstAlerting.Settings(5, Duration.ofMinutes(10), alertThreshold, 20, Duration.ofMinutes(1)));
         }
 
+        /** The same with {@code n} batches per partition in flight (0: a flush waits for its verdicts). */
+        public Settings withBatchesInFlight(int n) {
+            return new Settings(topics, maxBatchSize, partitionBatchMaxWait, alertThreshold, burst, n);
+        }
+
         static Settings from(ClipguardConfig config) {
             return new Settings(config.topics().names(), config.engine().maxBatchSize(), config.engine().partitionBatchMaxWait(),
-                    config.alert().probabilityThreshold(), BurstAlerting.Settings.from(config.alert().burst()));
+                    config.alert().probabilityThreshold(), BurstAlerting.Settings.from(config.alert().burst()),
+                    config.engine().batchesInFlight());
         }
     }
 
@@ -103,7 +124,8 @@ public class ModerationTopology {
 
         KStream<String, ModerationOutcome> outcomes = builder
                 .stream(uploads.name(), Consumed.with(uploads.keySerde(), uploads.valueSerde()))
-                .process(() -> new BatchingScoreProcessor(scorer, metrics, s.maxBatchSize(), s.partitionBatchMaxWait(), draining),
+                .process(() -> new BatchingScoreProcessor(scorer, metrics, s.maxBatchSize(), s.partitionBatchMaxWait(), draining,
+                                s.batchesInFlight()),
                         Named.as("batch-and-score"), Topics.PENDING_STORE);
 
         outcomes.split(Named.as("outcome-"))

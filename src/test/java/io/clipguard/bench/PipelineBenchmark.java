@@ -99,6 +99,9 @@ public final class PipelineBenchmark {
         }
         Duration batchWait = Duration.ofMillis(Long.parseLong(batchWaitMs != null ? batchWaitMs : oldName != null ? oldName : "20"));
         DecodeMode decode = DecodeMode.parse(arg(args, "--decode", "exact"));
+        // clipguard.engine.batches-in-flight: the service's default unless given.
+        int batchesInFlight = Integer.parseInt(arg(args, "--batches-in-flight",
+                String.valueOf(ModerationTopology.Settings.DEFAULT_BATCHES_IN_FLIGHT)));
         // The pipeline engine's clipguard.engine.merge-window: the service's 2 ms unless given.
         Duration pipelineMergeWindow = Duration.ofMillis(Long.parseLong(arg(args, "--merge-window-ms", "2")));
         String corpusName = arg(args, "--corpus", "golden");
@@ -127,7 +130,8 @@ public final class PipelineBenchmark {
                 boolean last = k == sets.size() - 1;
                 String label = set.extraModelDirs().isEmpty() ? "CLIP alone" : "CLIP + " + set.extraModelDirs().size()
                         + " logit model(s)";
-                ModerationTopology.Settings s = ModerationPipeline.settings("-" + k, batch, batchWait, 0.99);
+                ModerationTopology.Settings s = ModerationPipeline.settings("-" + k, batch, batchWait, 0.99)
+                        .withBatchesInFlight(batchesInFlight);
                 broker.createTopics(4, s.topics().all());
                 // A fresh instance per round, closed before the next bare round: no stream thread polls meanwhile.
                 String appId = "bench-" + k;

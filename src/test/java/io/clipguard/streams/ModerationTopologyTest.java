@@ -261,6 +261,50 @@ class ModerationTopologyTest {
         assertThat(t.parts().counted("clipguard.head.refusals")).isEqualTo(1);
     }
 
+    @Test
+    void withBatchesInFlightTheThreadGoesOnAndVerdictsLeaveInInputOrder() throws Exception {
+        // Batches of 4, two in flight, a maximum wait far beyond the test: every batch here is flushed for being full.
+        topology = DrivenTopology.keepingBatchesInFlight(registry.url(),
+                ModerationPipeline.settings("", 4, Duration.ofSeconds(60), 0.99).withBatchesInFlight(2), List.of(), state);
+        DrivenTopology t = topology;
+        List<Path> photos = List.of(IMAGES.resolve("grace_hopper.jpg"), IMAGES.resolve("china.jpg"),
+                IMAGES.resolve("flower.jpg"), IMAGES.resolve("rgb_640x427.png"));
+        List<String> ids = new ArrayList<>();
+        Map<String, byte[]> byId = new LinkedHashMap<>();
+        List<ModerationVerdict> verdicts = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            String id = "in-flight-" + i;
+            byte[] bytes = Files.readAllBytes(photos.get(i % photos.size()));
+            ids.add(id);
+            byId.put(id, bytes);
+            t.upload(id, bytes);
+            if (i == 7) {
+                // The second batch was handed to the engine by this very upload, and the call returned without it.
+                verdicts.addAll(values(t.verdicts()));
+                assertThat(verdicts.size()).as("verdicts after two full batches").isLessThanOrEqualTo(4);
+                assertThat(t.parts().metrics().pending()).isGreaterThanOrEqualTo(4);
+            }
+        }
+        // The third full batch found two in flight and waited for the oldest (unless it was forwarded earlier, being
+        // done): the first four verdicts are out with no tick, and nothing is out of order.
+        verdicts.addAll(values(t.verdicts()));
+        assertThat(verdicts.size()).isBetween(4, 12);
+        assertThat(verdicts).extracting(ModerationVerdict::getUploadId).containsExactlyElementsOf(ids.subList(0, verdicts.size()));
+
+        io.clipguard.testing.Waits.await("the batches in flight forwarded by ticks").until(() -> {
+            t.tick();
+            verdicts.addAll(values(t.verdicts()));
+            return verdicts.size() >= 12;
+        });
+        assertThat(verdicts).extracting(ModerationVerdict::getUploadId).containsExactlyElementsOf(ids);
+        assertThat(values(t.embeddings())).extracting(ImageEmbedding::getUploadId).containsExactlyElementsOf(ids);
+        assertThat(t.parts().metrics().pending()).isZero();
+        List<ScoreOutcome> bare = t.parts().engine().scoreAll(ids.stream().map(byId::get).toList());
+        for (int i = 0; i < ids.size(); i++) {
+            assertThat(verdicts.get(i).getLlr()).isCloseTo(((ScoreOutcome.Scored) bare.get(i)).llr(), Offset.offset(1e-6));
+        }
+    }
+
     private static <K, V> List<V> values(List<TestRecord<K, V>> records) {
         return records.stream().map(TestRecord::value).toList();
     }

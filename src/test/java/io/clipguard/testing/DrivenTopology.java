@@ -35,8 +35,9 @@ import org.apache.kafka.streams.test.TestRecord;
  * The service's topology ({@link ModerationTopology#build}, with the {@code kafka-streams.*} settings of
  * application.properties) under Kafka Streams' TopologyTestDriver: no broker, but the real engine and model, real
  * image files and the real registry behind the Avro serdes (Apicurio's serdes have no in-memory registry). The driver
- * processes each record as it is piped in, so nothing is waited for: outputs are there when the call returns, and a
- * batch waiting for its maximum wait is flushed by moving the driver's wall clock ({@link #flushWaitingBatch}).
+ * processes each record as it is piped in, so nothing is waited for: with no batch in flight (the constructors'
+ * setting), outputs are there when the call returns, and a batch waiting for its maximum wait is flushed by moving the
+ * driver's wall clock ({@link #flushWaitingBatch}). {@link #keepingBatchesInFlight} keeps the service's setting.
  */
 public final class DrivenTopology implements AutoCloseable {
     private final ModerationTopology.Settings settings;
@@ -64,6 +65,22 @@ public final class DrivenTopology implements AutoCloseable {
     /** @param detectors the logit models beside the tiny CLIP model, and their fusion (clipguard.detectors.*) */
     public DrivenTopology(String registryUrl, ModerationTopology.Settings settings, ScoringParts.Detectors detectors,
                           List<Path> fileRoots, Path stateDir) throws Exception {
+        this(registryUrl, settings, detectors, fileRoots, stateDir, 0);
+    }
+
+    /**
+     * As the constructor, with the settings' batches in flight kept: a flushed batch's outcomes are forwarded by a
+     * later upload or {@link #tick()} that finds them done, or by a flush that finds the limit reached.
+     */
+    public static DrivenTopology keepingBatchesInFlight(String registryUrl, ModerationTopology.Settings settings,
+                                                        List<Path> fileRoots, Path stateDir) throws Exception {
+        return new DrivenTopology(registryUrl, settings, ScoringParts.Detectors.CLIP_ONLY, fileRoots, stateDir,
+                settings.batchesInFlight());
+    }
+
+    private DrivenTopology(String registryUrl, ModerationTopology.Settings settings, ScoringParts.Detectors detectors,
+                           List<Path> fileRoots, Path stateDir, int batchesInFlight) throws Exception {
+        settings = settings.withBatchesInFlight(batchesInFlight);
         this.settings = settings;
         parts = ScoringParts.open(EngineConfig.builder(ModerationPipeline.TINY_MODEL).device(Device.AUTO)
                 .maxBatchSize(settings.maxBatchSize()).build(), detectors, registryUrl,
@@ -115,6 +132,13 @@ public final class DrivenTopology implements AutoCloseable {
         }
         driver.advanceWallClockTime(advance);
         wallClock = wallClock.plus(advance);
+    }
+
+    /** Moves the driver's wall clock by one tick of the batching processor (a quarter of the maximum wait). */
+    public void tick() {
+        Duration tick = settings.partitionBatchMaxWait().dividedBy(4);
+        driver.advanceWallClockTime(tick);
+        wallClock = wallClock.plus(tick);
     }
 
     /** Publishes a head file to detector-heads as {@code tools/clipguard head publish} does, and activates it if asked. */

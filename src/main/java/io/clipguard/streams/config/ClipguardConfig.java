@@ -137,6 +137,13 @@ public interface ClipguardConfig {
         @WithDefault("2ms")
         Duration mergeWindow();
 
+        /**
+         * Batches of one partition that the engine may score while the stream thread goes on consuming (0: each flush
+         * waits for its verdicts). Their uploads stay in the changelogged pending store until forwarded.
+         */
+        @WithDefault("2")
+        int batchesInFlight();
+
         @WithDefault("0")
         int intraOpThreads();
 
