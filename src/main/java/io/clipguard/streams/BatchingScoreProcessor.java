@@ -43,8 +43,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * outcomes are forwarded, in order, by the next {@code process} or tick that finds them done (or by a flush that finds
  * {@code batchesInFlight} batches already out, which waits for the oldest), each batch with its store deletions and a
  * commit. Nothing changes for a crash: a batch in flight is still in the pending store, and a task that closes drops
- * it there for the next owner. With 0, a flush waits for its outcomes (the driver-based tests, where no tick runs
- * unless the test moves the clock).
+ * it there for the next owner. With 0, the default, a flush waits for its outcomes: on a large tower the stream
+ * threads would otherwise loop through their polls while they wait, and take that CPU from inference.
  */
 final class BatchingScoreProcessor implements Processor<byte[], byte[], String, ModerationOutcome> {
     private final UploadScorer scorer;

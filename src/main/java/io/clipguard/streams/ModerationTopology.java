@@ -55,7 +55,7 @@ public class ModerationTopology {
     public record Settings(Topics.Names topics, int maxBatchSize, Duration partitionBatchMaxWait, double alertThreshold,
                            BurstAlerting.Settings burst, int batchesInFlight) {
         /** clipguard.engine.batches-in-flight's default. */
-        public static final int DEFAULT_BATCHES_IN_FLIGHT = 2;
+        public static final int DEFAULT_BATCHES_IN_FLIGHT = 0;
 
         public Settings {
             if (batchesInFlight < 0) {

@@ -61,7 +61,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * detector set (clipguard.detectors.extra-model-dirs), and the ratio of their pipeline throughputs is printed.
  * Run: {@code tools/bench-pipeline [--model models/tiny-clip-test] [--batch 32] [--images 1000] [--seconds 20]
  * [--batch-wait-ms 20] [--decode exact|fast] [--corpus golden|phone] [--warmup N] [--rounds 3] [--settle-seconds 180]
- * [--latency-rate N] [--merge-window-ms 2] [--batches-in-flight 2] [--streams num.stream.threads=2,...]} ({@code --rounds 0 --latency-rate N}:
+ * [--latency-rate N] [--merge-window-ms 2] [--batches-in-flight 0] [--streams num.stream.threads=2,...]} ({@code --rounds 0 --latency-rate N}:
  * the paced run alone); {@code --corpus phone} scores 12 MP and 1080p JPEGs of the upload mix (target/upload-mix, made
  * by tools/make_upload_mix.py).
  */

@@ -139,9 +139,10 @@ public interface ClipguardConfig {
 
         /**
          * Batches of one partition that the engine may score while the stream thread goes on consuming (0: each flush
-         * waits for its verdicts). Their uploads stay in the changelogged pending store until forwarded.
+         * waits for its verdicts). Their uploads stay in the changelogged pending store until forwarded. Off by default:
+         * it shortens the latency tail on small towers but costs large ones throughput (docs/benchmarks.md, runs H-J).
          */
-        @WithDefault("2")
+        @WithDefault("0")
         int batchesInFlight();
 
         @WithDefault("0")
