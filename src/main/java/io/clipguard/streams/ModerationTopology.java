@@ -59,7 +59,8 @@ public class ModerationTopology {
 
         public Settings {
             if (batchesInFlight < 0) {
-                throw new IllegalArgumentException("batches in flight must be 0 or more, got " + batchesInFlight);
+                throw new IllegalArgumentException("clipguard.engine.batches-in-flight must be 0 or more, got "
+                        + batchesInFlight + ": set it to 0 (each flush waits for its verdicts) or a small number like 2");
             }
         }
 
