@@ -52,10 +52,6 @@ public record ModelManifest(
                                @JsonProperty("activation_type") String activationType, String onnxruntime,
                                @JsonProperty("kept_float") String[] keptFloat) {
         /**
-         * E.g. "int8 (QInt8 MatMul weights per channel, QUInt8 activations, onnxruntime 1.30.0)", with ", mlp-out kept
-         * float" before onnxruntime when the export left layers in float32 (--int8-keep-float).
-         */
-        /**
          * Dynamic quantisation: each MatMul's activations are scaled at run time by one range over the whole input
          * tensor, so a batch's images would change each other's features.
          */
@@ -68,6 +64,10 @@ public record ModelManifest(
             return keptFloat != null && Arrays.asList(keptFloat).contains(layer);
         }
 
+        /**
+         * E.g. "int8 (QInt8 MatMul weights per channel, QUInt8 activations, onnxruntime 1.30.0)", with ", mlp-out kept
+         * float" before onnxruntime when the export left layers in float32 (--int8-keep-float).
+         */
         public String describe() {
             return "int8 (" + weightType + " " + String.join("/", opTypes == null ? new String[0] : opTypes)
                     + " weights " + (Boolean.TRUE.equals(perChannel) ? "per channel" : "per tensor")
@@ -81,6 +81,10 @@ public record ModelManifest(
     /** The image tensor: {@code [batch, 3, size, size]}, batch dynamic (-1). */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record InputSpec(String name, TensorDType dtype, long[] shape) {
+        /**
+         * E.g. "int8 (QInt8 MatMul weights per channel, QUInt8 activations, onnxruntime 1.30.0)", with ", mlp-out kept
+         * float" before onnxruntime when the export left layers in float32 (--int8-keep-float).
+         */
         public String describe() {
             return "'" + name + "' " + dtype + " " + Arrays.toString(shape).replace(" ", "");
         }
@@ -101,6 +105,10 @@ public record ModelManifest(
             this(name, dtype, dim, OutputKind.FEATURES);
         }
 
+        /**
+         * E.g. "int8 (QInt8 MatMul weights per channel, QUInt8 activations, onnxruntime 1.30.0)", with ", mlp-out kept
+         * float" before onnxruntime when the export left layers in float32 (--int8-keep-float).
+         */
         public String describe() {
             return "'" + name + "' " + dtype + " [-1," + dim + "]";
         }

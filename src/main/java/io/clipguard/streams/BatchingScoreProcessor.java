@@ -100,8 +100,7 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
         }
         metrics.restored(pendingCount);
         oldestPendingSince = System.currentTimeMillis();
-        // Tick at a quarter of the delay so a record never waits much longer than the delay itself.
-        Duration tick = Duration.ofMillis(Math.max(1, maxWaitMillis / 4));
+        Duration tick = ModerationTopology.Settings.batchTick(Duration.ofMillis(maxWaitMillis));
         context.schedule(tick, PunctuationType.WALL_CLOCK_TIME, now -> {
             forwardDone();
             boolean drain = draining.getAsBoolean();

@@ -76,6 +76,19 @@ public class ModerationTopology {
                     new BurstAlerting.Settings(5, Duration.ofMinutes(10), alertThreshold, 20, Duration.ofMinutes(1)));
         }
 
+        /**
+         * How often the batching processor checks its partition's batch (and its batches in flight): a quarter of the
+         * partition batch's maximum wait, at least 1 ms, so an upload never waits much longer than that wait.
+         */
+        public static Duration batchTick(Duration partitionBatchMaxWait) {
+            return Duration.ofMillis(Math.max(1, partitionBatchMaxWait.toMillis() / 4));
+        }
+
+        /** {@link #batchTick(Duration)} of these settings. */
+        public Duration batchTick() {
+            return batchTick(partitionBatchMaxWait);
+        }
+
         /** The same with {@code n} batches per partition in flight (0: a flush waits for its verdicts). */
         public Settings withBatchesInFlight(int n) {
             return new Settings(topics, maxBatchSize, partitionBatchMaxWait, alertThreshold, burst, n);

@@ -214,11 +214,11 @@ public final class PipelineBenchmark {
                                     batch, batchWait, bare, label);
                         }
                     }
-                    double[] sorted = ratios.clone();
-                    Arrays.sort(sorted);
                     if (rounds < 1) {
                         continue;
                     }
+                    double[] sorted = ratios.clone();
+                    Arrays.sort(sorted);
                     System.out.printf(Locale.ROOT, "[%s] pipeline / bare over %d rounds: median %.0f %%, range %.0f-%.0f %%%n", label,
                             rounds, 100 * (sorted[(rounds - 1) / 2] + sorted[rounds / 2]) / 2, 100 * sorted[0], 100 * sorted[rounds - 1]);
                 }

@@ -134,9 +134,9 @@ public final class DrivenTopology implements AutoCloseable {
         wallClock = wallClock.plus(advance);
     }
 
-    /** Moves the driver's wall clock by one tick of the batching processor (a quarter of the maximum wait). */
+    /** Moves the driver's wall clock by one tick of the batching processor ({@link ModerationTopology.Settings#batchTick}). */
     public void tick() {
-        Duration tick = settings.partitionBatchMaxWait().dividedBy(4);
+        Duration tick = settings.batchTick();
         driver.advanceWallClockTime(tick);
         wallClock = wallClock.plus(tick);
     }
