@@ -227,7 +227,8 @@ public final class Topics {
 
     /**
      * Apicurio serde settings that give the Confluent wire format: magic byte 0, then the 4-byte content id, which is
-     * the id Apicurio's Confluent-compatible API serves at /schemas/ids/{id}; no schema headers.
+     * the id Apicurio's Confluent-compatible API serves at /schemas/ids/{id}; no schema headers. Readers and writers
+     * are found by schema object ({@link SchemaIdentityDatumProvider}), not by a fingerprint per record.
      *
      * @param registryBaseUrl the registry's root, e.g. http://localhost:8081
      */
@@ -237,7 +238,9 @@ public final class Topics {
                 SerdeConfig.ID_HANDLER, Default4ByteIdHandler.class.getName(),
                 SerdeConfig.USE_ID, IdOption.contentId.name(),
                 KafkaSerdeConfig.ENABLE_HEADERS, false,
-                AvroSerdeConfig.USE_SPECIFIC_AVRO_READER, true);
+                AvroSerdeConfig.USE_SPECIFIC_AVRO_READER, true,
+                // The class, not its name: Apicurio loads a name with its own class loader, which in Quarkus cannot see ours.
+                AvroSerdeConfig.AVRO_DATUM_PROVIDER, SchemaIdentityDatumProvider.class);
     }
 
     /** A reader of any of our Avro values (Confluent framing, schema looked up by id). */

@@ -200,19 +200,29 @@ public final class UploadScorer implements AutoCloseable {
         return CompletableFuture.completedFuture(outcome);
     }
 
+    /** The image's bytes; Avro's reader wraps a fresh array of exactly the field's length, which is used as is. */
     private static byte[] toArray(ByteBuffer buffer) {
+        if (buffer.hasArray() && buffer.arrayOffset() == 0 && buffer.position() == 0
+                && buffer.remaining() == buffer.array().length) {
+            return buffer.array(); // no second copy of an upload that can be megabytes
+        }
         byte[] bytes = new byte[buffer.remaining()];
         buffer.duplicate().get(bytes);
         return bytes;
     }
 
     public static String sha256(byte[] bytes) {
+        return HexFormat.of().formatHex(SHA256.get().digest(bytes)); // digest() resets it for the next upload
+    }
+
+    // One per thread: MessageDigest.getInstance walks the security providers on every call (2 % of a stream thread).
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }
-    }
+    });
 
     @Override
     public void close() {
