@@ -48,7 +48,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *       uploads until the JIT has settled ({@code --settle-seconds}): the steady state a deployment runs in;</li>
  *   <li>pipeline latency at half that throughput, or at {@code --latency-rate N} (paced producer): p50/p99/max from
  *       the upload record's timestamp to the verdict being readable, against the bound batch wait + 2 batch times,
- *       after a paced warm-up that lasts until the JIT has settled ({@code --settle-seconds}, at most 180 s by
+ *       after a paced warm-up that lasts until the JIT has settled ({@code --settle-seconds}, at most 300 s by
  *       default).</li>
  * </ol>
  * After a warm-up of both sides ({@code --warmup N} images, default as many as a round, so the JIT has compiled the
@@ -60,7 +60,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * {@code --extra-model DIR[,DIR] [--fusion RULE]} the service runs first with the CLIP model alone, then with the
  * detector set (clipguard.detectors.extra-model-dirs), and the ratio of their pipeline throughputs is printed.
  * Run: {@code tools/bench-pipeline [--model models/tiny-clip-test] [--batch 32] [--images 1000] [--seconds 20]
- * [--batch-wait-ms 20] [--decode exact|fast] [--corpus golden|phone] [--warmup N] [--rounds 3] [--settle-seconds 180]
+ * [--batch-wait-ms 20] [--decode exact|fast] [--corpus golden|phone] [--warmup N] [--rounds 3] [--settle-seconds 300]
  * [--latency-rate N] [--merge-window-ms 2] [--batches-in-flight 0] [--streams num.stream.threads=2,...]} ({@code --rounds 0 --latency-rate N}:
  * the paced run alone); {@code --corpus phone} scores 12 MP and 1080p JPEGs of the upload mix (target/upload-mix, made
  * by tools/make_upload_mix.py).
@@ -77,7 +77,7 @@ public final class PipelineBenchmark {
         int warmup = Integer.parseInt(arg(args, "--warmup", String.valueOf(images)));
         int rounds = Integer.parseInt(arg(args, "--rounds", "3"));
         // The longest the paced warm-up before the latency run goes on waiting for the JIT to settle (0: no wait).
-        int settleSeconds = Integer.parseInt(arg(args, "--settle-seconds", "180"));
+        int settleSeconds = Integer.parseInt(arg(args, "--settle-seconds", "300"));
         // The paced run's rate: half the pipeline's best round unless given (--rounds 0 then times no round at all).
         double latencyRate = Double.parseDouble(arg(args, "--latency-rate", "0"));
         if (rounds < 1 && latencyRate <= 0) {
