@@ -54,6 +54,16 @@ public final class SchemaIdentityDatumProvider<T> extends DefaultAvroDatumProvid
         return reader;
     }
 
+    /** Schema objects whose writer is found by identity (for tests: the default provider has no such map). */
+    int writersByIdentity() {
+        return specificWriters.size();
+    }
+
+    /** Schema objects whose reader is found by identity. */
+    int readersByIdentity() {
+        return readers.size();
+    }
+
     private static <V> Map<Schema, V> with(Map<Schema, V> map, Schema schema, V value) {
         if (map.size() >= MAX_SCHEMAS) {
             return map;

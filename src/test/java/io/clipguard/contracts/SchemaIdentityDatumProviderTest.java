@@ -22,8 +22,13 @@ class SchemaIdentityDatumProviderTest {
     void theSameSchemaObjectGetsTheSameWriterAndReaderEveryTime() {
         SchemaIdentityDatumProvider<ImageEmbedding> provider = provider();
         Schema schema = ImageEmbedding.getClassSchema();
-        assertThat(provider.createDatumWriter(record, schema)).isSameAs(provider.createDatumWriter(record, schema));
-        assertThat(provider.createDatumReader(schema)).isSameAs(provider.createDatumReader(schema));
+        for (int i = 0; i < 100; i++) {
+            assertThat(provider.createDatumWriter(record, schema)).isSameAs(provider.createDatumWriter(record, schema));
+            assertThat(provider.createDatumReader(schema)).isSameAs(provider.createDatumReader(schema));
+        }
+        // One entry each, found by identity from the second call on: no fingerprint per record.
+        assertThat(provider.writersByIdentity()).isEqualTo(1);
+        assertThat(provider.readersByIdentity()).isEqualTo(1);
     }
 
     @Test
@@ -34,6 +39,9 @@ class SchemaIdentityDatumProviderTest {
         byte[] bytes = write(provider.createDatumWriter(record, ImageEmbedding.getClassSchema()), record);
         ImageEmbedding back = provider.createDatumReader(writerSchema).read(null, DecoderFactory.get().binaryDecoder(bytes, null));
         assertThat(back).isEqualTo(record);
+        // Both schema objects have a reader of their own now, and it is the one the fingerprint path gave.
+        assertThat(provider.createDatumReader(ImageEmbedding.getClassSchema())).isSameAs(provider.createDatumReader(writerSchema));
+        assertThat(provider.readersByIdentity()).isEqualTo(2);
     }
 
     @Test
@@ -45,6 +53,7 @@ class SchemaIdentityDatumProviderTest {
             DatumReader<ImageEmbedding> reader = provider.createDatumReader(copy);
             assertThat(reader.read(null, DecoderFactory.get().binaryDecoder(bytes, null))).isEqualTo(record);
         }
+        assertThat(provider.readersByIdentity()).isEqualTo(SchemaIdentityDatumProvider.MAX_SCHEMAS);
     }
 
     private static SchemaIdentityDatumProvider<ImageEmbedding> provider() {
