@@ -17,10 +17,14 @@ import java.time.Duration;
 public final class ApicurioRegistry implements AutoCloseable {
     private final Process process;
     private final int port;
+    /** Stops the child when the JVM ends without close() (a benchmark stopped with SIGTERM, a crash in a harness). */
+    private final Thread stopOnExit;
 
     private ApicurioRegistry(Process process, int port) {
         this.process = process;
         this.port = port;
+        this.stopOnExit = new Thread(process::destroyForcibly, "apicurio-registry-stop");
+        Runtime.getRuntime().addShutdownHook(stopOnExit);
     }
 
     public static ApicurioRegistry start(Path logFile) throws Exception {
@@ -99,6 +103,11 @@ public final class ApicurioRegistry implements AutoCloseable {
         process.destroy();
         if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(stopOnExit);
+        } catch (IllegalStateException shuttingDown) {
+            // closed from another shutdown hook: the hook runs anyway and finds the process gone
         }
     }
 }
