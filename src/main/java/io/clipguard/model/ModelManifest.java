@@ -81,10 +81,6 @@ public record ModelManifest(
     /** The image tensor: {@code [batch, 3, size, size]}, batch dynamic (-1). */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record InputSpec(String name, TensorDType dtype, long[] shape) {
-        /**
-         * E.g. "int8 (QInt8 MatMul weights per channel, QUInt8 activations, onnxruntime 1.30.0)", with ", mlp-out kept
-         * float" before onnxruntime when the export left layers in float32 (--int8-keep-float).
-         */
         public String describe() {
             return "'" + name + "' " + dtype + " " + Arrays.toString(shape).replace(" ", "");
         }
@@ -105,10 +101,6 @@ public record ModelManifest(
             this(name, dtype, dim, OutputKind.FEATURES);
         }
 
-        /**
-         * E.g. "int8 (QInt8 MatMul weights per channel, QUInt8 activations, onnxruntime 1.30.0)", with ", mlp-out kept
-         * float" before onnxruntime when the export left layers in float32 (--int8-keep-float).
-         */
         public String describe() {
             return "'" + name + "' " + dtype + " [-1," + dim + "]";
         }

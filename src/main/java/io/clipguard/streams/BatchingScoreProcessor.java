@@ -68,10 +68,6 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
 
     private record InFlight(List<Long> keys, List<PendingUpload> uploads, CompletableFuture<List<ModerationOutcome>> outcomes) {}
 
-    BatchingScoreProcessor(UploadScorer scorer, ModerationMetrics metrics, int maxBatchSize, Duration maxWait, BooleanSupplier draining) {
-        this(scorer, metrics, maxBatchSize, maxWait, draining, 0);
-    }
-
     /** @param batchesInFlight batches of this partition the engine may score while the stream thread goes on (0: none) */
     BatchingScoreProcessor(UploadScorer scorer, ModerationMetrics metrics, int maxBatchSize, Duration maxWait,
                            BooleanSupplier draining, int batchesInFlight) {

@@ -25,7 +25,7 @@ class BatchingScoreProcessorTest {
     void resumingASuspendedTaskCountsItsWaitingUploadsOnce() {
         ModerationMetrics metrics = new ModerationMetrics(new SimpleMeterRegistry());
         // Batches of 8 after a minute: the one upload below keeps waiting, so the scorer is never reached.
-        var processor = new BatchingScoreProcessor(null, metrics, 8, Duration.ofMinutes(1), () -> false);
+        var processor = new BatchingScoreProcessor(null, metrics, 8, Duration.ofMinutes(1), () -> false, 0);
         MockProcessorContext<String, ModerationOutcome> context = new MockProcessorContext<>();
         KeyValueStore<Long, PendingUpload> store = Stores.keyValueStoreBuilder(
                         Stores.inMemoryKeyValueStore(Topics.PENDING_STORE), Serdes.Long(), PendingUpload.storeSerde())

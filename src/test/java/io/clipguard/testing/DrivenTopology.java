@@ -127,18 +127,17 @@ public final class DrivenTopology implements AutoCloseable {
         Duration wait = settings.partitionBatchMaxWait();
         Instant target = Instant.now().plus(wait);
         Duration advance = Duration.between(wallClock, target);
-        if (advance.compareTo(wait) < 0) {
-            advance = wait;
-        }
-        driver.advanceWallClockTime(advance);
-        wallClock = wallClock.plus(advance);
+        advanceWallClock(advance.compareTo(wait) < 0 ? wait : advance);
     }
 
     /** Moves the driver's wall clock by one tick of the batching processor ({@link ModerationTopology.Settings#batchTick}). */
     public void tick() {
-        Duration tick = settings.batchTick();
-        driver.advanceWallClockTime(tick);
-        wallClock = wallClock.plus(tick);
+        advanceWallClock(settings.batchTick());
+    }
+
+    private void advanceWallClock(Duration advance) {
+        driver.advanceWallClockTime(advance);
+        wallClock = wallClock.plus(advance);
     }
 
     /** Publishes a head file to detector-heads as {@code tools/clipguard head publish} does, and activates it if asked. */
