@@ -35,8 +35,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * restored, the restored uploads' bytes are read back from the input topic by offset, and they are scored then:
  * nothing lost, nothing doubled. The image bytes themselves are kept in memory only, never written to the changelog.
  *
- * <p>A batch is flushed when it reaches the maximum batch size, or by wall-clock punctuation once its oldest record
- * has waited the partition batch's maximum wait. The engine merges batches that stream threads flush at the same time.
+ * <p>A batch is flushed when it reaches the maximum batch size, or by wall-clock punctuation once one of its uploads
+ * is due: the partition batch's maximum wait after its record's timestamp, within the bounds {@link #deadline} gives.
+ * The engine merges batches that stream threads flush at the same time.
  *
  * <p>With {@code batchesInFlight} above 0 a flushed batch is handed to the engine and the stream thread goes on
  * polling: the next records are consumed, and the next batch can be flushed, while the engine scores this one. Its
@@ -51,22 +52,30 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
     private final ModerationMetrics metrics;
     private final int maxBatchSize;
     private final long maxWaitMillis;
+    private final long tickMillis;
     private final BooleanSupplier draining;
     private ProcessorContext<String, ModerationOutcome> context;
     private KeyValueStore<Long, PendingUpload> pending;
     /** Values of the pending uploads this instance consumed itself, by offset; restored uploads are not in it. */
     private final Map<Long, byte[]> values = new HashMap<>();
+    /** When this stream thread took each upload in {@link #values} (for the stage meters). */
+    private final Map<Long, Long> seenAt = new HashMap<>();
     private SourceRecordReader sourceReader;
     /** Uploads in the store that are not in a batch yet. */
     private int pendingCount;
-    private long oldestPendingSince;
+    /** When the clock flushes the waiting batch: the earliest of its uploads' {@link #deadline}s. */
+    private long flushAt;
     private final int batchesInFlight;
     /** Batches handed to the engine and not forwarded yet, oldest first; their uploads are still in the store. */
     private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
     /** The store keys (offsets) of the uploads in {@link #inFlight}, which the next flush leaves out. */
     private final Set<Long> inFlightOffsets = new HashSet<>();
 
-    private record InFlight(List<Long> keys, List<PendingUpload> uploads, CompletableFuture<List<ModerationOutcome>> outcomes) {}
+    /** Lateness, in batch waits, beyond which an upload counts as part of a backlog ({@link #deadline}). */
+    static final int BEHIND_WAITS = 10;
+
+    private record InFlight(List<Long> keys, List<PendingUpload> uploads, long flushedAt,
+                            CompletableFuture<List<ModerationOutcome>> outcomes) {}
 
     /** @param batchesInFlight batches of this partition the engine may score while the stream thread goes on (0: none) */
     BatchingScoreProcessor(UploadScorer scorer, ModerationMetrics metrics, int maxBatchSize, Duration maxWait,
@@ -75,6 +84,7 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
         this.metrics = metrics;
         this.maxBatchSize = maxBatchSize;
         this.maxWaitMillis = maxWait.toMillis();
+        this.tickMillis = ModerationTopology.Settings.batchTick(maxWait).toMillis();
         this.draining = draining;
         this.batchesInFlight = batchesInFlight;
     }
@@ -95,12 +105,11 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
             }
         }
         metrics.restored(pendingCount);
-        oldestPendingSince = System.currentTimeMillis();
-        Duration tick = ModerationTopology.Settings.batchTick(Duration.ofMillis(maxWaitMillis));
-        context.schedule(tick, PunctuationType.WALL_CLOCK_TIME, now -> {
+        flushAt = System.currentTimeMillis() + maxWaitMillis;
+        context.schedule(Duration.ofMillis(tickMillis), PunctuationType.WALL_CLOCK_TIME, now -> {
             forwardDone();
             boolean drain = draining.getAsBoolean();
-            if (pendingCount > 0 && (now - oldestPendingSince >= maxWaitMillis || drain)) {
+            if (pendingCount > 0 && (now >= flushAt || drain)) {
                 flush();
             }
             if (drain) {
@@ -118,13 +127,33 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
         pending.put(source.offset(), new PendingUpload(record.key(), source.topic(), source.partition(), source.offset(),
                 record.timestamp()));
         values.put(source.offset(), record.value());
-        if (pendingCount++ == 0) {
-            oldestPendingSince = System.currentTimeMillis();
+        long now = System.currentTimeMillis();
+        seenAt.put(source.offset(), now);
+        long deadline = deadline(now, record.timestamp(), maxWaitMillis, tickMillis);
+        if (pendingCount++ == 0 || deadline < flushAt) {
+            flushAt = deadline;
         }
         forwardDone();
         if (pendingCount >= maxBatchSize) {
             flush();
         }
+    }
+
+    /**
+     * When an upload seen at {@code seenAt} is flushed by the clock at the latest: {@code maxWait} after its record's
+     * timestamp, so that an upload which arrived while this thread was blocked in its previous batch (scoring, commit)
+     * does not wait the whole {@code maxWait} again once the thread is back; but at least one {@code tick} after it was
+     * seen, so that the uploads that queued meanwhile join its batch rather than trickle out one per flush. An upload
+     * more than {@value #BEHIND_WAITS} waits late, or one dated after {@code seenAt}, waits the whole {@code maxWait} from
+     * {@code seenAt}, as it did before: the first is a backlog, whose batches should fill; the second, a producer's clock
+     * ahead of ours. So a deadline is never later than {@code seenAt + maxWait}.
+     */
+    static long deadline(long seenAt, long recordTimestamp, long maxWait, long tick) {
+        long late = seenAt - recordTimestamp;
+        if (late <= 0 || late > BEHIND_WAITS * maxWait) {
+            return seenAt + maxWait;
+        }
+        return seenAt + Math.min(maxWait, Math.max(tick, maxWait - late));
     }
 
     /** The store's uploads that are not in flight become a batch, handed to the engine (or scored at once). */
@@ -144,7 +173,7 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
             }
         }
         readBackRestored(uploads);
-        InFlight batch = new InFlight(keys, uploads, scorer.submit(uploads, values));
+        InFlight batch = new InFlight(keys, uploads, System.currentTimeMillis(), scorer.submit(uploads, values));
         pendingCount = 0;
         if (batchesInFlight == 0) {
             forward(batch);
@@ -167,6 +196,7 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
      */
     private void forward(InFlight batch) {
         List<ModerationOutcome> outcomes = UploadScorer.await(batch.outcomes());
+        long scoredAt = System.currentTimeMillis();
         for (int i = 0; i < batch.uploads().size(); i++) {
             PendingUpload upload = batch.uploads().get(i);
             ModerationOutcome outcome = outcomes.get(i);
@@ -174,6 +204,9 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
             context.forward(new Record<>(key, outcome, upload.timestamp()));
             pending.delete(batch.keys().get(i));
             values.remove(upload.offset());
+            Long seen = seenAt.remove(upload.offset()); // null for an upload restored from the changelog
+            metrics.uploadStages(seen == null ? -1 : seen - upload.timestamp(), seen == null ? -1 : batch.flushedAt() - seen,
+                    scoredAt - batch.flushedAt());
             inFlightOffsets.remove(batch.keys().get(i));
             metrics.answered(outcome);
         }
@@ -191,6 +224,7 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
         inFlight.clear();
         inFlightOffsets.clear();
         values.clear();
+        seenAt.clear();
     }
 
     /** Uploads restored from the changelog have no value in memory: read them back from the input topic. */

@@ -13,6 +13,7 @@ import io.clipguard.testing.KafkaBroker;
 import io.clipguard.testing.ModerationPipeline;
 import io.clipguard.testing.QuietLogging;
 import io.clipguard.testing.TestClients;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -208,7 +209,7 @@ public final class PipelineBenchmark {
                     }
                     if (last) { // latency on a fresh instance, after the rounds
                         try (ModerationPipeline pipeline = open.start()) {
-                            latency(producer, s, corpus, verdicts,
+                            latency(producer, s, corpus, verdicts, pipeline.meters(),
                                     latencyRate > 0 ? latencyRate : pipelineRates[k] / 2,
                                     latencyRate > 0 ? "--latency-rate" : "half of pipeline max", latencySeconds, settleSeconds,
                                     batch, batchWait, bare, label);
@@ -244,7 +245,8 @@ public final class PipelineBenchmark {
      * readable under read_committed, against the bound batch wait + 2 batch times.
      */
     private static void latency(KafkaProducer<String, ImageUploaded> producer,
-                                ModerationTopology.Settings s, List<byte[]> corpus, VerdictClock verdicts, double rate,
+                                ModerationTopology.Settings s, List<byte[]> corpus, VerdictClock verdicts,
+                                MeterRegistry meters, double rate,
                                 String rateNote, int seconds, int settleSeconds, int batch, Duration batchWait, double bare,
                                 String label)
             throws Exception {
@@ -271,6 +273,7 @@ public final class PipelineBenchmark {
         verdicts.scoredLatencies.clear();
         JitQuiet.beforeTimedPart();
         ThreadCpuBreakdown cpu = new ThreadCpuBreakdown();
+        StageLatencies stages = new StageLatencies(meters);
         send(producer, s, corpus, paced, rate);
         verdicts.expect(paced, Duration.ofMinutes(10));
         cpu.stop();
@@ -282,6 +285,7 @@ public final class PipelineBenchmark {
         long[] scored = verdicts.scoredLatencies.stream().mapToLong(Long::longValue).sorted().toArray();
         System.out.printf(Locale.ROOT, "  of which upload to scored (the verdict's endToEndLatencyMs, before its transaction commits):"
                 + " p50 %d ms, p99 %d ms%n", pct(scored, 0.50), pct(scored, 0.99));
+        System.out.println(stages.report());
         System.out.printf(Locale.ROOT, "  CPU per image while paced: %.2f ms (the producer's sends included)%n",
                 1000 * cpu.cpuSeconds() / paced);
         System.out.println(cpu.report(0.01));

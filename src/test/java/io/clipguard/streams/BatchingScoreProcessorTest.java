@@ -16,7 +16,8 @@ import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.Test;
 
 /**
- * The pending-uploads gauge across a task's suspend and resume. Kafka Streams closes a suspended task's processors
+ * When an upload is due in its batch ({@link BatchingScoreProcessor#deadline}), and the pending-uploads gauge across a
+ * task's suspend and resume. Kafka Streams closes a suspended task's processors
  * and later calls {@code init} again on the same instances, whose waiting uploads are still in the store; a count
  * carried over from before the suspension once left the gauge at 1 with nothing waiting (seen in CI).
  */
@@ -47,5 +48,25 @@ class BatchingScoreProcessorTest {
         processor.close();
         assertThat(metrics.pending()).isZero();
         assertThat(context.forwarded()).isEmpty();
+    }
+
+    @Test
+    void anUploadIsDueItsMaximumWaitAfterItsTimestampButAtLeastOneTickAfterItWasSeen() {
+        long seen = 1_000_000L;
+        // Seen when it was written: the whole wait.
+        assertThat(BatchingScoreProcessor.deadline(seen, seen, 20, 5)).isEqualTo(seen + 20);
+        // Seen 12 ms late (its thread was scoring the batch before): what is left of the wait.
+        assertThat(BatchingScoreProcessor.deadline(seen, seen - 12, 20, 5)).isEqualTo(seen + 8);
+        // Seen 19 or 150 ms late: one tick, so that the uploads queued behind it join its batch.
+        assertThat(BatchingScoreProcessor.deadline(seen, seen - 19, 20, 5)).isEqualTo(seen + 5);
+        assertThat(BatchingScoreProcessor.deadline(seen, seen - 150, 20, 5)).isEqualTo(seen + 5);
+        // More than BEHIND_WAITS waits late is a backlog, and a timestamp ahead of our clock is a skewed producer:
+        // both wait the whole wait from when they were seen.
+        long behind = BatchingScoreProcessor.BEHIND_WAITS * 20L;
+        assertThat(BatchingScoreProcessor.deadline(seen, seen - behind, 20, 5)).isEqualTo(seen + 5);
+        assertThat(BatchingScoreProcessor.deadline(seen, seen - behind - 1, 20, 5)).isEqualTo(seen + 20);
+        assertThat(BatchingScoreProcessor.deadline(seen, seen + 3_600_000, 20, 5)).isEqualTo(seen + 20);
+        // A tick longer than the wait never makes the deadline later than the wait.
+        assertThat(BatchingScoreProcessor.deadline(seen, seen - 10, 4, 5)).isEqualTo(seen + 4);
     }
 }

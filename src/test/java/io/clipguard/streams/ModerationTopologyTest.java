@@ -14,6 +14,7 @@ import io.clipguard.model.TestModels;
 import io.clipguard.moderation.UploadScorer;
 import io.clipguard.scoring.ScoreOutcome;
 import io.clipguard.scoring.ScoringEngine;
+import io.clipguard.streams.metrics.ModerationMetrics;
 import io.clipguard.testing.ApicurioRegistry;
 import io.clipguard.testing.BadImages;
 import io.clipguard.testing.DrivenTopology;
@@ -29,6 +30,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.kafka.streams.test.TestRecord;
@@ -224,6 +226,33 @@ class ModerationTopologyTest {
         assertThat(values(t.verdicts())).extracting(ModerationVerdict::getUploadId).containsExactly("d");
         assertThat(t.parts().metrics().pending()).isZero();
         assertThat(t.parts().engine().batchStats().images()).as("one photo, encoded once: the rest are cache hits").isEqualTo(1);
+    }
+
+    @Test
+    void anUploadThatArrivedWhileItsThreadWasBusyWaitsOnlyWhatIsLeftOfTheMaximumWait() throws Exception {
+        // Wait 2 s, tick 500 ms: an upload dated 1.9 s ago (it arrived while the thread was blocked in a batch) is due
+        // one tick after it is seen; one dated now, an hour ago (a backlog) or an hour ahead (a producer's clock) waits
+        // the whole 2 s from when it is seen. Batches of 2, so that the waiting ones leave by size and the driver's
+        // clock stays within a tick of the system clock, by which the processor dates uploads.
+        DrivenTopology t = drive(2, Duration.ofSeconds(2), 2.0, List.of());
+        byte[] photo = Files.readAllBytes(IMAGES.resolve("china.jpg"));
+        t.upload(TestClients.inline("late", photo), Instant.now().minusMillis(1900));
+        t.wallClockToNowPlus(Duration.ofMillis(500));
+        assertThat(values(t.verdicts())).extracting(ModerationVerdict::getUploadId).containsExactly("late");
+        // The stage meters: it queued 1.9 s before its thread took it.
+        var queued = t.parts().meters().get(ModerationMetrics.STAGE_TIMER).tag("stage", "queued").timer();
+        assertThat(queued.count()).isEqualTo(1);
+        assertThat(queued.max(TimeUnit.MILLISECONDS)).isBetween(1900.0, 60_000.0);
+        assertThat(t.parts().meters().get(ModerationMetrics.STAGE_TIMER).tag("stage", "scored").timer().count()).isEqualTo(1);
+
+        for (Duration dated : List.of(Duration.ZERO, Duration.ofHours(-1), Duration.ofHours(1))) {
+            String id = "dated-" + dated;
+            t.upload(TestClients.inline(id, photo), Instant.now().plus(dated));
+            t.wallClockToNowPlus(Duration.ofSeconds(1));
+            assertThat(t.verdicts()).as(id + " after 1 s").isEmpty();
+            t.upload("next-to-" + id, photo); // the batch is full
+            assertThat(values(t.verdicts())).extracting(ModerationVerdict::getUploadId).containsExactly(id, "next-to-" + id);
+        }
     }
 
     @Test

@@ -125,9 +125,20 @@ public final class DrivenTopology implements AutoCloseable {
      */
     public void flushWaitingBatch() {
         Duration wait = settings.partitionBatchMaxWait();
-        Instant target = Instant.now().plus(wait);
+        moveWallClockTo(Instant.now().plus(wait), wait);
+    }
+
+    /**
+     * Moves the driver's wall clock to the system clock's now plus {@code later} (by at least one tick, so that a
+     * punctuation is due): the processor dates uploads by the system clock, its punctuation by the driver's.
+     */
+    public void wallClockToNowPlus(Duration later) {
+        moveWallClockTo(Instant.now().plus(later), settings.batchTick());
+    }
+
+    private void moveWallClockTo(Instant target, Duration atLeast) {
         Duration advance = Duration.between(wallClock, target);
-        advanceWallClock(advance.compareTo(wait) < 0 ? wait : advance);
+        advanceWallClock(advance.compareTo(atLeast) < 0 ? atLeast : advance);
     }
 
     /** Moves the driver's wall clock by one tick of the batching processor ({@link ModerationTopology.Settings#batchTick}). */

@@ -14,9 +14,13 @@ import io.clipguard.streams.EngineProducer;
 import io.clipguard.streams.heads.ActiveHeads;
 import io.clipguard.streams.metrics.ModerationMetrics;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -40,6 +44,10 @@ public record ScoringParts(DetectorSet detectors, ActiveHeads heads, EmbeddingCa
         public static final Detectors CLIP_ONLY = new Detectors(List.of(), "soft_or_prob", 0, List.of(), null);
     }
 
+    /** Bucket bounds (ms) of the stage timers in these parts' registry. */
+    public static final List<Integer> STAGE_BUCKETS_MS = List.of(1, 2, 3, 5, 7, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90,
+            100, 110, 120, 130, 140, 150, 165, 180, 200, 225, 250, 300, 400, 500, 750, 1000, 2000, 5000);
+
     /** @param embeddingCacheSize clipguard.embeddings.cache-size (0: off, every upload runs the encoder) */
     public static ScoringParts open(EngineConfig config, String registryUrl, FetchPolicy fetchPolicy, long embeddingCacheSize)
             throws ModelLoadException {
@@ -50,6 +58,20 @@ public record ScoringParts(DetectorSet detectors, ActiveHeads heads, EmbeddingCa
     public static ScoringParts open(EngineConfig config, Detectors set, String registryUrl, FetchPolicy fetchPolicy,
                                     long embeddingCacheSize) throws ModelLoadException {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        // The stage timers with fixed buckets, which a SimpleMeterRegistry keeps (it drops percentile histograms), over
+        // the whole run (Micrometer rotates them every 2 minutes by default): a benchmark subtracts a snapshot taken
+        // at the start of its timed part (StageLatencies).
+        meters.config().meterFilter(new MeterFilter() {
+            @Override
+            public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
+                if (!id.getName().equals(ModerationMetrics.STAGE_TIMER)) {
+                    return config;
+                }
+                return DistributionStatisticConfig.builder().expiry(Duration.ofDays(365)).bufferLength(1)
+                        .serviceLevelObjectives(STAGE_BUCKETS_MS.stream().mapToDouble(ms -> ms * 1e6).toArray()).build()
+                        .merge(config);
+            }
+        });
         Map<String, LongAdder> encoded = new ConcurrentHashMap<>();
         DetectorSet detectors = EngineProducer.openDetectors(config, set.extraModelDirs(), set.fusion(),
                 set.fusionThreshold(), set.maxPixels(), set.maxImagePixels(), id -> counting(encoded.computeIfAbsent(id, k -> new LongAdder()),

@@ -123,7 +123,10 @@ public interface ClipguardConfig {
         int maxBatchSize();
 
         /**
-         * Longest an upload waits in its partition's batch before the batch is scored anyway. Formerly
+         * Longest an upload waits in its partition's batch before the batch is scored anyway, counted from the upload
+         * record's timestamp: an upload that queued while its stream thread was busy waits only what is left, but at
+         * least a quarter of this after the thread took it. A backlog's uploads (more than 10 of these late) and uploads
+         * dated ahead of this host's clock wait it all from then. Formerly
          * {@code clipguard.engine.max-queue-delay}, which still applies ({@link RenamedSettings}).
          */
         @WithDefault("20ms")
