@@ -50,7 +50,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *   <li>pipeline latency at half that throughput, or at {@code --latency-rate N} (paced producer): p50/p99/max from
  *       the upload record's timestamp to the verdict being readable, against the bound batch wait + 2 batch times,
  *       after a paced warm-up that lasts until the JIT has settled ({@code --settle-seconds}, at most 300 s by
- *       default).</li>
+ *       default), and split by stage ({@link StageLatencies}).</li>
  * </ol>
  * After a warm-up of both sides ({@code --warmup N} images, default as many as a round, so the JIT has compiled the
  * broker's and the clients' paths too), bare and pipeline rounds alternate ({@code --rounds R}, default 3), each pair
