@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * When an upload is due in its batch ({@link BatchingScoreProcessor#deadline}), and the pending-uploads gauge across a
- * task's suspend and resume. Kafka Streams closes a suspended task's processors
- * and later calls {@code init} again on the same instances, whose waiting uploads are still in the store; a count
- * carried over from before the suspension once left the gauge at 1 with nothing waiting (seen in CI).
+ * task's suspend and resume. Kafka Streams closes a suspended task's processors and later calls {@code init} again on
+ * the same instances, whose waiting uploads are still in the store; a count carried over from before the suspension
+ * once left the gauge at 1 with nothing waiting (seen in CI).
  */
 class BatchingScoreProcessorTest {
     @Test
