@@ -232,8 +232,8 @@ class ModerationTopologyTest {
     void anUploadThatArrivedWhileItsThreadWasBusyWaitsOnlyWhatIsLeftOfTheMaximumWait() throws Exception {
         // Wait 2 s, tick 500 ms: an upload dated 1.9 s ago (it arrived while the thread was blocked in a batch) is due
         // one tick after it is seen; one dated now, an hour ago (a backlog) or an hour ahead (a producer's clock) waits
-        // the whole 2 s from when it is seen. Batches of 2, so that the waiting ones leave by size and the driver's
-        // clock stays within a tick of the system clock, by which the processor dates uploads.
+        // the whole 2 s from when it is seen. Each case on a fresh driver: every move of the driver's clock is at least
+        // a tick, so moves add up ahead of the system clock, by which the processor dates uploads.
         DrivenTopology t = drive(2, Duration.ofSeconds(2), 2.0, List.of());
         byte[] photo = Files.readAllBytes(IMAGES.resolve("china.jpg"));
         t.upload(TestClients.inline("late", photo), Instant.now().minusMillis(1900));
@@ -246,11 +246,13 @@ class ModerationTopologyTest {
         assertThat(t.parts().meters().get(ModerationMetrics.STAGE_TIMER).tag("stage", "scored").timer().count()).isEqualTo(1);
 
         for (Duration dated : List.of(Duration.ZERO, Duration.ofHours(-1), Duration.ofHours(1))) {
+            topology.close();
+            t = drive(2, Duration.ofSeconds(2), 2.0, List.of());
             String id = "dated-" + dated;
             t.upload(TestClients.inline(id, photo), Instant.now().plus(dated));
             t.wallClockToNowPlus(Duration.ofSeconds(1));
             assertThat(t.verdicts()).as(id + " after 1 s").isEmpty();
-            t.upload("next-to-" + id, photo); // the batch is full
+            t.upload("next-to-" + id, photo); // a full batch leaves by size
             assertThat(values(t.verdicts())).extracting(ModerationVerdict::getUploadId).containsExactly(id, "next-to-" + id);
         }
     }
