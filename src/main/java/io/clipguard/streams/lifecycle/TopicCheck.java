@@ -43,6 +43,8 @@ public final class TopicCheck {
 
     /** {@link Problem#found()} of a topic that does not exist. */
     public static final String NO_SUCH_TOPIC = "no such topic";
+    /** Readings of the topics at most, until the cluster id is the same before and after one ({@link #run}). */
+    private static final int MAX_READS = 3;
 
     /** One topic as the topology needs it; {@code partitions} is 0 when it cannot be known (its sources are missing). */
     public record Expected(String topic, Role role, int partitions, String why, Optional<String> cleanupPolicy) {
@@ -103,11 +105,22 @@ public final class TopicCheck {
      * @throws TimeoutException when the cluster does not answer within the timeout
      */
     public Result run(Admin admin, boolean createMissingInternal) throws TimeoutException, InterruptedException {
-        String clusterId = get(admin.describeCluster().clusterId());
         List<InternalTopologyBuilder.TopicsInfo> subtopologies = topics.subtopologies();
         Set<String> globalInputs = topics.globalInputs();
         Set<String> names = TopologyTopics.names(subtopologies, globalInputs);
-        Map<String, Found> found = describe(admin, names);
+        // The cluster id before and after the topics: a broker replaced at the same address while they were read
+        // would otherwise pair the old cluster's id with the new cluster's topics. Read again until both agree.
+        String clusterId = get(admin.describeCluster().clusterId());
+        Map<String, Found> read = describe(admin, names);
+        for (int reads = 1; reads < MAX_READS; reads++) {
+            String after = get(admin.describeCluster().clusterId());
+            if (after.equals(clusterId)) {
+                break;
+            }
+            clusterId = after;
+            read = describe(admin, names);
+        }
+        Map<String, Found> found = read;
 
         List<Expected> expected = topics.expectations(subtopologies, globalInputs, found);
         List<Problem> problems = new ArrayList<>();
