@@ -108,19 +108,9 @@ public final class TopicCheck {
         List<InternalTopologyBuilder.TopicsInfo> subtopologies = topics.subtopologies();
         Set<String> globalInputs = topics.globalInputs();
         Set<String> names = TopologyTopics.names(subtopologies, globalInputs);
-        // The cluster id before and after the topics: a broker replaced at the same address while they were read
-        // would otherwise pair the old cluster's id with the new cluster's topics. Read again until both agree.
-        String clusterId = get(admin.describeCluster().clusterId());
-        Map<String, Found> read = describe(admin, names);
-        for (int reads = 1; reads < MAX_READS; reads++) {
-            String after = get(admin.describeCluster().clusterId());
-            if (after.equals(clusterId)) {
-                break;
-            }
-            clusterId = after;
-            read = describe(admin, names);
-        }
-        Map<String, Found> found = read;
+        Reading reading = readConsistently(admin, names);
+        String clusterId = reading.clusterId();
+        Map<String, Found> found = reading.found();
 
         List<Expected> expected = topics.expectations(subtopologies, globalInputs, found);
         List<Problem> problems = new ArrayList<>();
@@ -183,6 +173,28 @@ public final class TopicCheck {
     }
 
     // ---- the cluster ----
+
+    /** The cluster's id and our topics on it. */
+    private record Reading(String clusterId, Map<String, Found> found) {}
+
+    /**
+     * Reads the cluster id before and after the topics: a broker replaced at the same address while they were read
+     * would otherwise pair the old cluster's id with the new cluster's topics. Reads again until both agree, at most
+     * {@link #MAX_READS} times.
+     */
+    private Reading readConsistently(Admin admin, Collection<String> names) throws TimeoutException, InterruptedException {
+        String clusterId = get(admin.describeCluster().clusterId());
+        Map<String, Found> found = describe(admin, names);
+        for (int reads = 1; reads < MAX_READS; reads++) {
+            String after = get(admin.describeCluster().clusterId());
+            if (after.equals(clusterId)) {
+                break;
+            }
+            clusterId = after;
+            found = describe(admin, names);
+        }
+        return new Reading(clusterId, found);
+    }
 
     private Map<String, Found> describe(Admin admin, Collection<String> names) throws TimeoutException, InterruptedException {
         Map<String, Found> found = new HashMap<>();

@@ -37,12 +37,8 @@ public final class ModerationMetrics {
         this.verdictsOut = Counter.builder("clipguard.verdicts.out").description("Verdicts produced").register(registry);
         this.alertsOut = Counter.builder("clipguard.alerts.out").description("High-score alerts produced").register(registry);
         this.burstAlertsOut = Counter.builder("clipguard.burst.alerts").description("Uploader burst alerts produced").register(registry);
-        this.endToEndLatency = Timer.builder("clipguard.end.to.end.latency")
-                .description("From the upload record's timestamp to its verdict")
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofMillis(1))
-                .maximumExpectedValue(Duration.ofMinutes(1))
-                .register(registry);
+        this.endToEndLatency = latency(Timer.builder("clipguard.end.to.end.latency")
+                .description("From the upload record's timestamp to its verdict"));
         this.queued = stage("queued", "From the upload record's timestamp until its stream thread took it (producer, broker,"
                 + " fetch, and the thread's previous batch)");
         this.batched = stage("batched", "From its stream thread taking the upload until its partition batch was flushed");
@@ -57,8 +53,12 @@ public final class ModerationMetrics {
 
     /** One stage of {@code clipguard.upload.stage}: together they split the end-to-end latency up to scoring. */
     private Timer stage(String stage, String description) {
-        return Timer.builder(STAGE_TIMER).tag("stage", stage).description(description)
-                .publishPercentileHistogram()
+        return latency(Timer.builder(STAGE_TIMER).tag("stage", stage).description(description));
+    }
+
+    /** A latency histogram from 1 ms to a minute, as the end-to-end one and the stages share. */
+    private Timer latency(Timer.Builder timer) {
+        return timer.publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofMinutes(1))
                 .register(registry);
