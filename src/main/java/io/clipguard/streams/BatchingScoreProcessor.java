@@ -10,10 +10,9 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.streams.KeyValue;
@@ -34,6 +33,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * forwarded for a batch and the deletion of that batch from the store commit together. After a crash the store is
  * restored, the restored uploads' bytes are read back from the input topic by offset, and they are scored then:
  * nothing lost, nothing doubled. The image bytes themselves are kept in memory only, never written to the changelog.
+ *
+ * <p>The store is read once, when the task starts ({@link #init}); from then on the waiting uploads are also kept in
+ * memory ({@link #waiting}) and the store is only written. Why: every answered upload leaves a put and a delete in
+ * RocksDB until a compaction removes them, and a scan walks them all. With 100,000 answered uploads behind it, a
+ * scan that finds 32 waiting ones took 8–10 ms on the 2-core build VM (docs/benchmarks.md), once per flush.
  *
  * <p>A batch is flushed when it reaches the maximum batch size, or by wall-clock punctuation once one of its uploads
  * is due: the partition batch's maximum wait after its record's timestamp, within the bounds {@link #deadline} gives.
@@ -61,15 +65,13 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
     /** When this stream thread took each upload in {@link #values} (for the stage meters). */
     private final Map<Long, Long> seenAt = new HashMap<>();
     private SourceRecordReader sourceReader;
-    /** Uploads in the store that are not in a batch yet. */
-    private int pendingCount;
+    /** The uploads in the store that are not in a batch yet, by offset: the store's entries less those in flight. */
+    private final TreeMap<Long, PendingUpload> waiting = new TreeMap<>();
     /** When the clock flushes the waiting batch: the earliest of its uploads' {@link #deadline}s. */
     private long flushAt;
     private final int batchesInFlight;
     /** Batches handed to the engine and not forwarded yet, oldest first; their uploads are still in the store. */
     private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
-    /** The store keys (offsets) of the uploads in {@link #inFlight}, which the next flush leaves out. */
-    private final Set<Long> inFlightOffsets = new HashSet<>();
 
     /** Lateness, in batch waits, beyond which an upload counts as part of a backlog ({@link #deadline}). */
     static final int BEHIND_WAITS = 10;
@@ -94,22 +96,21 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
         this.context = context;
         this.pending = context.getStateStore(Topics.PENDING_STORE);
         this.sourceReader = new SourceRecordReader(context.appConfigs());
-        // Kafka Streams re-initialises this same instance when a suspended task resumes: count the store afresh.
-        pendingCount = 0;
+        // Kafka Streams re-initialises this same instance when a suspended task resumes: read the store afresh.
+        waiting.clear();
         inFlight.clear();
-        inFlightOffsets.clear();
         try (KeyValueIterator<Long, PendingUpload> it = pending.all()) {
             while (it.hasNext()) {
-                it.next();
-                pendingCount++;
+                KeyValue<Long, PendingUpload> kv = it.next();
+                waiting.put(kv.key, kv.value);
             }
         }
-        metrics.restored(pendingCount);
+        metrics.restored(waiting.size());
         flushAt = System.currentTimeMillis() + maxWaitMillis;
         context.schedule(Duration.ofMillis(tickMillis), PunctuationType.WALL_CLOCK_TIME, now -> {
             forwardDone();
             boolean drain = draining.getAsBoolean();
-            if (pendingCount > 0 && (now >= flushAt || drain)) {
+            if (!waiting.isEmpty() && (now >= flushAt || drain)) {
                 flush();
             }
             if (drain) {
@@ -124,17 +125,19 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
     public void process(Record<byte[], byte[]> record) {
         metrics.recordIn();
         RecordMetadata source = context.recordMetadata().orElseThrow();
-        pending.put(source.offset(), new PendingUpload(record.key(), source.topic(), source.partition(), source.offset(),
-                record.timestamp()));
+        PendingUpload upload = new PendingUpload(record.key(), source.topic(), source.partition(), source.offset(),
+                record.timestamp());
+        pending.put(source.offset(), upload);
+        waiting.put(source.offset(), upload);
         values.put(source.offset(), record.value());
         long now = System.currentTimeMillis();
         seenAt.put(source.offset(), now);
         long deadline = deadline(now, record.timestamp(), maxWaitMillis, tickMillis);
-        if (pendingCount++ == 0 || deadline < flushAt) {
+        if (waiting.size() == 1 || deadline < flushAt) {
             flushAt = deadline;
         }
         forwardDone();
-        if (pendingCount >= maxBatchSize) {
+        if (waiting.size() >= maxBatchSize) {
             flush();
         }
     }
@@ -156,30 +159,20 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
         return seenAt + Math.min(maxWait, Math.max(tick, maxWait - late));
     }
 
-    /** The store's uploads that are not in flight become a batch, handed to the engine (or scored at once). */
+    /** The waiting uploads become a batch, handed to the engine (or scored at once). */
     private void flush() {
         if (batchesInFlight > 0 && inFlight.size() >= batchesInFlight) {
             forward(inFlight.poll()); // the engine is behind: wait for the oldest batch rather than queue more
         }
-        List<Long> keys = new ArrayList<>(pendingCount);
-        List<PendingUpload> uploads = new ArrayList<>(pendingCount);
-        try (KeyValueIterator<Long, PendingUpload> it = pending.all()) {
-            while (it.hasNext()) {
-                KeyValue<Long, PendingUpload> kv = it.next();
-                if (!inFlightOffsets.contains(kv.key)) {
-                    keys.add(kv.key);
-                    uploads.add(kv.value);
-                }
-            }
-        }
+        List<Long> keys = new ArrayList<>(waiting.keySet());
+        List<PendingUpload> uploads = new ArrayList<>(waiting.values());
+        waiting.clear();
         readBackRestored(uploads);
         InFlight batch = new InFlight(keys, uploads, System.currentTimeMillis(), scorer.submit(uploads, values));
-        pendingCount = 0;
         if (batchesInFlight == 0) {
             forward(batch);
         } else {
             inFlight.add(batch);
-            inFlightOffsets.addAll(keys);
         }
     }
 
@@ -207,7 +200,6 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
             Long seen = seenAt.remove(upload.offset()); // null for an upload restored from the changelog
             metrics.uploadStages(seen == null ? -1 : seen - upload.timestamp(), seen == null ? -1 : batch.flushedAt() - seen,
                     scoredAt - batch.flushedAt());
-            inFlightOffsets.remove(batch.keys().get(i));
             metrics.answered(outcome);
         }
         metrics.noLongerPending(batch.uploads().size());
@@ -219,10 +211,9 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
     public void close() {
         // The task moves away or restarts: its waiting uploads stay in the store for whoever opens it next, those in
         // flight too (their outcomes, if the engine still delivers them, are dropped with the batch).
-        metrics.noLongerPending(pendingCount + inFlightOffsets.size());
-        pendingCount = 0;
+        metrics.noLongerPending(waiting.size() + inFlight.stream().mapToInt(batch -> batch.uploads().size()).sum());
+        waiting.clear();
         inFlight.clear();
-        inFlightOffsets.clear();
         values.clear();
         seenAt.clear();
     }

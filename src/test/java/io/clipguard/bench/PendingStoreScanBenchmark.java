@@ -1,0 +1,85 @@
+package io.clipguard.bench;
+
+import io.clipguard.contracts.Topics;
+import io.clipguard.moderation.PendingUpload;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.processor.TaskId;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * What a scan of the pending store costs once many uploads have passed through it: the service's store (RocksDB, as
+ * the topology builds it, changelog left out) holds one partition batch of waiting uploads, and before each scan the
+ * previous batch has been answered (put, then deleted, as {@code BatchingScoreProcessor} does). Every answered upload
+ * leaves its put and its delete in RocksDB until a compaction removes them, and {@code all()} walks past them. Prints,
+ * after every {@code --step} answered uploads, the median time of one scan that finds the {@code --batch} waiting
+ * uploads, and the time one upload's put and delete take. Why it exists: the processor scanned the store at every
+ * flush until 2026-12-07, and now reads it only when its task starts.
+ * Run: {@code tools/bench-pending-store [--uploads 128000] [--step 16000] [--batch 32]}
+ */
+public final class PendingStoreScanBenchmark {
+    public static void main(String[] args) throws Exception {
+        int uploads = Integer.parseInt(PipelineBenchmark.arg(args, "--uploads", "128000"));
+        int step = Integer.parseInt(PipelineBenchmark.arg(args, "--step", "16000"));
+        int batch = Integer.parseInt(PipelineBenchmark.arg(args, "--batch", "32"));
+        Path dir = Files.createTempDirectory("clipguard-pending-store");
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "pending-store-bench");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        props.put(StreamsConfig.STATE_DIR_CONFIG, dir.toString());
+        var context = new MockProcessorContext<>(props, new TaskId(0, 0), dir.toFile());
+        KeyValueStore<Long, PendingUpload> store = Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(Topics.PENDING_STORE),
+                Serdes.Long(), PendingUpload.storeSerde()).withLoggingDisabled().build();
+        store.init(context.getStateStoreContext(), store);
+        System.out.printf(Locale.ROOT, "pending store (RocksDB), %d waiting uploads per scan, %s%n", batch, System.getProperty("os.arch"));
+        System.out.println("answered uploads | scan of the waiting batch, median µs | put + delete per upload, µs");
+        byte[] key = "upload-key-0123456789".getBytes();
+        List<Long> scans = new ArrayList<>();
+        long writeNanos = 0;
+        long offset = 0;
+        while (offset <= uploads) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < batch; i++) {
+                store.put(offset + i, new PendingUpload(key, "image-uploads", 0, offset + i, System.currentTimeMillis()));
+            }
+            long t1 = System.nanoTime();
+            int found = 0;
+            try (KeyValueIterator<Long, PendingUpload> it = store.all()) {
+                while (it.hasNext()) {
+                    it.next();
+                    found++;
+                }
+            }
+            long t2 = System.nanoTime();
+            if (found != batch) {
+                throw new IllegalStateException("scan found " + found + " uploads, expected " + batch);
+            }
+            for (int i = 0; i < batch; i++) {
+                store.delete(offset + i);
+            }
+            writeNanos += (t1 - t0) + (System.nanoTime() - t2);
+            scans.add(t2 - t1);
+            offset += batch;
+            if (offset % step < batch) {
+                long[] sorted = scans.stream().mapToLong(Long::longValue).sorted().toArray();
+                System.out.printf(Locale.ROOT, "%16d | %35.1f | %28.2f%n", offset - offset % step,
+                        sorted[sorted.length / 2] / 1e3, writeNanos / 1e3 / ((long) scans.size() * batch));
+                scans.clear();
+                writeNanos = 0;
+            }
+        }
+        store.close();
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+    }
+}
