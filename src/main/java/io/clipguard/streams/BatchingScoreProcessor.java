@@ -36,8 +36,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <p>The store is read once, when the task starts ({@link #init}); from then on the waiting uploads are also kept in
  * memory ({@link #waiting}) and the store is only written. Why: every answered upload leaves a put and a delete in
- * RocksDB until a compaction removes them, and a scan walks them all: once 128,000 uploads had been answered, a scan
- * that found 32 waiting ones took 11.5 ms on the 2-core build VM, and it went on growing ({@code tools/bench-pending-store}).
+ * RocksDB until a compaction removes them, and a scan walks them all: once 112,000 uploads had been answered, a scan
+ * that found 32 waiting ones took 11 ms on the 2-core build VM, and it went on growing ({@code tools/bench-pending-store}).
  *
  * <p>A batch is flushed when it reaches the maximum batch size, or by wall-clock punctuation once one of its uploads
  * is due: the partition batch's maximum wait after its record's timestamp, within the bounds {@link #deadline} gives.
