@@ -34,8 +34,9 @@ public final class PendingStoreScanBenchmark {
         int step = Integer.parseInt(PipelineBenchmark.arg(args, "--step", "16000"));
         int batch = Integer.parseInt(PipelineBenchmark.arg(args, "--batch", "32"));
         if (batch < 1 || step < batch || step % batch != 0) {
-            throw new IllegalArgumentException("--step (" + step + ") must be a multiple of --batch (" + batch + "), e.g. --step "
-                    + Math.max(1, batch) * 500);
+            System.err.println("bench-pending-store: --step (" + step + ") must be a positive multiple of --batch (" + batch
+                    + "), e.g. --step " + Math.max(1, batch) * 500);
+            System.exit(2);
         }
         Path dir = Files.createTempDirectory("clipguard-pending-store");
         Properties props = new Properties();
