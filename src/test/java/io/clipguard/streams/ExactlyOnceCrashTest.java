@@ -47,7 +47,7 @@ class ExactlyOnceCrashTest {
             ModerationTopology.Settings s = ModerationPipeline.settings(SUFFIX, 16, Duration.ofSeconds(1), 0.5);
             kafka.broker().createTopics(3, s.topics().all());
             String[] args = {kafka.broker().bootstrapServers(), kafka.registry().url(), "clipguard-eos", tmp.resolve("state-1").toString(), SUFFIX,
-                    "16", "3000"};
+                    "16", "10000"};
 
             List<String> ids = new ArrayList<>();
             Process first = StreamsWorker.start(tmp.resolve("worker-1.log"), args);
@@ -57,12 +57,14 @@ class ExactlyOnceCrashTest {
                     ids.add(send(producer, s, "w1-" + i, i % 10 == 9 ? corrupt : photo));
                 }
                 awaitAnswered(s, Set.copyOf(ids.subList(0, 32)));
-                // Second wave: waits in the batch (3 s partition-batch-max-wait, batches of 16) when the instance is killed.
+                // Second wave: waits in the batch (10 s partition-batch-max-wait, batches of 16) when the instance is
+                // killed. The wait counts from each record's timestamp, so it must outlast the commit check below on a
+                // busy CI machine (with 3 s, the whole wave was once scored before the kill).
                 for (int i = 0; i < 45; i++) {
                     ids.add(send(producer, s, "w2-" + i, i % 10 == 9 ? corrupt : photo));
                 }
                 // Consumed and committed into the changelogged pending store (the offsets commit with the store's
-                // changelog), not yet scored: the batch's queue delay is 3 s.
+                // changelog), not yet scored: the batch's wait is 10 s.
                 Waits.committedToEnd(kafka.broker().bootstrapServers(), "clipguard-eos", s.topics().uploads());
                 first.destroyForcibly().waitFor();
 
