@@ -76,7 +76,7 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
     /** Lateness, in batch waits, beyond which an upload counts as part of a backlog ({@link #deadline}). */
     static final int BEHIND_WAITS = 10;
 
-    private record InFlight(List<Long> keys, List<PendingUpload> uploads, long flushedAt,
+    private record InFlight(List<PendingUpload> uploads, long flushedAt,
                             CompletableFuture<List<ModerationOutcome>> outcomes) {}
 
     /** @param batchesInFlight batches of this partition the engine may score while the stream thread goes on (0: none) */
@@ -164,11 +164,10 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
         if (batchesInFlight > 0 && inFlight.size() >= batchesInFlight) {
             forward(inFlight.poll()); // the engine is behind: wait for the oldest batch rather than queue more
         }
-        List<Long> keys = new ArrayList<>(waiting.keySet());
         List<PendingUpload> uploads = new ArrayList<>(waiting.values());
         waiting.clear();
         readBackRestored(uploads);
-        InFlight batch = new InFlight(keys, uploads, System.currentTimeMillis(), scorer.submit(uploads, values));
+        InFlight batch = new InFlight(uploads, System.currentTimeMillis(), scorer.submit(uploads, values));
         if (batchesInFlight == 0) {
             forward(batch);
         } else {
@@ -195,7 +194,7 @@ final class BatchingScoreProcessor implements Processor<byte[], byte[], String, 
             ModerationOutcome outcome = outcomes.get(i);
             String key = outcome instanceof ModerationOutcome.Verdict v ? v.verdict().getUploadId() : null;
             context.forward(new Record<>(key, outcome, upload.timestamp()));
-            pending.delete(batch.keys().get(i));
+            pending.delete(upload.offset()); // an upload's store key is its offset
             values.remove(upload.offset());
             Long seen = seenAt.remove(upload.offset()); // null for an upload restored from the changelog
             metrics.uploadStages(seen == null ? -1 : seen - upload.timestamp(), seen == null ? -1 : batch.flushedAt() - seen,
