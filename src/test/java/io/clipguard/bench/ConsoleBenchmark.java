@@ -14,6 +14,7 @@ import io.clipguard.testing.DecisionRecords;
 import io.clipguard.testing.KafkaBroker;
 import io.clipguard.testing.QuietLogging;
 import io.clipguard.testing.ServiceProcess;
+import io.clipguard.testing.TempFiles;
 import io.clipguard.testing.Waits;
 import java.net.CookieManager;
 import java.net.URI;
@@ -106,9 +107,7 @@ public final class ConsoleBenchmark {
                 run(console.uri(), alerts, uploaders, requests, deepPages);
             }
         } finally {
-            try (var files = Files.walk(tmp)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            TempFiles.deleteTree(tmp);
         }
         System.out.printf(Locale.ROOT, "load after: %s%n", loadAverage());
     }

@@ -2,6 +2,7 @@ package io.clipguard.bench;
 
 import io.clipguard.contracts.Topics;
 import io.clipguard.moderation.PendingUpload;
+import io.clipguard.testing.TempFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -21,8 +22,8 @@ import org.apache.kafka.streams.state.Stores;
  * previous batch has been answered (put, then deleted, as {@code BatchingScoreProcessor} does). Every answered upload
  * leaves its put and its delete in RocksDB until a compaction removes them, and {@code all()} walks past them. Prints,
  * after every {@code --step} answered uploads, the median of 21 scans that each find the {@code --batch} waiting
- * uploads, and the time one upload's put and delete took since the line before. Why it exists: the processor scanned the store at every
- * flush until 2026-12-07, and now reads it only when its task starts.
+ * uploads, and the time one upload's put and delete took since the line before. Why it exists: the processor
+ * scanned the store at every flush until 2026-12-07, and now reads it only when its task starts.
  * Run: {@code tools/bench-pending-store [--uploads 128000] [--step 16000] [--batch 32]}
  */
 public final class PendingStoreScanBenchmark {
@@ -79,9 +80,7 @@ public final class PendingStoreScanBenchmark {
             writeNanos += System.nanoTime() - t1;
         }
         store.close();
-        try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        }
+        TempFiles.deleteTree(dir);
     }
 
     private static int scan(KeyValueStore<Long, PendingUpload> store) {

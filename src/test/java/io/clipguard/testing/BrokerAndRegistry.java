@@ -2,8 +2,6 @@ package io.clipguard.testing;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -33,9 +31,7 @@ public final class BrokerAndRegistry implements BeforeAllCallback, AfterAllCallb
             if (broker != null) broker.close();
         } finally {
             if (dir != null) {
-                try (Stream<Path> files = Files.walk(dir)) {
-                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
+                TempFiles.deleteTree(dir);
             }
         }
     }
